@@ -1,0 +1,106 @@
+"""Public HTTP bodies that are not events: call acceptance, the incident view, problems."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.calls import Answers, Caller, Location
+from schemas.triage import TriageDecision
+from schemas.vocabulary import (
+    AssignmentStatus,
+    CallSource,
+    IncidentStatus,
+    NotificationStatus,
+    Role,
+)
+
+
+class CallAccepted(BaseModel):
+    """The 202 answer: the call is stored and will be processed."""
+
+    incident_id: str
+    incident_code: str
+    status: IncidentStatus
+    received_at: datetime
+    href: str
+
+
+class AssignmentView(BaseModel):
+    id: str
+    unit_id: str
+    call_sign: str
+    role: Role
+    status: AssignmentStatus
+    eta_seconds: int | None = None
+    reasons: list[str] = Field(default_factory=list)
+    offered_at: datetime
+    updated_at: datetime
+
+
+class NotificationView(BaseModel):
+    id: str
+    assignment_id: str | None = None
+    channel: str
+    status: NotificationStatus
+    to_masked: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    updated_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    summary: str
+    actor: str
+    event_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class IncidentView(BaseModel):
+    """The dispatcher's single pane for one incident."""
+
+    id: str
+    code: str
+    status: IncidentStatus
+    received_at: datetime
+    updated_at: datetime
+    source: CallSource
+    jurisdiction: str
+    narrative: str
+    answers: Answers
+    location: Location | None = None
+    caller: Caller | None = None
+    triage: TriageDecision | None = None
+    assignments: list[AssignmentView] = Field(default_factory=list)
+    notifications: list[NotificationView] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class IncidentSummary(BaseModel):
+    id: str
+    code: str
+    status: IncidentStatus
+    priority: int | None = None
+    response_model: str | None = None
+    received_at: datetime
+    updated_at: datetime
+
+
+class ProblemField(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemField] = Field(default_factory=list)

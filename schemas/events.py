@@ -1,0 +1,84 @@
+"""Payloads (``data``) of the v1 events, and the registry from type name to model.
+
+Each event carries only what its consumers need: triage never sees the caller's
+phone, notify never sees the narrative or the triage reasons.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.calls import E164, Answers, Location
+from schemas.envelope import EventType
+from schemas.triage import TriageDecision
+from schemas.vocabulary import CallSource, NotificationStatus, Role
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CallReceived(_Event):
+    """dispatch → triage: a call was accepted and stored; please classify it."""
+
+    incident_id: str
+    incident_code: str
+    received_at: datetime
+    narrative: str
+    answers: Answers
+    location: Location | None = None
+    source: CallSource
+    jurisdiction: str
+
+
+class CallTriaged(_Event):
+    """triage → dispatch: the decision for one incident."""
+
+    incident_id: str
+    decided_at: datetime
+    decision: TriageDecision
+
+
+class AssignmentOffered(_Event):
+    """dispatch → notify: a unit was offered an assignment; tell its contact.
+
+    Minimum necessary: an incident code, the role asked, where to go. Never a
+    narrative, a diagnosis, a substance or a name.
+    """
+
+    assignment_id: str
+    incident_id: str
+    incident_code: str
+    unit_id: str
+    call_sign: str
+    role: Role
+    priority: int
+    contact_phone: E164 | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    offered_at: datetime
+    expires_at: datetime | None = None
+
+
+class NotificationStatusChanged(_Event):
+    """notify → dispatch: where a message to a responder stands now."""
+
+    notification_id: str
+    incident_id: str
+    assignment_id: str | None = None
+    channel: str = "sms"
+    status: NotificationStatus
+    to_masked: str | None = None
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    occurred_at: datetime
+
+
+EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
+    EventType.CALL_RECEIVED: CallReceived,
+    EventType.CALL_TRIAGED: CallTriaged,
+    EventType.ASSIGNMENT_OFFERED: AssignmentOffered,
+    EventType.NOTIFICATION_STATUS: NotificationStatusChanged,
+}

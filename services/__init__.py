@@ -1,0 +1,1 @@
+"""corespond's three services (triage, dispatch, notify), their shared runtime and the CLI."""

@@ -1,0 +1,1 @@
+"""The ``corespond`` command line: up, dlq, bench."""

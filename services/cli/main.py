@@ -1,0 +1,21 @@
+"""``corespond``: run the stack, inspect and replay dead letters, measure."""
+
+import click
+
+from services.cli.bench import bench
+from services.cli.dlq import dlq
+from services.cli.up import up
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """corespond — co-responder dispatch over Kafka."""
+
+
+cli.add_command(up)
+cli.add_command(dlq)
+cli.add_command(bench)
+
+
+def main() -> None:
+    cli()

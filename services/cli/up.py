@@ -1,0 +1,117 @@
+"""``corespond up``: everything on one machine with embedded defaults, until Ctrl-C.
+
+Tansu on 127.0.0.1 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), the
+three services on 8000/8001/8002 with SQLite under ``./.corespond/``, a demo
+roster, and a bootstrap admin token (``CORESPOND_BOOTSTRAP_TOKEN``, or one
+generated on first run and kept in the data folder, readable only by you).
+"""
+
+import os
+import secrets
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from services.cli.stack import DEFAULT_PORTS, Stack, StackConfig, Tansu, free_port, port_is_free
+
+DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.json"
+
+
+def bootstrap_token(data_dir: Path) -> str:
+    from_env = os.environ.get("CORESPOND_BOOTSTRAP_TOKEN")
+    if from_env:
+        return from_env
+    path = data_dir / "bootstrap-token"
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n")
+    return token
+
+
+@click.command()
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path(".corespond"), show_default=True
+)
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path, exists=True),
+    default=DEMO_ROSTER,
+    show_default=True,
+    help="Units to seed when the dispatch database has none.",
+)
+def up(data_dir: Path, roster: Path) -> None:
+    """Start the broker (embedded) and the three services; Ctrl-C stops everything."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    busy = [f"{name} port {port}" for name, port in DEFAULT_PORTS.items() if not port_is_free(port)]
+    if busy:
+        raise click.ClickException(f"already in use: {', '.join(busy)} (is corespond already up?)")
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    tansu: Tansu | None = None
+    if not external:
+        port = 9092 if port_is_free(9092) else free_port()
+        tansu = Tansu(port, log=(data_dir / "tansu.log").open("ab"))
+        click.echo(f"starting Tansu on 127.0.0.1:{port} (memory storage) ...")
+        tansu.start()
+    token = bootstrap_token(data_dir)
+    config = StackConfig(
+        data_dir=data_dir.resolve(),
+        bootstrap_servers=external or (tansu.bootstrap if tansu else ""),
+        token=token,
+        seed_roster=roster.resolve(),
+        embedded_broker=tansu is not None,
+    )
+    stack = Stack(config)
+    stopping = False
+
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        click.echo("starting dispatch, triage, notify ...")
+        stack.start()
+        _banner(stack, config, token)
+        while not stopping:
+            dead = [
+                s.name
+                for s in stack.services.values()
+                if s.process and s.process.poll() is not None
+            ]
+            if dead:
+                click.echo(
+                    f"{', '.join(dead)} exited; see {data_dir}/<service>.log — stopping", err=True
+                )
+                raise SystemExit(1)
+            time.sleep(0.5)
+        click.echo("\nstopping ...")
+    finally:
+        stack.stop()
+        if tansu:
+            tansu.stop()
+        click.echo("stopped.")
+
+
+def _banner(stack: Stack, config: StackConfig, token: str) -> None:
+    click.echo(
+        f"""
+corespond is up.
+  dispatch  {stack.url("dispatch")}   (API docs: {stack.url("dispatch")}/docs)
+  triage    {stack.url("triage")}
+  notify    {stack.url("notify")}
+  broker    {config.bootstrap_servers}
+  data      {config.data_dir}   (SQLite databases and service logs)
+
+  export TOKEN={token}
+  curl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+       -d @deploy/demo/call.json {stack.url("dispatch")}/v1/calls
+
+Ctrl-C stops everything.
+"""
+    )

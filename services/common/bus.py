@@ -1,0 +1,139 @@
+"""Kafka client settings and lifecycle (aiokafka), the only module that builds Kafka clients.
+
+Producer: ``acks=all``, idempotence from settings, every send bounded by a
+timeout. Consumer: manual commits (after the DB commit), ``earliest`` for a new
+group, and fetch settings tuned for latency over batch size — a crisis call is
+one small message, not a stream to compress.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from services.common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def producer_config(settings: ServiceSettings) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": f"corespond-{settings.service_name}",
+        "acks": "all",
+        "enable_idempotence": settings.kafka_enable_idempotence,
+        "request_timeout_ms": int(settings.kafka_send_timeout_s * 1000),
+        "linger_ms": 0,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+
+
+def consumer_config(settings: ServiceSettings, group_id: str) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": f"corespond-{settings.service_name}",
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "fetch_max_wait_ms": 10,
+        "fetch_min_bytes": 1,
+        "max_poll_records": 200,
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
+        "metadata_max_age_ms": 5_000,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+
+
+def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(**producer_config(settings))
+
+
+def new_consumer(settings: ServiceSettings, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(*topics, **consumer_config(settings, group_id))
+
+
+async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
+    """Create the topics that do not exist yet, with the configured partition count."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"corespond-{settings.service_name}-admin",
+        request_timeout_ms=int(settings.kafka_send_timeout_s * 1000),
+        security_protocol=settings.kafka_security_protocol,
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if not missing:
+            return
+        try:
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        name=name,
+                        num_partitions=settings.kafka_topic_partitions,
+                        replication_factor=settings.kafka_replication_factor,
+                    )
+                    for name in missing
+                ]
+            )
+        except TopicAlreadyExistsError:
+            pass  # another service created it between our list and create
+        log.info("bus.topics_created", extra={"topics": missing})
+    finally:
+        await admin.close()
+
+
+class Bus:
+    """One producer per service process, started in the background so the HTTP side
+    (and the outbox) keeps accepting work while the broker is unreachable."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None
+        self.ready = asyncio.Event()
+
+    async def connect(self, topics: list[str], stopping: asyncio.Event) -> None:
+        """Retry until the broker answers: create topics, start the producer."""
+        backoff = 0.2
+        while not stopping.is_set():
+            producer = new_producer(self.settings)
+            try:
+                await ensure_topics(self.settings, topics)
+                await producer.start()
+            except Exception as exc:
+                await producer.stop()
+                log.warning(
+                    "bus.unreachable",
+                    extra={"bootstrap": self.settings.kafka_bootstrap_servers, "error": repr(exc)},
+                )
+                try:
+                    await asyncio.wait_for(stopping.wait(), backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self.producer = producer
+            self.ready.set()
+            log.info("bus.connected", extra={"bootstrap": self.settings.kafka_bootstrap_servers})
+            return
+
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        if self.producer is None:
+            raise RuntimeError("producer not connected")
+        await asyncio.wait_for(
+            self.producer.send_and_wait(topic, value=value, key=key, headers=headers),
+            self.settings.kafka_send_timeout_s,
+        )
+
+    async def close(self) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+        self.ready.clear()

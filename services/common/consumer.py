@@ -1,0 +1,217 @@
+"""The consuming side of the bus: parse, apply once, commit the offset, dead-letter what fails.
+
+For each record: parse the CloudEvent (unparseable → dead letter at once, a
+retry cannot fix it), look up the handler for its type (unknown types are
+skipped: a newer producer must not break an older consumer), then apply it in
+one transaction together with the inbox claim, retrying with backoff up to
+``consumer_max_attempts``; a record that still fails is dead-lettered with its
+reason. The partition's offset is committed only after the DB commit (or the
+dead-letter write), so a crash re-delivers and the inbox absorbs it.
+"""
+
+import asyncio
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from schemas.envelope import CloudEvent
+from schemas.events import EVENT_DATA_MODELS
+from services.common import inbox
+from services.common.bus import Bus, new_consumer
+from services.common.logs import bind
+from services.common.outbox import UnitOfWork
+from services.common.topics import dead_letter_topic
+from services.common.tracing import trace_id_of
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, CloudEvent, Any], Awaitable[None]]
+UnitOfWorkFactory = Callable[[CloudEvent], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one service consumes: its group, its topics, and a handler per event type."""
+
+    group_id: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+
+
+class PoisonMessage(Exception):
+    """A record that no retry can fix (unparseable, or a payload that breaks its schema)."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        subscription: Subscription,
+        bus: Bus,
+        unit_of_work: UnitOfWorkFactory,
+        *,
+        max_attempts: int,
+        retry_backoff_s: float,
+    ) -> None:
+        self.subscription = subscription
+        self.bus = bus
+        self.unit_of_work = unit_of_work
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.dead_letter_topic = dead_letter_topic(subscription.group_id)
+        self.last_poll_monotonic: float | None = None
+        self.running = False
+        self.processed = 0
+        self.dead_lettered = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until stopped, re-joining the group after any broker trouble."""
+        backoff = 0.2
+        await _wait_either(self.bus.ready, stopping)
+        while not stopping.is_set():
+            consumer = new_consumer(
+                self.bus.settings, self.subscription.group_id, self.subscription.topics
+            )
+            try:
+                await consumer.start()
+                self.running = True
+                log.info("consumer.started", extra={"group": self.subscription.group_id})
+                await self._loop(consumer, stopping)
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer.restarting",
+                    extra={"group": self.subscription.group_id, "error": repr(exc)},
+                )
+                try:
+                    await asyncio.wait_for(stopping.wait(), backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                self.running = False
+                await consumer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            self.last_poll_monotonic = time.monotonic()
+            for partition, records in batches.items():
+                for record in records:
+                    await self.process(record)
+                await consumer.commit({partition: records[-1].offset + 1})
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Apply one record, or dead-letter it. Raises only if the dead-letter write fails."""
+        try:
+            event, data = self._parse(record)
+        except PoisonMessage as exc:
+            await self._dead_letter(record, str(exc))
+            return
+        handler = self.subscription.handlers.get(event.type)
+        if handler is None:
+            log.debug("consumer.skipped_type", extra={"type": event.type})
+            return
+        with bind(
+            incident_id=event.subject,
+            correlation_id=event.correlationid,
+            trace_id=trace_id_of(event.traceparent),
+            event_type=event.type,
+        ):
+            error: BaseException | None = None
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    await self._apply(handler, event, data)
+                    self.processed += 1
+                    return
+                except (OperationalError, InterfaceError, OSError):
+                    # The database (not the event) is the problem: dead-lettering
+                    # would throw good events away. Leave the offset uncommitted
+                    # and let run() re-join after a backoff; /healthz shows it.
+                    raise
+                except Exception as exc:
+                    error = exc
+                    log.warning(
+                        "consumer.handler_failed",
+                        extra={"attempt": attempt, "error": repr(exc)},
+                    )
+                    if attempt < self.max_attempts:
+                        await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+            assert error is not None
+            reason = "".join(traceback.format_exception_only(error)).strip()
+            await self._dead_letter(record, f"handler failed {self.max_attempts} times: {reason}")
+
+    def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel]:
+        try:
+            event = CloudEvent.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a valid CloudEvent: {_short(exc)}") from exc
+        model = EVENT_DATA_MODELS.get(event.type)
+        if model is None:
+            return event, BaseModel()
+        try:
+            return event, model.model_validate(event.data)
+        except ValidationError as exc:
+            raise PoisonMessage(f"invalid {event.type} data: {_short(exc)}") from exc
+
+    async def _apply(self, handler: Handler, event: CloudEvent, data: BaseModel) -> None:
+        async with self.unit_of_work(event) as uow:
+            if not await inbox.claim(uow.session, event, uow.clock.now()):
+                log.info("consumer.duplicate", extra={"event_id": event.id})
+                return
+            await handler(uow, event, data)
+            await uow.commit()
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        headers = [
+            *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq.")],
+            ("dlq.reason", reason.encode()[:4000]),
+            ("dlq.source.topic", record.topic.encode()),
+            ("dlq.source.partition", str(record.partition).encode()),
+            ("dlq.source.offset", str(record.offset).encode()),
+            ("dlq.consumer.group", self.subscription.group_id.encode()),
+            ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self.bus.send_and_wait(
+            self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
+        )
+        self.dead_lettered += 1
+        log.error(
+            "consumer.dead_lettered",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason[:500],
+            },
+        )
+
+    def stalled(self, now_monotonic: float, after_s: float) -> bool:
+        """Running but not polling for ``after_s``: a stuck handler or a wedged client."""
+        if self.last_poll_monotonic is None:
+            return False
+        return now_monotonic - self.last_poll_monotonic > after_s
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+async def _wait_either(event: asyncio.Event, stopping: asyncio.Event) -> None:
+    waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(stopping.wait())}
+    _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()

@@ -1,0 +1,87 @@
+"""Async SQLAlchemy engine and sessions for one service's own database.
+
+SQLite (embedded default) runs in WAL mode and begins every transaction with
+``BEGIN IMMEDIATE``: writers queue on the busy timeout instead of failing with
+"database is locked" when a reader upgrades. PostgreSQL gets one schema per
+service through the connection's ``search_path``.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from services.common.settings import ServiceSettings
+
+
+class RuntimeBase(DeclarativeBase):
+    """Tables every service has in its own database: outbox and inbox."""
+
+
+class Database:
+    def __init__(self, url: str, schema: str | None = None, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.schema = None if self.is_sqlite else schema
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+            if self.schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": self.schema}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "Database":
+        url = settings.resolved_database_url()
+        if url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(url, schema=settings.database_schema or settings.service_name)
+
+    async def create_all(self, metadatas: Iterable[MetaData]) -> None:
+        """Create missing tables (and the PostgreSQL schema). Migrations replace this later."""
+        async with self.engine.begin() as conn:
+            if self.schema:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            for metadata in metadatas:
+                await conn.run_sync(metadata.create_all)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

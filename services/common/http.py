@@ -1,0 +1,90 @@
+"""The FastAPI app every service is built on: lifespan, auth, problem+json, probes, request ids."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.common.auth import TokenAuthenticator
+from services.common.logs import bind
+from services.common.problems import install_problem_handlers
+from services.common.runtime import ServiceRuntime
+
+
+def build_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: list[APIRouter],
+    domain_errors: dict[type[Exception], int] | None = None,
+) -> FastAPI:
+    app = FastAPI(title=title, version="1", lifespan=runtime.lifespan)
+    app.add_middleware(CurlJsonMiddleware)
+    app.state.runtime = runtime
+    app.state.authenticator = TokenAuthenticator(runtime.settings.bootstrap_token)
+    install_problem_handlers(app, domain_errors or {})
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The request id becomes the correlation id of every event this request causes.
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        with bind(correlation_id=request_id):
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    return app
+
+
+class CurlJsonMiddleware:
+    """Treat ``application/x-www-form-urlencoded`` bodies on ``/v1/`` as JSON.
+
+    ``curl -d @call.json`` sends that content type by default, and no ``/v1``
+    route takes form data; without this the documented one-liner would be
+    refused. A body that is not JSON still gets a 422 naming the problem.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            headers = [
+                (k, b"application/json")
+                if k == b"content-type" and v.startswith(b"application/x-www-form-urlencoded")
+                else (k, v)
+                for k, v in scope["headers"]
+            ]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+def health_router(runtime: ServiceRuntime) -> APIRouter:
+    """Probes for orchestrators. Unauthenticated by design; they reveal no personal data."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: fails when a consumer has stalled or a task died")
+    async def healthz() -> JSONResponse:
+        report = runtime.liveness()
+        return JSONResponse(
+            {"status": "ok" if report.ok else "fail", "checks": report.checks},
+            status_code=200 if report.ok else 503,
+        )
+
+    @router.get("/readyz", summary="Readiness: the database answers")
+    async def readyz() -> JSONResponse:
+        report = await runtime.readiness()
+        return JSONResponse(
+            {"status": "ok" if report.ok else "fail", "checks": report.checks},
+            status_code=200 if report.ok else 503,
+        )
+
+    return router

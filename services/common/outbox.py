@@ -1,0 +1,311 @@
+"""Transactional outbox: events are written with the state change, and a relay publishes them.
+
+A handler never publishes to Kafka itself. It adds events to its
+:class:`UnitOfWork`; they become ``outbox`` rows in the same transaction as the
+state they announce, so a crash can lose neither the change nor its event. The
+:class:`OutboxRelay` publishes unsent rows in order and marks them sent; a
+crash between publish and mark re-publishes, which the consumers' inbox makes
+harmless.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import DateTime, Integer, String, Text, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schemas.envelope import CloudEvent
+from services.common.clock import Clock, new_id
+from services.common.db import RuntimeBase
+from services.common.topics import TOPIC_OF
+from services.common.tracing import child_traceparent
+
+log = logging.getLogger(__name__)
+
+
+class OutboxPublishError(Exception):
+    """Some events of a batch were not acknowledged; they stay unsent and are retried."""
+
+    def __init__(self, failed: int, total: int, first: BaseException) -> None:
+        super().__init__(f"{failed} of {total} outbox events not published: {first!r}")
+
+
+class OutboxRecord(RuntimeBase):
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True, default=None
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+def kafka_headers(event: CloudEvent) -> list[tuple[str, bytes]]:
+    """Binary-mode CloudEvents attributes as headers, so routers need not parse the body."""
+    headers = [("ce_id", event.id.encode()), ("ce_type", event.type.encode())]
+    if event.traceparent:
+        headers.append(("traceparent", event.traceparent.encode()))
+    return headers
+
+
+class UnitOfWork:
+    """One transaction of one service, and the events it will announce.
+
+    Use as ``async with uow:``; call :meth:`emit` for each event and
+    :meth:`commit` at the end. Leaving the block without committing rolls back.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        clock: Clock,
+        correlation_id: str,
+        traceparent: str | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.source = source
+        self.clock = clock
+        self.correlation_id = correlation_id
+        self.traceparent = traceparent
+        self._on_commit = on_commit
+        self._emitted = 0
+        self._after_commit: list[Callable[[], None]] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.session.in_transaction():
+            await self.session.rollback()
+        await self.session.close()
+
+    def emit(self, event_type: str, subject: str, data: BaseModel) -> CloudEvent:
+        event = CloudEvent(
+            id=new_id(),
+            source=self.source,
+            type=event_type,
+            time=self.clock.now(),
+            subject=subject,
+            correlationid=self.correlation_id,
+            traceparent=child_traceparent(self.traceparent),
+            data=data.model_dump(mode="json"),
+        )
+        self.session.add(
+            OutboxRecord(
+                event_id=event.id,
+                event_type=event.type,
+                topic=TOPIC_OF[event_type],
+                key=subject,
+                payload=event.model_dump_json(),
+                created_at=event.time,
+                attempts=0,
+            )
+        )
+        self._emitted += 1
+        return event
+
+    def on_committed(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction has committed (e.g. wake a worker)."""
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._emitted and self._on_commit:
+            self._on_commit()
+        for callback in self._after_commit:
+            callback()
+
+
+class Producer(Protocol):
+    """The slice of aiokafka's producer the relay needs."""
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> "asyncio.Future[Any]": ...
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows, oldest first, and marks them sent."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        batch_size: int,
+        poll_interval_s: float,
+        send_timeout_s: float,
+        lock_rows: bool,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._send_timeout_s = send_timeout_s
+        # PostgreSQL replicas skip rows another replica is publishing.
+        self._lock_rows = lock_rows
+        self._wake = asyncio.Event()
+        self.last_published_at: datetime | None = None
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events: publish now, not at the next poll."""
+        self._wake.set()
+
+    async def run(self, producer: Producer, stopping: asyncio.Event) -> None:
+        backoff = 0.1
+        while not stopping.is_set():
+            # Cleared before the pass, so a commit during the pass is not missed.
+            self._wake.clear()
+            try:
+                published = await self.publish_once(producer)
+                backoff = 0.1
+                self.last_error = None
+            except Exception as exc:  # broker down, DB busy: keep rows, try later
+                self.last_error = repr(exc)
+                log.warning("outbox.publish_failed", extra={"error": repr(exc)})
+                await _sleep_or_stop(stopping, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if published < self._batch_size:
+                await _wait_any(self._wake, stopping, self._poll_interval_s)
+
+    async def publish_once(self, producer: Producer) -> int:
+        """Publish one batch; returns how many rows were marked sent.
+
+        On PostgreSQL the rows stay locked (``SKIP LOCKED``) while they are
+        sent, so replicas share the work. SQLite has one writer at a time, so
+        there the rows are read and marked in two short transactions and the
+        send happens in between, never holding the write lock while the broker
+        is slow or down.
+        """
+        async with self._sessions() as session:
+            if self._lock_rows:
+                async with session.begin():
+                    rows = await self._unsent(session)
+                    if not rows:
+                        return 0
+                    sent, error = await self._mark(session, rows, await self._send(producer, rows))
+            else:
+                async with session.begin():
+                    rows = await self._unsent(session)
+                if not rows:
+                    return 0
+                outcome = await self._send(producer, rows)
+                async with session.begin():
+                    sent, error = await self._mark(session, rows, outcome)
+        # Raised only after the commit, so the rows that did go out stay marked.
+        if error is not None:
+            raise error
+        return sent
+
+    async def _unsent(self, session: AsyncSession) -> list[OutboxRecord]:
+        query = (
+            select(OutboxRecord)
+            .where(OutboxRecord.published_at.is_(None))
+            .order_by(OutboxRecord.seq)
+            .limit(self._batch_size)
+        )
+        if self._lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        return list((await session.scalars(query)).all())
+
+    async def _send(
+        self, producer: Producer, rows: list[OutboxRecord]
+    ) -> list[BaseException | None]:
+        """Send a batch; one entry per row, None where the broker acknowledged it."""
+
+        async def send_all() -> list[Any]:
+            futures = [
+                await producer.send(
+                    row.topic,
+                    value=row.payload.encode(),
+                    key=row.key.encode(),
+                    headers=kafka_headers(CloudEvent.model_validate_json(row.payload)),
+                )
+                for row in rows
+            ]
+            return list(await asyncio.gather(*futures, return_exceptions=True))
+
+        try:
+            results = await asyncio.wait_for(send_all(), self._send_timeout_s)
+        except (TimeoutError, Exception) as exc:  # the whole batch failed to go out
+            return [exc] * len(rows)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    async def _mark(
+        self,
+        session: AsyncSession,
+        rows: list[OutboxRecord],
+        outcome: list[BaseException | None],
+    ) -> tuple[int, OutboxPublishError | None]:
+        now = self._clock.now()
+        sent = [row.seq for row, error in zip(rows, outcome, strict=True) if error is None]
+        failed = [
+            (row, error) for row, error in zip(rows, outcome, strict=True) if error is not None
+        ]
+        if sent:
+            await session.execute(
+                update(OutboxRecord).where(OutboxRecord.seq.in_(sent)).values(published_at=now)
+            )
+            self.last_published_at = now
+        for row, error in failed:
+            await session.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.seq == row.seq)
+                .values(attempts=OutboxRecord.attempts + 1, last_error=repr(error)[:2000])
+            )
+        if failed:
+            self.last_error = repr(failed[0][1])
+            return len(sent), OutboxPublishError(len(failed), len(rows), failed[0][1])
+        return len(sent), None
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """How many events wait, and since when the oldest has waited."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(func.count(), func.min(OutboxRecord.created_at)).where(
+                        OutboxRecord.published_at.is_(None)
+                    )
+                )
+            ).one()
+            return int(row[0]), row[1]
+
+
+async def _wait_any(first: asyncio.Event, second: asyncio.Event, timeout_s: float) -> None:
+    waiters = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+    _, pending = await asyncio.wait(waiters, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    for task in pending:
+        task.cancel()
+
+
+async def _sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,27 @@
+"""Topic layout: which event type travels on which topic, and each consumer's dead-letter topic.
+
+Every event is keyed by its incident id, so one incident's events stay in order
+within a partition.
+"""
+
+from schemas.envelope import EventType
+
+CALLS = "corespond.calls"
+TRIAGE = "corespond.triage"
+ASSIGNMENTS = "corespond.assignments"
+NOTIFICATIONS = "corespond.notifications"
+
+ALL = (CALLS, TRIAGE, ASSIGNMENTS, NOTIFICATIONS)
+
+TOPIC_OF: dict[str, str] = {
+    EventType.CALL_RECEIVED: CALLS,
+    EventType.CALL_TRIAGED: TRIAGE,
+    EventType.ASSIGNMENT_OFFERED: ASSIGNMENTS,
+    EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
+}
+
+DLQ_PREFIX = "corespond.dlq."
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    return DLQ_PREFIX + consumer_group

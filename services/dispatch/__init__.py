@@ -1,0 +1,1 @@
+"""dispatch: owns incidents, responder units and assignments, and serves the dispatcher's API."""

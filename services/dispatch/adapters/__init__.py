@@ -1,0 +1,1 @@
+"""dispatch's storage and outside-world adapters."""

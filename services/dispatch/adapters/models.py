@@ -1,0 +1,106 @@
+"""dispatch's tables: incidents, their timeline, units, assignments, and notification states."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IncidentRecord(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(24))
+    jurisdiction: Mapped[str] = mapped_column(String(64))
+    narrative: Mapped[str] = mapped_column(Text)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    caller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    priority: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_model: Mapped[str | None] = mapped_column(String(24), default=None)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (
+        # A short code is what a responder texts back; it must be unambiguous
+        # among incidents still open.
+        Index(
+            "uq_incidents_open_code",
+            "code",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
+    )
+
+
+class TimelineRecord(Base):
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    summary: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class UnitRecord(Base):
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_sign: Mapped[str] = mapped_column(String(32), unique=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Bumped on every change: conditional updates on it are how a unit is never
+    # booked twice, on SQLite and PostgreSQL alike.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    current_incident_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class AssignmentRecord(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    call_sign: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    eta_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationRecord(Base):
+    """What notify reported about each message: dispatch's read model of delivery."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    to_masked: Mapped[str | None] = mapped_column(String(24), default=None)
+    error_code: Mapped[str | None] = mapped_column(String(16), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

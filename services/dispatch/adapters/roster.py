@@ -1,0 +1,69 @@
+"""Loading a roster of responder units (the demo seed; full import comes with unit management)."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.calls import E164
+from schemas.vocabulary import Role
+from services.common.clock import new_id
+from services.dispatch.adapters.models import UnitRecord
+
+
+class RosterUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    call_sign: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    agency: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    roles: Annotated[list[Role], Field(min_length=1)]
+    capabilities: list[str] = Field(default_factory=list)
+    phone: E164 | None = None
+    status: str = "available"
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class RosterError(ValueError):
+    """A roster file that cannot be loaded; the message names the file and the field."""
+
+
+def read_roster(path: Path) -> list[RosterUnit]:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RosterError(f"{path}: cannot read roster: {exc}") from exc
+    try:
+        return TypeAdapter(list[RosterUnit]).validate_python(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise RosterError(f"{path}: [{where}] {err['msg']}") from exc
+
+
+async def seed_if_empty(session: AsyncSession, units: list[RosterUnit], now: datetime) -> int:
+    """Insert the roster when no unit exists yet; returns how many were added."""
+    if await session.scalar(select(func.count()).select_from(UnitRecord)):
+        return 0
+    for unit in units:
+        session.add(
+            UnitRecord(
+                id=unit.id or new_id(),
+                call_sign=unit.call_sign,
+                agency=unit.agency,
+                roles=[r.value for r in unit.roles],
+                capabilities=unit.capabilities,
+                phone=unit.phone,
+                status=unit.status,
+                lat=unit.lat,
+                lon=unit.lon,
+                location_at=now if unit.lat is not None else None,
+                version=1,
+            )
+        )
+    return len(units)

@@ -1,0 +1,1 @@
+"""dispatch's public API, one router per resource."""

@@ -1,0 +1,46 @@
+"""``POST /v1/calls``: a call-taker submits a call; 202 once it is stored."""
+
+from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.exc import IntegrityError
+
+from schemas.api import CallAccepted, Problem
+from schemas.calls import CallSubmission
+from schemas.vocabulary import IncidentStatus
+from services.common.clock import as_utc
+from services.dispatch.api.deps import CallTaker, Runtime
+from services.dispatch.app.intake import submit_call
+
+router = APIRouter(prefix="/v1", tags=["calls"])
+
+# Two concurrent calls drawing the same short code: the partial unique index
+# refuses the second, which simply draws again.
+_CODE_RACE_RETRIES = 3
+
+
+@router.post(
+    "/calls",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CallAccepted,
+    responses={422: {"model": Problem, "description": "a field is missing or invalid"}},
+)
+async def submit(
+    call: CallSubmission, request: Request, response: Response, who: CallTaker, runtime: Runtime
+) -> CallAccepted:
+    for attempt in range(_CODE_RACE_RETRIES):
+        try:
+            async with runtime.unit_of_work(correlation_id=request.state.request_id) as uow:
+                incident = await submit_call(uow, call, who)
+                await uow.commit()
+            break
+        except IntegrityError:
+            if attempt == _CODE_RACE_RETRIES - 1:
+                raise
+    href = f"/v1/incidents/{incident.id}"
+    response.headers["Location"] = href
+    return CallAccepted(
+        incident_id=incident.id,
+        incident_code=incident.code,
+        status=IncidentStatus.RECEIVED,
+        received_at=as_utc(incident.received_at),
+        href=href,
+    )

@@ -1,0 +1,1 @@
+"""dispatch's application layer: intake, event handlers, read views."""

@@ -1,0 +1,114 @@
+"""dispatch's event handlers: a triage decision arrives, a notification status comes back."""
+
+import logging
+
+from schemas.envelope import CloudEvent, EventType
+from schemas.events import CallTriaged, NotificationStatusChanged
+from schemas.vocabulary import IncidentStatus, NotificationStatus
+from services.common.consumer import Handler
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.models import IncidentRecord, NotificationRecord
+from services.dispatch.app import timeline
+from services.dispatch.app.offers import offer_units
+from services.dispatch.domain.eta import EtaEstimator, StraightLineEta
+
+log = logging.getLogger(__name__)
+
+# Later states win; a late "sent" never overwrites "delivered" (the relay may
+# publish out of order after a retry).
+_STATUS_RANK = {
+    NotificationStatus.QUEUED: 0,
+    NotificationStatus.SENT: 1,
+    NotificationStatus.DELIVERED: 2,
+    NotificationStatus.UNDELIVERED: 2,
+    NotificationStatus.FAILED: 2,
+    NotificationStatus.SKIPPED: 2,
+}
+
+
+def make_handlers(eta: EtaEstimator | None = None) -> dict[str, Handler]:
+    estimator: EtaEstimator = eta or StraightLineEta()
+
+    async def on_call_triaged(uow: UnitOfWork, event: CloudEvent, data: CallTriaged) -> None:
+        incident = await uow.session.get(IncidentRecord, data.incident_id)
+        if incident is None:
+            raise LookupError(f"call.triaged for unknown incident {data.incident_id}")
+        if incident.triage is not None:
+            log.info("dispatch.already_triaged")
+            return
+        decision = data.decision
+        incident.triage = decision.model_dump(mode="json")
+        incident.priority = decision.priority
+        incident.response_model = decision.response_model.value
+        incident.updated_at = uow.clock.now()
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=uow.clock.now(),
+            kind="call.triaged",
+            actor="triage",
+            summary=f"P{decision.priority} {decision.category.value}: "
+            f"{decision.response_model.value} ({', '.join(r.value for r in decision.roles)})",
+            event_id=event.id,
+            data={"policy_version": decision.policy_version},
+        )
+        outcome = await offer_units(uow, incident, decision.roles, decision.priority, estimator)
+        incident.status = (
+            IncidentStatus.DISPATCHED.value
+            if outcome.offered and not outcome.unfilled
+            else IncidentStatus.UNASSIGNED.value
+            if outcome.unfilled
+            else IncidentStatus.TRIAGED.value
+        )
+        log.info(
+            "dispatch.offered",
+            extra={
+                "offered": len(outcome.offered),
+                "unfilled": [r.value for r in outcome.unfilled],
+            },
+        )
+
+    async def on_notification_status(
+        uow: UnitOfWork, event: CloudEvent, data: NotificationStatusChanged
+    ) -> None:
+        if await uow.session.get(IncidentRecord, data.incident_id) is None:
+            raise LookupError(f"notification status for unknown incident {data.incident_id}")
+        record = await uow.session.get(NotificationRecord, data.notification_id)
+        if record is None:
+            record = NotificationRecord(
+                id=data.notification_id,
+                incident_id=data.incident_id,
+                assignment_id=data.assignment_id,
+                channel=data.channel,
+                status=data.status.value,
+                to_masked=data.to_masked,
+                updated_at=data.occurred_at,
+            )
+            uow.session.add(record)
+        elif _STATUS_RANK[data.status] >= _STATUS_RANK[NotificationStatus(record.status)]:
+            record.status = data.status.value
+            record.updated_at = data.occurred_at
+        record.error_code = data.error_code or record.error_code
+        record.error_message = data.error_message or record.error_message
+        suffix = (
+            f": {data.error_code} {data.error_message or ''}".rstrip() if data.error_code else ""
+        )
+        timeline.record(
+            uow.session,
+            data.incident_id,
+            at=data.occurred_at,
+            kind=f"notification.{data.status.value}",
+            actor="notify",
+            summary=f"{data.channel.upper()} to {data.to_masked or 'contact'} "
+            f"{data.status.value}{suffix}",
+            event_id=event.id,
+            data={"notification_id": data.notification_id, "assignment_id": data.assignment_id},
+        )
+
+    return {
+        EventType.CALL_TRIAGED: on_call_triaged,
+        EventType.NOTIFICATION_STATUS: on_notification_status,
+    }
+
+
+__all__ = ["make_handlers"]

@@ -1,0 +1,77 @@
+"""A call arrives: store the incident and its call.received event in one transaction.
+
+``202`` is answered only after this commit, so an accepted call survives a
+crash, a broker outage or a stopped triage service.
+"""
+
+from sqlalchemy import select
+
+from schemas.calls import CallSubmission
+from schemas.envelope import EventType
+from schemas.events import CallReceived
+from schemas.vocabulary import IncidentStatus
+from services.common.auth import Principal
+from services.common.clock import new_id
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.models import IncidentRecord
+from services.dispatch.app import timeline
+from services.dispatch.domain.codes import incident_code
+
+MAX_CODE_ATTEMPTS = 60
+
+
+async def _free_code(uow: UnitOfWork) -> str:
+    for attempt in range(MAX_CODE_ATTEMPTS):
+        code = incident_code(attempt)
+        taken = await uow.session.scalar(
+            select(IncidentRecord.id).where(
+                IncidentRecord.code == code, IncidentRecord.status != IncidentStatus.CLOSED.value
+            )
+        )
+        if taken is None:
+            return code
+    raise RuntimeError("no free incident code")  # unreachable in practice: 6 digits
+
+
+async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> IncidentRecord:
+    """Store a new incident and announce it. Caller commits nothing else in this UoW."""
+    now = uow.clock.now()
+    incident = IncidentRecord(
+        id=new_id(),
+        code=await _free_code(uow),
+        status=IncidentStatus.RECEIVED.value,
+        received_at=now,
+        updated_at=now,
+        source=call.source.value,
+        jurisdiction=call.jurisdiction,
+        narrative=call.narrative,
+        answers=call.answers.model_dump(mode="json"),
+        location=call.location.model_dump(mode="json"),
+        caller=call.caller.model_dump(mode="json") if call.caller else None,
+        created_by=by.subject,
+    )
+    uow.session.add(incident)
+    event = uow.emit(
+        EventType.CALL_RECEIVED,
+        incident.id,
+        CallReceived(
+            incident_id=incident.id,
+            incident_code=incident.code,
+            received_at=now,
+            narrative=call.narrative,
+            answers=call.answers,
+            location=call.location,
+            source=call.source,
+            jurisdiction=call.jurisdiction,
+        ),
+    )
+    timeline.record(
+        uow.session,
+        incident.id,
+        at=now,
+        kind="call.received",
+        actor=by.subject,
+        summary=f"call received from {call.source.value}, incident {incident.code}",
+        event_id=event.id,
+    )
+    return incident

@@ -1,0 +1,120 @@
+"""Read side: the dispatcher's single pane for one incident, and the incident list."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.api import (
+    AssignmentView,
+    IncidentSummary,
+    IncidentView,
+    NotificationView,
+    TimelineEntry,
+)
+from schemas.triage import TriageDecision
+from services.common.clock import as_utc
+from services.dispatch.adapters.models import (
+    AssignmentRecord,
+    IncidentRecord,
+    NotificationRecord,
+    TimelineRecord,
+)
+from services.dispatch.domain.errors import IncidentNotFound
+
+
+async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
+    incident = await session.get(IncidentRecord, incident_id)
+    if incident is None:
+        raise IncidentNotFound(incident_id)
+    assignments = (
+        await session.scalars(
+            select(AssignmentRecord)
+            .where(AssignmentRecord.incident_id == incident_id)
+            .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
+        )
+    ).all()
+    notifications = (
+        await session.scalars(
+            select(NotificationRecord)
+            .where(NotificationRecord.incident_id == incident_id)
+            .order_by(NotificationRecord.updated_at)
+        )
+    ).all()
+    entries = (
+        await session.scalars(
+            select(TimelineRecord)
+            .where(TimelineRecord.incident_id == incident_id)
+            .order_by(TimelineRecord.at, TimelineRecord.id)
+        )
+    ).all()
+    return IncidentView(
+        id=incident.id,
+        code=incident.code,
+        status=incident.status,
+        received_at=as_utc(incident.received_at),
+        updated_at=as_utc(incident.updated_at),
+        source=incident.source,
+        jurisdiction=incident.jurisdiction,
+        narrative=incident.narrative,
+        answers=incident.answers,
+        location=incident.location,
+        caller=incident.caller,
+        triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
+        assignments=[
+            AssignmentView(
+                id=a.id,
+                unit_id=a.unit_id,
+                call_sign=a.call_sign,
+                role=a.role,
+                status=a.status,
+                eta_seconds=a.eta_seconds,
+                reasons=a.reasons,
+                offered_at=as_utc(a.offered_at),
+                updated_at=as_utc(a.updated_at),
+            )
+            for a in assignments
+        ],
+        notifications=[
+            NotificationView(
+                id=n.id,
+                assignment_id=n.assignment_id,
+                channel=n.channel,
+                status=n.status,
+                to_masked=n.to_masked,
+                error_code=n.error_code,
+                error_message=n.error_message,
+                updated_at=as_utc(n.updated_at),
+            )
+            for n in notifications
+        ],
+        timeline=[
+            TimelineEntry(
+                at=as_utc(t.at),
+                kind=t.kind,
+                summary=t.summary,
+                actor=t.actor,
+                event_id=t.event_id,
+                data=t.data,
+            )
+            for t in entries
+        ],
+    )
+
+
+async def incident_list(
+    session: AsyncSession, status: str | None, limit: int
+) -> list[IncidentSummary]:
+    query = select(IncidentRecord).order_by(IncidentRecord.received_at.desc()).limit(limit)
+    if status:
+        query = query.where(IncidentRecord.status == status)
+    return [
+        IncidentSummary(
+            id=i.id,
+            code=i.code,
+            status=i.status,
+            priority=i.priority,
+            response_model=i.response_model,
+            received_at=as_utc(i.received_at),
+            updated_at=as_utc(i.updated_at),
+        )
+        for i in (await session.scalars(query)).all()
+    ]

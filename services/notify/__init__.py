@@ -1,0 +1,1 @@
+"""notify: texts responders their assignments and reports delivery back to dispatch."""

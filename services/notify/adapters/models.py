@@ -1,0 +1,46 @@
+"""notify's tables: each logical message with its delivery state; the console backend's sent box."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MessageRecord(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # One logical message per purpose ("offer:<assignment id>"): a second event
+    # asking for the same message finds it here and sends nothing.
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    error_code: Mapped[str | None] = mapped_column(String(16), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    correlation_id: Mapped[str] = mapped_column(String(128))
+    traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSms(Base):
+    """What the console backend 'sent': stored here and logged, nothing leaves the machine."""
+
+    __tablename__ = "console_sms"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""notify's application layer: the offer handler and the delivery worker."""

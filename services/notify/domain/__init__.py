@@ -1,0 +1,1 @@
+"""Message content and delivery rules: pure, no I/O, no framework."""

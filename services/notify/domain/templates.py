@@ -1,0 +1,46 @@
+"""SMS text: the minimum necessary (42 CFR Part 2, HIPAA).
+
+An SMS carries the incident code, the role asked, where to go and how to
+answer — never a diagnosis, a substance, a name or a date of birth. The
+inputs here are typed so that nothing else can reach a template.
+"""
+
+from dataclasses import dataclass
+
+from schemas.vocabulary import Role
+
+_ROLE_WORDS = {
+    Role.POLICE: "officer",
+    Role.CLINICIAN: "clinician",
+    Role.EMT: "EMT",
+    Role.TELEHEALTH: "telehealth clinician",
+}
+
+SMS_MAX_CHARS = 320  # two segments: long enough, short enough to read at a glance
+
+
+@dataclass(frozen=True)
+class OfferText:
+    incident_code: str
+    role: Role
+    priority: int
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+def where(offer: OfferText) -> str:
+    if offer.address:
+        return offer.address
+    if offer.lat is not None and offer.lon is not None:
+        return f"{offer.lat:.5f},{offer.lon:.5f}"
+    return "location with dispatch"
+
+
+def render_offer(offer: OfferText) -> str:
+    text = (
+        f"corespond P{offer.priority} #{offer.incident_code}: {_ROLE_WORDS[offer.role]} requested "
+        f"at {where(offer)}. Reply Y {offer.incident_code} to accept, "
+        f"N {offer.incident_code} to decline."
+    )
+    return text[:SMS_MAX_CHARS]

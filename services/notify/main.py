@@ -1,0 +1,84 @@
+"""Composition root of the notify service."""
+
+from typing import Literal
+
+from fastapi import FastAPI
+from pydantic import AliasChoices, Field, SecretStr
+
+from services.common.consumer import Subscription
+from services.common.http import build_app
+from services.common.runtime import ServiceRuntime
+from services.common.settings import ServiceSettings
+from services.common.topics import ASSIGNMENTS
+from services.notify.adapters.models import Base
+from services.notify.adapters.sms import ConsoleSmsBackend, SmsBackend, TwilioSmsBackend
+from services.notify.api import messages
+from services.notify.app.delivery import DeliveryWorker
+from services.notify.app.handlers import make_handlers
+
+
+class NotifySettings(ServiceSettings):
+    service_name: str = "notify"
+    port: int = 8002
+    sms_backend: Literal["console", "twilio"] = "console"
+    public_base_url: str | None = None
+    twilio_account_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "CORESPOND_TWILIO_ACCOUNT_SID"),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "CORESPOND_TWILIO_AUTH_TOKEN"),
+    )
+    twilio_messaging_service_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TWILIO_MESSAGING_SERVICE_SID", "CORESPOND_TWILIO_MESSAGING_SERVICE_SID"
+        ),
+    )
+    twilio_from_number: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_FROM_NUMBER", "CORESPOND_TWILIO_FROM_NUMBER"),
+    )
+    # Only for tests and demos against a local fake of the Twilio REST API.
+    twilio_api_base_url: str | None = None
+
+
+def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend:
+    if settings.sms_backend == "console":
+        return ConsoleSmsBackend(runtime.db.sessions, runtime.clock)
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        raise ValueError(
+            "CORESPOND_SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    callback = (
+        settings.public_base_url.rstrip("/") + "/twilio/sms/status"
+        if settings.public_base_url
+        else None
+    )
+    return TwilioSmsBackend(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        from_number=settings.twilio_from_number,
+        status_callback_url=callback,
+        api_base_url=settings.twilio_api_base_url,
+    )
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    settings = settings or NotifySettings()
+    holder: list[DeliveryWorker] = []
+    runtime = ServiceRuntime(
+        settings,
+        [Base.metadata],
+        Subscription(
+            group_id="notify",
+            topics=[ASSIGNMENTS],
+            handlers=make_handlers(lambda: holder[0].wake()),
+        ),
+    )
+    worker = DeliveryWorker(sms_backend(settings, runtime), runtime.unit_of_work, runtime.clock)
+    holder.append(worker)
+    runtime.add_worker("delivery", worker.run)
+    return build_app(runtime, title="corespond notify", routers=[messages.router])

@@ -1,0 +1,1 @@
+"""triage: classifies each call and decides which responders it needs, and why."""

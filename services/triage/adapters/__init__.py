@@ -1,0 +1,1 @@
+"""triage's storage: the decisions it made."""

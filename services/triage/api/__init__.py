@@ -1,0 +1,1 @@
+"""triage's HTTP surface: preview and policies."""

@@ -1,0 +1,1 @@
+"""triage's handlers: one per event it consumes."""

@@ -1,0 +1,1 @@
+"""Triage rules as pure functions of (call, policy): no I/O, no framework."""

@@ -1,0 +1,229 @@
+"""The first triage rule set: safety first, then the least intrusive response that is safe.
+
+It follows DOMAIN.md's routing principles: weapons/violence/crime → police;
+medical danger or a suspected overdose → EMT (overdose also naloxone and a
+clinician for the warm handoff); a behavioural-health or substance-use crisis
+without weapon, violence or serious medical need → clinician and no police;
+a rural jurisdiction swaps the in-person clinician for telehealth with someone
+on scene. The full policy engine (YAML policies, richer language) replaces
+the tables here; the shape of the decision stays.
+"""
+
+from dataclasses import dataclass
+
+from schemas.calls import CallIntake
+from schemas.triage import RationaleItem, TriageDecision
+from schemas.vocabulary import CallSource, Category, Flag, ResponseModel, Role
+from services.triage.domain.findings import Finding, from_answers, read_narrative
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a jurisdiction has. A data file per jurisdiction replaces this with the engine."""
+
+    jurisdiction: str
+    version: str
+    in_person_clinicians: bool = True
+
+
+POLICIES: dict[str, Policy] = {
+    "default": Policy("default", "default-0.1"),
+    "rural": Policy("rural", "rural-0.1", in_person_clinicians=False),
+}
+
+
+class UnknownJurisdiction(LookupError):
+    """No policy exists for the jurisdiction named in the call."""
+
+
+def policy_for(jurisdiction: str) -> Policy:
+    try:
+        return POLICIES[jurisdiction]
+    except KeyError:
+        known = ", ".join(sorted(POLICIES))
+        raise UnknownJurisdiction(
+            f"no triage policy for jurisdiction {jurisdiction!r}; known: {known}"
+        ) from None
+
+
+def _combine(
+    name: str, answer: bool | None, narrative: Finding, rationale: list[RationaleItem]
+) -> bool:
+    """The safer reading wins when the answer and the words disagree."""
+    said = narrative.present
+    if answer is True:
+        return True
+    if answer is False and said:
+        rationale.append(
+            RationaleItem(
+                rule="conflict.safer_reading",
+                reason=f"answer says no {name}, narrative suggests it: keeping the safer reading",
+                evidence=[f"answers.{name}=false", *narrative.evidence],
+            )
+        )
+        return True
+    return said
+
+
+def decide(call: CallIntake, policy: Policy) -> TriageDecision:
+    """Classify one call under one policy. Pure: same input, same output."""
+    words = read_narrative(call.narrative)
+    answers = from_answers(call.answers)
+    why: list[RationaleItem] = []
+
+    def has(name: str) -> bool:
+        return _combine(name, answers.get(name), words[name], why)
+
+    def evidence(*names: str) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            if answers.get(name) is True:
+                out.append(f"answers.{name}")
+            out.extend(words[name].evidence)
+        return out
+
+    weapon, violence, crime = has("weapon"), has("violence"), has("crime")
+    not_breathing, unconscious = has("not_breathing"), has("unconscious")
+    overdose = has("overdose") or (words["opioid"].present and (unconscious or not_breathing))
+    medical = has("medical")
+    suicidal = has("suicidal")
+    ledge = words["ledge"].present
+    pills = words["pills_taken"].present
+    substance = has("substance") or words["opioid"].present
+    mental = words["mental_health"].present
+    children = has("children")
+
+    roles: set[Role] = set()
+    flags: set[Flag] = set()
+    priority = 3
+
+    if weapon or violence or crime:
+        roles.add(Role.POLICE)
+        flags |= {Flag.WEAPONS} if weapon else set()
+        flags |= {Flag.VIOLENCE} if violence else set()
+        priority = 1 if (weapon or violence) else 2
+        why.append(
+            RationaleItem(
+                rule="safety.police",
+                reason="weapon, violence or crime in progress",
+                evidence=evidence("weapon", "violence", "crime"),
+            )
+        )
+    if overdose:
+        roles |= {Role.EMT, Role.CLINICIAN}
+        flags |= {Flag.OVERDOSE, Flag.NALOXONE, Flag.MEDICAL, Flag.SUBSTANCE_USE}
+        priority = 1
+        why.append(
+            RationaleItem(
+                rule="medical.overdose",
+                reason="suspected overdose: EMT with naloxone, clinician for the warm handoff",
+                evidence=evidence("overdose", "unconscious", "not_breathing")
+                + words["opioid"].evidence,
+            )
+        )
+    if not_breathing or unconscious or medical or (suicidal and pills):
+        roles.add(Role.EMT)
+        flags.add(Flag.MEDICAL)
+        priority = 1 if (not_breathing or unconscious or pills) else min(priority, 2)
+        why.append(
+            RationaleItem(
+                rule="medical.emergency",
+                reason="medical danger: EMT",
+                evidence=evidence("not_breathing", "unconscious", "medical")
+                + words["pills_taken"].evidence,
+            )
+        )
+    if suicidal or ledge:
+        roles.add(Role.CLINICIAN)
+        flags.add(Flag.SUICIDE_RISK)
+        acute = ledge or pills or weapon
+        priority = 1 if acute else min(priority, 2)
+        why.append(
+            RationaleItem(
+                rule="behavioural.suicide",
+                reason="suicide risk: clinician" + (", life threat now" if acute else ""),
+                evidence=evidence("suicidal") + words["ledge"].evidence,
+            )
+        )
+    if mental or substance:
+        roles.add(Role.CLINICIAN)
+        if substance:
+            flags.add(Flag.SUBSTANCE_USE)
+        priority = min(priority, 2)
+        why.append(
+            RationaleItem(
+                rule="behavioural.crisis",
+                reason="behavioural-health or substance-use crisis: clinician",
+                evidence=words["mental_health"].evidence + evidence("substance"),
+            )
+        )
+    if not roles:
+        roles.add(Role.CLINICIAN)
+        why.append(
+            RationaleItem(
+                rule="welfare.default",
+                reason="no safety or medical finding: clinician welfare check",
+                evidence=["(no findings)"],
+            )
+        )
+    if children:
+        flags.add(Flag.CHILDREN_PRESENT)
+        why.append(
+            RationaleItem(
+                rule="family.children_present",
+                reason="children present: family-support referral",
+                evidence=evidence("children"),
+            )
+        )
+    if call.source == CallSource.FOLLOW_UP and Role.POLICE not in roles and Role.EMT not in roles:
+        priority = 3
+
+    model = _response_model(roles)
+    if Role.CLINICIAN in roles and not policy.in_person_clinicians:
+        roles.discard(Role.CLINICIAN)
+        roles.add(Role.TELEHEALTH)
+        if not roles & {Role.POLICE, Role.EMT}:
+            roles.add(Role.EMT)
+        model = ResponseModel.TELEHEALTH if Role.POLICE not in roles else ResponseModel.CO_RESPONDER
+        why.append(
+            RationaleItem(
+                rule="policy.telehealth",
+                reason=f"{policy.jurisdiction} has no in-person clinician program: "
+                "telehealth clinician with a unit on scene",
+                evidence=[f"policy.{policy.jurisdiction}"],
+            )
+        )
+
+    return TriageDecision(
+        category=_category(flags, mental, substance, medical),
+        priority=priority,
+        response_model=model,
+        roles=sorted(roles),
+        flags=sorted(flags),
+        rationale=why,
+        policy_version=policy.version,
+    )
+
+
+def _response_model(roles: set[Role]) -> ResponseModel:
+    if Role.POLICE in roles:
+        return ResponseModel.CO_RESPONDER if Role.CLINICIAN in roles else ResponseModel.POLICE
+    if Role.EMT in roles:
+        return ResponseModel.FIREHOUSE
+    return ResponseModel.CLINICIAN
+
+
+def _category(flags: set[Flag], mental: bool, substance: bool, medical: bool) -> Category:
+    if Flag.OVERDOSE in flags:
+        return Category.OVERDOSE
+    if Flag.WEAPONS in flags or Flag.VIOLENCE in flags:
+        return Category.VIOLENCE
+    if Flag.SUICIDE_RISK in flags:
+        return Category.SUICIDE_RISK
+    if Flag.MEDICAL in flags or medical:
+        return Category.MEDICAL
+    if mental:
+        return Category.MENTAL_HEALTH
+    if substance:
+        return Category.SUBSTANCE_USE
+    return Category.WELFARE

@@ -1,0 +1,290 @@
+"""Findings read from the call: the protocol answers plus what the narrative says.
+
+A finding is a fact with its evidence (the answer or the words that showed it).
+Negation is understood within a short window ("no weapons", "denies taking
+anything", "hasn't hurt anyone"), while phrases such as "not breathing" or
+"won't wake up" are themselves positive findings of an emergency.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from schemas.calls import Answers
+
+NEGATORS = frozenset(
+    {"no", "not", "never", "without", "denies", "denied", "deny", "none", "nobody", "sin", "niega"}
+)
+_NEGATING_SUFFIX = "n't"
+_WINDOW = 3
+
+# Each finding: the phrases that show it. Multi-word phrases match on word boundaries.
+LEXICON: dict[str, tuple[str, ...]] = {
+    "weapon": (
+        "gun",
+        "guns",
+        "knife",
+        "knives",
+        "weapon",
+        "weapons",
+        "armed",
+        "pistol",
+        "rifle",
+        "machete",
+        "firearm",
+        "handgun",
+        "shotgun",
+        "arma",
+        "pistola",
+        "cuchillo",
+    ),
+    "violence": (
+        "hitting",
+        "fighting",
+        "fight",
+        "assault",
+        "assaulting",
+        "attacking",
+        "attacked",
+        "punched",
+        "punching",
+        "stabbed",
+        "stabbing",
+        "shooting",
+        "shots fired",
+        "beating",
+        "threatening",
+        "threatened",
+        "violent",
+        "choking her",
+        "choking him",
+        "golpeando",
+    ),
+    "crime": (
+        "break in",
+        "breaking in",
+        "robbery",
+        "robbing",
+        "burglary",
+        "stealing",
+        "carjacking",
+    ),
+    "not_breathing": (
+        "not breathing",
+        "stopped breathing",
+        "isn't breathing",
+        "no respira",
+        "barely breathing",
+        "blue lips",
+        "lips are blue",
+        "turning blue",
+    ),
+    "unconscious": (
+        "unconscious",
+        "unresponsive",
+        "won't wake up",
+        "wont wake up",
+        "can't wake",
+        "cant wake",
+        "passed out",
+        "nodding out",
+        "no responde",
+        "inconsciente",
+    ),
+    "overdose": (
+        "overdose",
+        "overdosed",
+        "overdosing",
+        "od",
+        "od'd",
+        "od'ing",
+        "oding",
+        "ods",
+        "sobredosis",
+    ),
+    "opioid": (
+        "fentanyl",
+        "fent",
+        "heroin",
+        "opioid",
+        "opioids",
+        "oxy",
+        "oxycodone",
+        "percocet",
+        "percs",
+        "blues",
+        "dope",
+        "pinpoint",
+        "nodding",
+        "narcan",
+        "naloxone",
+    ),
+    "medical": (
+        "bleeding",
+        "seizure",
+        "seizing",
+        "chest pain",
+        "injured",
+        "hurt badly",
+        "head injury",
+        "not moving",
+        "sangrando",
+        "convulsion",
+    ),
+    "pills_taken": (
+        "took pills",
+        "took a bottle",
+        "swallowed pills",
+        "took all",
+        "ate pills",
+        "tomó pastillas",
+        "tomo pastillas",
+    ),
+    "suicidal": (
+        "suicide",
+        "suicidal",
+        "kill himself",
+        "kill herself",
+        "kill myself",
+        "kill themselves",
+        "end his life",
+        "end her life",
+        "end my life",
+        "want to die",
+        "wants to die",
+        "suicidarse",
+        "matarse",
+    ),
+    "ledge": (
+        "ledge",
+        "on the bridge",
+        "on a bridge",
+        "on the roof",
+        "jump off",
+        "going to jump",
+        "threatening to jump",
+        "overpass",
+    ),
+    "mental_health": (
+        "psychosis",
+        "psychotic",
+        "hallucinating",
+        "hearing voices",
+        "paranoid",
+        "manic",
+        "mental health",
+        "crisis",
+        "schizophrenic",
+        "schizophrenia",
+        "bipolar",
+        "talking to himself",
+        "talking to herself",
+        "confused",
+        "panic attack",
+        "delusional",
+        "off his meds",
+        "off her meds",
+        "crisis",
+        "desperate",
+        "crying",
+        "screaming",
+        "agitated",
+    ),
+    "substance": (
+        "drunk",
+        "intoxicated",
+        "high",
+        "meth",
+        "drinking",
+        "using",
+        "fiending",
+        "withdrawal",
+        "dope sick",
+        "dopesick",
+        "cocaine",
+        "crack",
+        "borracho",
+        "drogas",
+        "alcohol",
+    ),
+    "children": (
+        "kid",
+        "kids",
+        "child",
+        "children",
+        "baby",
+        "toddler",
+        "infant",
+        "niño",
+        "niños",
+        "niña",
+        "bebé",
+        "little boy",
+        "little girl",
+        "newborn",
+    ),
+}
+
+
+@dataclass
+class Finding:
+    present: bool
+    evidence: list[str] = field(default_factory=list)
+    negated: list[str] = field(default_factory=list)
+
+
+def _tokens(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'")  # typographic apostrophe
+    return re.findall(r"[\w']+", text)
+
+
+def _phrase_hits(tokens: list[str], phrase: str) -> list[int]:
+    words = phrase.split()
+    n = len(words)
+    return [i for i in range(len(tokens) - n + 1) if tokens[i : i + n] == words]
+
+
+def _is_negated(tokens: list[str], start: int) -> bool:
+    window = tokens[max(0, start - _WINDOW) : start]
+    return any(t in NEGATORS or t.endswith(_NEGATING_SUFFIX) for t in window)
+
+
+def read_narrative(narrative: str) -> dict[str, Finding]:
+    tokens = _tokens(narrative)
+    found: dict[str, Finding] = {}
+    for name, phrases in LEXICON.items():
+        finding = Finding(present=False)
+        for phrase in phrases:
+            for start in _phrase_hits(tokens, phrase):
+                # Phrases that carry their own negation ("not breathing") are positive.
+                self_negating = phrase.split()[0] in NEGATORS or "'" in phrase.split()[0]
+                if not self_negating and _is_negated(tokens, start):
+                    finding.negated.append(f'"{phrase}" (negated)')
+                else:
+                    finding.present = True
+                    finding.evidence.append(f'"{phrase}"')
+        found[name] = finding
+    return found
+
+
+def from_answers(answers: Answers) -> dict[str, bool | None]:
+    """The protocol answers in finding names (True / False / None = unknown)."""
+    return {
+        "weapon": answers.weapons,
+        "violence": _any_true(answers.violence, answers.threat_to_others),
+        "crime": answers.crime_in_progress,
+        "not_breathing": None if answers.breathing is None else not answers.breathing,
+        "unconscious": None if answers.conscious is None else not answers.conscious,
+        "overdose": answers.overdose_suspected,
+        "medical": answers.injury,
+        "suicidal": answers.suicidal,
+        "substance": answers.substance_use,
+        "children": answers.children_present,
+    }
+
+
+def _any_true(*values: bool | None) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    if all(v is False for v in values):
+        return False
+    return None
