@@ -2,12 +2,25 @@
 
 import asyncio
 import json
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from aiokafka.errors import KafkaError
 
 from services.common.dlq import dead_letter_topics, read_dead_letters, replay
 from services.common.settings import ServiceSettings
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a broker operation; a broker that cannot be reached is a message, not a traceback."""
+    try:
+        return asyncio.run(coro)
+    except KafkaError as exc:
+        raise click.ClickException(f"broker error: {exc!r}") from exc
 
 
 def _settings(bootstrap: str | None) -> ServiceSettings:
@@ -57,7 +70,7 @@ def list_cmd(bootstrap: str, topics: tuple[str, ...], as_json: bool) -> None:
                 f"    reason: {s['reason']}"
             )
 
-    asyncio.run(run())
+    _run(run())
 
 
 @dlq.command("replay")
@@ -92,6 +105,6 @@ def replay_cmd(
             click.echo(f"replayed {letter.topic} p{letter.partition}@{letter.offset} -> {source}")
         return len(letters)
 
-    count = asyncio.run(run())
+    count = _run(run())
     if count == 0:
         click.echo("nothing to replay")

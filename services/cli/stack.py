@@ -20,6 +20,12 @@ import httpx
 SERVICES = ("dispatch", "triage", "notify")
 DEFAULT_PORTS = {"dispatch": 8000, "triage": 8001, "notify": 8002}
 
+# What the embedded Tansu needs (see DESIGN.md and ServiceSettings).
+EMBEDDED_BROKER_ENV = {
+    "CORESPOND_KAFKA_ENABLE_IDEMPOTENCE": "false",
+    "CORESPOND_KAFKA_SESSION_TIMEOUT_MS": "3000",
+}
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -174,7 +180,7 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
         }
     )
     if config.embedded_broker:
-        env["CORESPOND_KAFKA_ENABLE_IDEMPOTENCE"] = "false"
+        env.update(EMBEDDED_BROKER_ENV)
     if name in config.database_urls:
         env["DATABASE_URL"] = config.database_urls[name]
     if name in config.database_schemas:

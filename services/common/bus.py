@@ -41,8 +41,8 @@ def consumer_config(settings: ServiceSettings, group_id: str) -> dict[str, Any]:
         "fetch_max_wait_ms": 10,
         "fetch_min_bytes": 1,
         "max_poll_records": 200,
-        "session_timeout_ms": 10_000,
-        "heartbeat_interval_ms": 1_000,
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "metadata_max_age_ms": 5_000,
         "security_protocol": settings.kafka_security_protocol,
     }
@@ -96,9 +96,11 @@ class Bus:
         self.settings = settings
         self.producer: AIOKafkaProducer | None = None
         self.ready = asyncio.Event()
+        self.topics: list[str] = []
 
     async def connect(self, topics: list[str], stopping: asyncio.Event) -> None:
         """Retry until the broker answers: create topics, start the producer."""
+        self.topics = topics
         backoff = 0.2
         while not stopping.is_set():
             producer = new_producer(self.settings)
@@ -121,6 +123,10 @@ class Bus:
             self.ready.set()
             log.info("bus.connected", extra={"bootstrap": self.settings.kafka_bootstrap_servers})
             return
+
+    async def ensure_topics(self) -> None:
+        """Create any of our topics that went missing (an empty broker came back)."""
+        await ensure_topics(self.settings, self.topics)
 
     async def send_and_wait(
         self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]

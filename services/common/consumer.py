@@ -69,6 +69,7 @@ class EventConsumer:
         self.last_poll_monotonic: float | None = None
         self.running = False
         self.processed = 0
+        self.duplicates = 0
         self.dead_lettered = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -80,7 +81,9 @@ class EventConsumer:
                 self.bus.settings, self.subscription.group_id, self.subscription.topics
             )
             try:
-                await consumer.start()
+                # A group join can take seconds; shutting down must not wait for it.
+                if not await _unless_stopping(consumer.start(), stopping):
+                    return
                 self.running = True
                 log.info("consumer.started", extra={"group": self.subscription.group_id})
                 await self._loop(consumer, stopping)
@@ -130,8 +133,10 @@ class EventConsumer:
             error: BaseException | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    await self._apply(handler, event, data)
-                    self.processed += 1
+                    if await self._apply(handler, event, data):
+                        self.processed += 1
+                    else:
+                        self.duplicates += 1
                     return
                 except (OperationalError, InterfaceError, OSError):
                     # The database (not the event) is the problem: dead-lettering
@@ -163,13 +168,15 @@ class EventConsumer:
         except ValidationError as exc:
             raise PoisonMessage(f"invalid {event.type} data: {_short(exc)}") from exc
 
-    async def _apply(self, handler: Handler, event: CloudEvent, data: BaseModel) -> None:
+    async def _apply(self, handler: Handler, event: CloudEvent, data: BaseModel) -> bool:
+        """True if applied now, False if the inbox says it already was."""
         async with self.unit_of_work(event) as uow:
             if not await inbox.claim(uow.session, event, uow.clock.now()):
                 log.info("consumer.duplicate", extra={"event_id": event.id})
-                return
+                return False
             await handler(uow, event, data)
             await uow.commit()
+            return True
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         headers = [
@@ -208,6 +215,20 @@ def _short(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "(root)"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+async def _unless_stopping(work: Awaitable[None], stopping: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stopping`` is set first; True if the work finished."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
 
 
 async def _wait_either(event: asyncio.Event, stopping: asyncio.Event) -> None:

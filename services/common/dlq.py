@@ -117,7 +117,9 @@ async def replay(settings: ServiceSettings, letter: DeadLetter, value: bytes | N
     if not source:
         raise ValueError(f"{letter.topic}@{letter.offset} has no dlq.source.topic header")
     headers = [(k, v) for k, v in letter.headers if not k.startswith("dlq.")]
-    producer = new_producer(settings)
+    # One message at a time: idempotence adds nothing here, and leaving it off
+    # lets the command work against the embedded broker without extra settings.
+    producer = new_producer(settings.model_copy(update={"kafka_enable_idempotence": False}))
     await producer.start()
     try:
         await asyncio.wait_for(

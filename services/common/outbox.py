@@ -10,7 +10,7 @@ harmless.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -176,7 +176,15 @@ class OutboxRelay:
         """Called after a commit that wrote events: publish now, not at the next poll."""
         self._wake.set()
 
-    async def run(self, producer: Producer, stopping: asyncio.Event) -> None:
+    async def run(
+        self,
+        producer: Producer,
+        stopping: asyncio.Event,
+        repair: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Publish until stopped. After a failure, ``repair`` (re-create missing
+        topics) runs before the next try: a broker that came back empty must not
+        leave events stuck forever."""
         backoff = 0.1
         while not stopping.is_set():
             # Cleared before the pass, so a commit during the pass is not missed.
@@ -190,6 +198,11 @@ class OutboxRelay:
                 log.warning("outbox.publish_failed", extra={"error": repr(exc)})
                 await _sleep_or_stop(stopping, backoff)
                 backoff = min(backoff * 2, 5.0)
+                if repair is not None:
+                    try:
+                        await repair()
+                    except Exception as repair_error:
+                        log.warning("outbox.repair_failed", extra={"error": repr(repair_error)})
                 continue
             if published < self._batch_size:
                 await _wait_any(self._wake, stopping, self._poll_interval_s)

@@ -115,7 +115,7 @@ class ServiceRuntime:
     async def _run_relay(self) -> None:
         await self.bus.ready.wait()
         assert self.bus.producer is not None
-        await self.relay.run(self.bus.producer, self.stopping)
+        await self.relay.run(self.bus.producer, self.stopping, repair=self.bus.ensure_topics)
 
     def _spawn(self, name: str, coro: Awaitable[None]) -> None:
         async def guarded() -> None:

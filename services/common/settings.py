@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Settings every service shares. Subclassed per service for its own knobs."""
 
-    model_config = SettingsConfigDict(env_prefix="CORESPOND_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CORESPOND_", extra="ignore", populate_by_name=True
+    )
 
     service_name: str = "corespond"
     host: str = "127.0.0.1"
@@ -42,6 +44,10 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = 6
     kafka_replication_factor: int = 1
     kafka_security_protocol: str = "PLAINTEXT"
+    # Tansu holds a JoinGroup for half the session timeout before answering, so
+    # the embedded stack uses 3 s (a consumer joins in 1.5 s instead of 5 s).
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 1_000
 
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2

@@ -1,0 +1,172 @@
+"""Bad or unauthenticated requests get a clear problem+json answer and store nothing.
+
+These tests only send requests, so they share one stack (and one event loop)
+per module instead of paying a broker, databases and group joins per test.
+"""
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from services.cli.stack import Tansu
+from services.common.outbox import OutboxRecord
+from tests.support.databases import sqlite_target
+from tests.support.inprocess import DEMO_CALL, InProcessStack
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def module_broker() -> Iterator[Tansu]:
+    tansu = Tansu()
+    tansu.start()
+    yield tansu
+    tansu.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sqlite_stack(
+    module_broker: Tansu, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[InProcessStack]:
+    directory = tmp_path_factory.mktemp("bad-input")
+    async with InProcessStack(
+        module_broker.bootstrap, sqlite_target(directory), directory
+    ) as running:
+        yield running
+
+
+async def _incident_count(stack: InProcessStack) -> int:
+    return len((await stack.dispatch.get("/v1/incidents")).json())
+
+
+def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_without(DEMO_CALL, "narrative"), "narrative"),
+        ({**DEMO_CALL, "narrative": "   "}, "narrative"),
+        (_without(DEMO_CALL, "location"), "location"),
+        ({**DEMO_CALL, "location": {"address": None}}, "location"),
+        ({**DEMO_CALL, "location": {"lat": 139.7, "lon": -104.9}}, "location.lat"),
+        ({**DEMO_CALL, "location": {"lat": 39.7}}, "location"),
+        ({**DEMO_CALL, "answers": {"weapons": "maybe"}}, "answers.weapons"),
+        ({**DEMO_CALL, "answers": {"weapon": True}}, "answers.weapon"),
+        ({**DEMO_CALL, "caller": {"phone": "303-555-0100"}}, "caller.phone"),
+        ({**DEMO_CALL, "source": "carrier pigeon"}, "source"),
+        ({**DEMO_CALL, "jurisdiction": "Default County!"}, "jurisdiction"),
+    ],
+)
+async def test_invalid_call_is_422_naming_the_field(
+    sqlite_stack: InProcessStack, body: dict[str, Any], field: str
+) -> None:
+    before = await _incident_count(sqlite_stack)
+    response = await sqlite_stack.dispatch.post("/v1/calls", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert field in [e["field"] for e in problem["errors"]]
+    assert field in problem["detail"]
+    assert await _incident_count(sqlite_stack) == before
+
+
+async def test_malformed_json_is_422(sqlite_stack: InProcessStack) -> None:
+    response = await sqlite_stack.dispatch.post(
+        "/v1/calls", content=b'{"narrative": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_curl_default_content_type_is_read_as_json(sqlite_stack: InProcessStack) -> None:
+    """`curl -d @call.json` sends application/x-www-form-urlencoded; the README relies on it."""
+    response = await sqlite_stack.dispatch.post(
+        "/v1/calls",
+        content=json.dumps(DEMO_CALL).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path"),
+    [
+        ("dispatch", "POST", "/v1/calls"),
+        ("dispatch", "GET", "/v1/incidents"),
+        ("dispatch", "GET", "/v1/incidents/x"),
+        ("dispatch", "GET", "/v1/units"),
+        ("triage", "POST", "/v1/triage/preview"),
+        ("triage", "GET", "/v1/policies"),
+        ("notify", "GET", "/v1/messages"),
+    ],
+)
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic dXNlcjpwYXNz"])
+async def test_every_route_needs_a_valid_bearer_token(
+    sqlite_stack: InProcessStack, service: str, method: str, path: str, authorization: str | None
+) -> None:
+    client = sqlite_stack.clients[service]
+    headers = {"Authorization": authorization} if authorization else {}
+    # Replace the client's default (valid) token for this request only.
+    request = client.build_request(method, path, json=DEMO_CALL if method == "POST" else None)
+    request.headers.pop("Authorization")
+    request.headers.update(headers)
+    response = await client.send(request)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_v1_route_is_in_the_auth_test(sqlite_stack: InProcessStack) -> None:
+    """A new route must be added to the table above (and get a role) to pass."""
+    covered = {
+        ("dispatch", "POST", "/v1/calls"),
+        ("dispatch", "GET", "/v1/incidents"),
+        ("dispatch", "GET", "/v1/incidents/{incident_id}"),
+        ("dispatch", "GET", "/v1/units"),
+        ("triage", "POST", "/v1/triage/preview"),
+        ("triage", "GET", "/v1/policies"),
+        ("notify", "GET", "/v1/messages"),
+    }
+    found = set()
+    for service, client in sqlite_stack.clients.items():
+        spec = (await client.get("/openapi.json")).json()
+        for path, operations in spec["paths"].items():
+            for method in operations:
+                if path.startswith("/v1/"):
+                    found.add((service, method.upper(), path))
+    assert found == covered
+
+
+async def test_unknown_incident_is_404_problem(sqlite_stack: InProcessStack) -> None:
+    response = await sqlite_stack.dispatch.get("/v1/incidents/nope")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no incident 'nope'"
+
+
+async def test_preview_for_unknown_jurisdiction_is_422(sqlite_stack: InProcessStack) -> None:
+    response = await sqlite_stack.triage.post(
+        "/v1/triage/preview", json={"narrative": "welfare check", "jurisdiction": "atlantis"}
+    )
+    assert response.status_code == 422
+    assert "atlantis" in response.json()["detail"]
+
+
+async def test_preview_has_no_side_effects(sqlite_stack: InProcessStack) -> None:
+    before = await _incident_count(sqlite_stack)
+    response = await sqlite_stack.triage.post(
+        "/v1/triage/preview", json={"narrative": "man with a gun yelling at neighbours"}
+    )
+    assert response.status_code == 200
+    assert "police" in response.json()["roles"]
+    assert await _incident_count(sqlite_stack) == before
+    async with sqlite_stack.runtime("triage").db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxRecord)) == 0

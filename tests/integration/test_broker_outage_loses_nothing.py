@@ -1,0 +1,62 @@
+"""202 means stored: calls accepted while the broker is away are processed once it is back."""
+
+from pathlib import Path
+
+from services.cli.stack import Tansu, free_port
+from tests.support.databases import DatabaseTarget
+from tests.support.flow import submit, until_texted
+from tests.support.inprocess import InProcessStack
+from tests.support.waiting import eventually
+
+
+async def test_calls_accepted_before_the_broker_exists_are_processed_when_it_starts(
+    sqlite_db: DatabaseTarget, roster: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    stack = InProcessStack(f"127.0.0.1:{port}", sqlite_db, tmp_path, roster=roster)
+    await stack.start("dispatch")
+    tansu = Tansu(port)
+    try:
+        incident_ids = [await submit(stack.dispatch) for _ in range(3)]
+        relay = stack.runtime("dispatch").relay
+        assert (await relay.backlog())[0] == 3
+        ready = await stack.dispatch.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["broker"] == "connecting"
+        assert ready.json()["checks"]["outbox_backlog"] == 3
+
+        tansu.start()
+        await stack.start("triage", "notify")
+        for incident_id in incident_ids:
+            await until_texted(stack.dispatch, incident_id, timeout_s=40)
+        assert (await relay.backlog())[0] == 0
+    finally:
+        await stack.stop()
+        tansu.stop()
+
+
+async def test_relay_keeps_events_while_the_broker_is_down_and_publishes_them_after(
+    sqlite_db: DatabaseTarget, roster: Path, tmp_path: Path
+) -> None:
+    tansu = Tansu()
+    tansu.start()
+    stack = InProcessStack(tansu.bootstrap, sqlite_db, tmp_path, roster=roster)
+    try:
+        await stack.start()
+        await until_texted(stack.dispatch, await submit(stack.dispatch))
+
+        tansu.stop()
+        during = [await submit(stack.dispatch) for _ in range(3)]
+        relay = stack.runtime("dispatch").relay
+        await eventually(lambda: relay.last_error is not None, what="a failed publish")
+        assert (await relay.backlog())[0] >= 1
+
+        # The embedded broker keeps nothing across a restart: topics, offsets and
+        # groups are gone. The services re-create what they need and carry on.
+        tansu.start()
+        for incident_id in during:
+            await until_texted(stack.dispatch, incident_id, timeout_s=60)
+        assert (await relay.backlog())[0] == 0
+    finally:
+        await stack.stop()
+        tansu.stop()

@@ -1,0 +1,1 @@
+"""Test support: the real stack in-process or as processes, databases, polling helpers."""

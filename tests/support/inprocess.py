@@ -1,0 +1,127 @@
+"""The three real services in this test's event loop, against a real broker and real databases.
+
+Each app runs its own lifespan (database, bus, relay, consumer, workers) exactly
+as under uvicorn; tests talk to it through httpx's ASGI transport. A service
+can be stopped and started again mid-test.
+"""
+
+import json
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from services.cli.stack import EMBEDDED_BROKER_ENV
+from services.common.runtime import ServiceRuntime
+from services.dispatch.main import DispatchSettings
+from services.dispatch.main import create_app as create_dispatch
+from services.notify.main import NotifySettings
+from services.notify.main import create_app as create_notify
+from services.triage.main import TriageSettings
+from services.triage.main import create_app as create_triage
+from tests.support.databases import DatabaseTarget
+
+TOKEN = "test-bootstrap-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+DEMO_CALL = json.loads((Path(__file__).parents[2] / "deploy" / "demo" / "call.json").read_text())
+
+
+def _broker_settings() -> dict[str, Any]:
+    return {
+        "kafka_enable_idempotence": EMBEDDED_BROKER_ENV["CORESPOND_KAFKA_ENABLE_IDEMPOTENCE"]
+        == "true",
+        "kafka_session_timeout_ms": int(EMBEDDED_BROKER_ENV["CORESPOND_KAFKA_SESSION_TIMEOUT_MS"]),
+    }
+
+
+class InProcessStack:
+    def __init__(
+        self,
+        bootstrap: str,
+        database: DatabaseTarget,
+        data_dir: Path,
+        *,
+        roster: Path | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.database = database
+        self.data_dir = data_dir
+        self.roster = roster
+        self.overrides = overrides or {}
+        self.apps: dict[str, FastAPI] = {}
+        self.clients: dict[str, httpx.AsyncClient] = {}
+        self._stacks: dict[str, AsyncExitStack] = {}
+
+    def settings(self, name: str) -> dict[str, Any]:
+        common: dict[str, Any] = {
+            "kafka_bootstrap_servers": self.bootstrap,
+            "database_url": self.database.url(name),
+            "database_schema": self.database.schema(name),
+            "data_dir": self.data_dir,
+            "bootstrap_token": TOKEN,
+            "outbox_poll_interval_s": 0.2,
+            "consumer_retry_backoff_s": 0.05,
+            "log_json": True,
+            **_broker_settings(),
+        }
+        common.update(self.overrides.get(name, {}))
+        return common
+
+    def _create(self, name: str) -> FastAPI:
+        settings = self.settings(name)
+        if name == "dispatch":
+            return create_dispatch(DispatchSettings(**settings, seed_roster=self.roster))
+        if name == "triage":
+            return create_triage(TriageSettings(**settings))
+        return create_notify(NotifySettings(**settings))
+
+    async def start(self, *names: str) -> None:
+        for name in names or ("dispatch", "triage", "notify"):
+            app = self._create(name)
+            stack = AsyncExitStack()
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", headers=AUTH
+            )
+            await stack.enter_async_context(client)
+            self.apps[name], self.clients[name], self._stacks[name] = app, client, stack
+
+    async def stop(self, *names: str) -> None:
+        for name in names or tuple(self._stacks):
+            stack = self._stacks.pop(name, None)
+            if stack:
+                await stack.aclose()
+            self.apps.pop(name, None)
+            self.clients.pop(name, None)
+
+    def runtime(self, name: str) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.apps[name].state.runtime
+        return runtime
+
+    @property
+    def dispatch(self) -> httpx.AsyncClient:
+        return self.clients["dispatch"]
+
+    @property
+    def triage(self) -> httpx.AsyncClient:
+        return self.clients["triage"]
+
+    @property
+    def notify(self) -> httpx.AsyncClient:
+        return self.clients["notify"]
+
+    async def __aenter__(self) -> "InProcessStack":
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,43 @@
+"""An offer SMS carries a code, a role, a place and how to answer; nothing clinical, no names."""
+
+import pytest
+
+from schemas.vocabulary import Role
+from services.notify.domain.templates import SMS_MAX_CHARS, OfferText, render_offer
+
+FORBIDDEN = (
+    "overdose",
+    "fentanyl",
+    "heroin",
+    "opioid",
+    "suicid",
+    "psych",
+    "voices",
+    "naloxone",
+    "narcan",
+    "drunk",
+    "meth",
+    "diagnos",
+    "dob",
+    "born",
+    "weapon",
+    "gun",
+    "knife",
+)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(
+    ("address", "lat", "lon"),
+    [("1437 Bannock St", 39.7392, -104.9903), (None, 39.7392, -104.9903), (None, None, None)],
+)
+def test_offer_text(role: Role, address: str | None, lat: float | None, lon: float | None) -> None:
+    text = render_offer(OfferText("4821", role, 1, address, lat, lon))
+
+    assert "#4821" in text
+    assert "Y 4821" in text
+    assert "N 4821" in text
+    assert len(text) <= SMS_MAX_CHARS
+    assert not [word for word in FORBIDDEN if word in text.lower()]
+    if address:
+        assert address in text

@@ -1,0 +1,26 @@
+"""Settings come from the environment, with the standard names operators set."""
+
+import pytest
+
+from services.common.settings import ServiceSettings
+
+
+def test_standard_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://corespond@db/corespond")
+    monkeypatch.setenv("CORESPOND_BOOTSTRAP_TOKEN", "s3cret")
+    monkeypatch.setenv("CORESPOND_KAFKA_ENABLE_IDEMPOTENCE", "false")
+    settings = ServiceSettings()
+    assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
+    assert settings.resolved_database_url() == "postgresql+asyncpg://corespond@db/corespond"
+    assert settings.bootstrap_token is not None
+    assert settings.bootstrap_token.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.kafka_enable_idempotence is False
+
+
+def test_embedded_default_is_sqlite_in_the_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = ServiceSettings(service_name="triage")
+    assert settings.resolved_database_url() == "sqlite+aiosqlite:///.corespond/triage.db"
+    assert settings.kafka_enable_idempotence is True  # production default
