@@ -9,6 +9,7 @@ produce→consume round trip is measured in the same run as the floor.
 import asyncio
 import json
 import random
+import secrets
 import tempfile
 import time
 from collections import defaultdict
@@ -87,33 +88,38 @@ def demo_roster(units_per_role: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 @dataclass
-class Figures:
+class Phase:
+    """One load pattern pushed through the stack, and what came out."""
+
+    name: str
     calls: int
     elapsed_s: float
     first_sms_ms: list[float]
     all_sms_ms: list[float]
     sms_total: int
-    rtt_ms: list[float]
     missing: int
 
-    def report(self) -> str:
-        def line(name: str, xs: list[float]) -> str:
-            return (
-                f"  {name:<32} p50 {percentile(xs, 50):7.1f} ms   p95 {percentile(xs, 95):7.1f} ms"
-                f"   p99 {percentile(xs, 99):7.1f} ms   (n={len(xs)})"
-            )
 
-        return "\n".join(
-            [
-                f"corespond bench: {self.calls} calls, {self.sms_total} SMS recorded, "
-                f"{self.missing} calls without SMS",
-                f"  throughput                       {self.calls / self.elapsed_s:7.1f} calls/s "
-                f"(first POST to last SMS, {self.elapsed_s:.2f} s)",
-                line("POST → first SMS recorded", self.first_sms_ms),
-                line("POST → every SMS of the call", self.all_sms_ms),
-                line("broker produce→consume (floor)", self.rtt_ms),
-            ]
-        )
+def _line(name: str, xs: list[float]) -> str:
+    return (
+        f"  {name:<34} p50 {percentile(xs, 50):7.1f} ms   p95 {percentile(xs, 95):7.1f} ms"
+        f"   p99 {percentile(xs, 99):7.1f} ms   (n={len(xs)})"
+    )
+
+
+def report(phases: list[Phase], rtt_ms: list[float]) -> str:
+    lines = ["corespond bench (embedded: Tansu, SQLite, console SMS)"]
+    for phase in phases:
+        lines += [
+            f"{phase.name}: {phase.calls} calls, {phase.sms_total} SMS, "
+            f"{phase.missing} calls without SMS",
+            f"  {'throughput':<34} {phase.calls / phase.elapsed_s:7.1f} calls/s "
+            f"(first POST to last SMS recorded, {phase.elapsed_s:.2f} s)",
+            _line("POST -> first SMS recorded", phase.first_sms_ms),
+            _line("POST -> every SMS of the call", phase.all_sms_ms),
+        ]
+    lines += ["floor", _line("broker produce -> consume", rtt_ms)]
+    return "\n".join(lines)
 
 
 async def broker_round_trip(bootstrap: str, samples: int) -> list[float]:
@@ -145,102 +151,167 @@ async def broker_round_trip(bootstrap: str, samples: int) -> list[float]:
         await consumer.stop()
 
 
-async def run_calls(
-    dispatch_url: str,
-    token: str,
-    bootstrap: str,
-    calls: int,
-    concurrency: int,
-    rtt_samples: int,
-    timeout_s: float,
-) -> Figures:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
-    )
-    await consumer.start()
-    await consumer.topics()
-    partitions = [
-        TopicPartition(NOTIFICATIONS, p) for p in consumer.partitions_for_topic(NOTIFICATIONS) or ()
-    ]
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        await consumer.position(tp)
-    sent_at: dict[str, list[datetime]] = defaultdict(list)
-    posted_at: dict[str, datetime] = {}
-    all_posted = False
-    complete = asyncio.Event()
+class SmsWatcher:
+    """Reads notification statuses off the bus: when each incident's SMS were recorded."""
 
-    async def collect() -> None:
+    def __init__(self, bootstrap: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+        )
+        self.sent_at: dict[str, list[datetime]] = defaultdict(list)
+        self.changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        await self.consumer.topics()
+        partitions = [
+            TopicPartition(NOTIFICATIONS, p)
+            for p in self.consumer.partitions_for_topic(NOTIFICATIONS) or ()
+        ]
+        self.consumer.assign(partitions)
+        await self.consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await self.consumer.position(tp)
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
         while True:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
+            for records in (await self.consumer.getmany(timeout_ms=100)).values():
                 for r in records:
                     event = json.loads(r.value)
                     if event["data"]["status"] == "sent":
                         when = datetime.fromisoformat(event["data"]["occurred_at"])
-                        sent_at[event["subject"]].append(when)
-            if all_posted and all(i in sent_at for i in posted_at):
-                complete.set()
+                        self.sent_at[event["subject"]].append(when)
+                        self.changed.set()
 
-    collector = asyncio.create_task(collect())
-    rng = random.Random(11)
-    pending = list(range(calls))
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        async with httpx.AsyncClient(base_url=dispatch_url, headers=headers, timeout=30) as client:
-
-            async def worker() -> None:
-                while pending:
-                    pending.pop()
-                    body = dict(rng.choice(SAMPLE_CALLS))
-                    body["location"] = {
-                        "lat": CENTRE[0] + rng.uniform(-0.05, 0.05),
-                        "lon": CENTRE[1] + rng.uniform(-0.05, 0.05),
-                        "address": "bench",
-                    }
-                    start = datetime.now(UTC)
-                    response = await client.post("/v1/calls", json=body)
-                    response.raise_for_status()
-                    posted_at[response.json()["incident_id"]] = start
-
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            all_posted = True
+    async def wait_for(self, incident_ids: list[str], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while any(i not in self.sent_at for i in incident_ids):
+            self.changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
             try:
-                await asyncio.wait_for(complete.wait(), timeout_s)
+                await asyncio.wait_for(self.changed.wait(), remaining)
             except TimeoutError:
-                pass
-            await asyncio.sleep(1.0)  # stragglers: the second and third SMS of a call
-    finally:
-        collector.cancel()
-        await consumer.stop()
+                return
+        await asyncio.sleep(1.0)  # stragglers: the second and third SMS of a call
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.consumer.stop()
+
+
+async def push_calls(
+    client: httpx.AsyncClient, calls: int, rate: float | None, concurrency: int, rng: random.Random
+) -> dict[str, datetime]:
+    """POST ``calls`` calls, paced at ``rate`` per second or as fast as ``concurrency`` allows."""
+    posted_at: dict[str, datetime] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def post() -> None:
+        body = dict(rng.choice(SAMPLE_CALLS))
+        body["location"] = {
+            "lat": CENTRE[0] + rng.uniform(-0.05, 0.05),
+            "lon": CENTRE[1] + rng.uniform(-0.05, 0.05),
+            "address": "bench",
+        }
+        async with gate:
+            start = datetime.now(UTC)
+            response = await client.post("/v1/calls", json=body)
+        response.raise_for_status()
+        posted_at[response.json()["incident_id"]] = start
+
+    tasks = []
+    begin = time.monotonic()
+    for i in range(calls):
+        if rate:
+            await asyncio.sleep(max(0.0, begin + i / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(post()))
+    await asyncio.gather(*tasks)
+    return posted_at
+
+
+async def run_phase(
+    name: str,
+    client: httpx.AsyncClient,
+    watcher: SmsWatcher,
+    calls: int,
+    rate: float | None,
+    concurrency: int,
+    timeout_s: float,
+) -> Phase:
+    posted_at = await push_calls(client, calls, rate, concurrency, random.Random(11))
+    await watcher.wait_for(list(posted_at), timeout_s)
+    sent_at = watcher.sent_at
     done = [i for i in posted_at if i in sent_at]
     first_post = min(posted_at.values())
     last_sms = max((max(sent_at[i]) for i in done), default=first_post)
-    return Figures(
+    return Phase(
+        name=name,
         calls=calls,
         elapsed_s=max((last_sms - first_post).total_seconds(), 1e-6),
         first_sms_ms=[(min(sent_at[i]) - posted_at[i]).total_seconds() * 1000 for i in done],
         all_sms_ms=[(max(sent_at[i]) - posted_at[i]).total_seconds() * 1000 for i in done],
         sms_total=sum(len(sent_at[i]) for i in done),
-        rtt_ms=await broker_round_trip(bootstrap, rtt_samples),
         missing=len(posted_at) - len(done),
     )
 
 
+async def run_bench(
+    dispatch_url: str,
+    token: str,
+    bootstrap: str,
+    calls: int,
+    rate: float,
+    concurrency: int,
+    rtt_samples: int,
+    timeout_s: float,
+) -> tuple[list[Phase], list[float]]:
+    watcher = SmsWatcher(bootstrap)
+    await watcher.start()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with httpx.AsyncClient(base_url=dispatch_url, headers=headers, timeout=60) as client:
+            paced = await run_phase(
+                f"paced at {rate:g} calls/s", client, watcher, calls, rate, concurrency, timeout_s
+            )
+            flood = await run_phase(
+                f"as fast as {concurrency} clients post",
+                client,
+                watcher,
+                calls,
+                None,
+                concurrency,
+                timeout_s,
+            )
+    finally:
+        await watcher.stop()
+    return [paced, flood], await broker_round_trip(bootstrap, rtt_samples)
+
+
 @click.command()
-@click.option("--calls", default=300, show_default=True, help="How many calls to push through.")
+@click.option("--calls", default=300, show_default=True, help="Calls per phase.")
+@click.option("--rate", default=10.0, show_default=True, help="Calls/s in the paced phase.")
 @click.option("--concurrency", default=8, show_default=True, help="Concurrent HTTP clients.")
 @click.option("--rtt-samples", default=300, show_default=True, help="Broker round trips to time.")
 @click.option("--timeout", "timeout_s", default=120.0, show_default=True)
-def bench(calls: int, concurrency: int, rtt_samples: int, timeout_s: float) -> None:
-    """Start a throwaway embedded stack, push calls through it, print the figures."""
+def bench(calls: int, rate: float, concurrency: int, rtt_samples: int, timeout_s: float) -> None:
+    """Start a throwaway embedded stack, push calls through it, print the figures.
+
+    Two phases on the same stack: calls paced at --rate (latency at a stated
+    load), then the same number as fast as --concurrency clients can post
+    (throughput; latency there is mostly queueing).
+    """
     with tempfile.TemporaryDirectory(prefix="corespond-bench-") as tmp:
         data_dir = Path(tmp)
         roster = data_dir / "roster.json"
-        roster.write_text(json.dumps(demo_roster(units_per_role=calls)))
+        roster.write_text(json.dumps(demo_roster(units_per_role=2 * calls)))
         tansu = Tansu(log=(data_dir / "tansu.log").open("ab"))
         tansu.start()
-        token = "bench-" + str(free_port())
+        token = secrets.token_urlsafe(16)
         stack = Stack(
             StackConfig(
                 data_dir=data_dir,
@@ -254,12 +325,13 @@ def bench(calls: int, concurrency: int, rtt_samples: int, timeout_s: float) -> N
         try:
             click.echo("starting a throwaway stack (Tansu, SQLite, console SMS) ...", err=True)
             stack.start()
-            figures = asyncio.run(
-                run_calls(
+            phases, rtt = asyncio.run(
+                run_bench(
                     stack.url("dispatch"),
                     token,
                     tansu.bootstrap,
                     calls,
+                    rate,
                     concurrency,
                     rtt_samples,
                     timeout_s,
@@ -268,6 +340,6 @@ def bench(calls: int, concurrency: int, rtt_samples: int, timeout_s: float) -> N
         finally:
             stack.stop()
             tansu.stop()
-    click.echo(figures.report())
-    if figures.missing:
+    click.echo(report(phases, rtt))
+    if any(phase.missing for phase in phases):
         raise SystemExit(1)

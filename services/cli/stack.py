@@ -115,6 +115,12 @@ class ServiceProcess:
         )
 
     def wait_ready(self, timeout_s: float = 30) -> None:
+        """Until /readyz answers and the service's consumer has joined its group.
+
+        A service takes calls as soon as its database answers, but events wait
+        until its consumer has joined (Tansu holds a join for half the session
+        timeout); a stack is "up" only when both are true.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
@@ -122,9 +128,11 @@ class ServiceProcess:
                     f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
                 )
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                response = httpx.get(self.url + "/readyz", timeout=1)
+                checks = response.json().get("checks", {})
+                if response.status_code == 200 and checks.get("consumer", "running") == "running":
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_path}")

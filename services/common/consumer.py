@@ -3,10 +3,15 @@
 For each record: parse the CloudEvent (unparseable → dead letter at once, a
 retry cannot fix it), look up the handler for its type (unknown types are
 skipped: a newer producer must not break an older consumer), then apply it in
-one transaction together with the inbox claim, retrying with backoff up to
-``consumer_max_attempts``; a record that still fails is dead-lettered with its
-reason. The partition's offset is committed only after the DB commit (or the
-dead-letter write), so a crash re-delivers and the inbox absorbs it.
+one transaction together with the inbox claim.
+
+Records fetched together are applied in one transaction (a SQLite commit costs
+more than most handlers), each with its own inbox claim. If any of them fails,
+that transaction is rolled back and the records are applied one by one,
+retrying with backoff up to ``consumer_max_attempts``; a record that still
+fails is dead-lettered with its reason. Offsets are committed only after the
+DB commit (or the dead-letter write), so a crash re-delivers and the inbox
+absorbs it.
 """
 
 import asyncio
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -46,6 +51,13 @@ class Subscription:
     handlers: dict[str, Handler]
 
 
+class BrokerForgotOffsets(Exception):
+    """The broker no longer has offsets this consumer committed (it lost its state,
+    as the in-memory embedded broker does on restart, or an operator reset the
+    group). Our in-memory positions are then meaningless: they could silently skip
+    records of a re-created log. The consumer is rebuilt from the broker's view."""
+
+
 class PoisonMessage(Exception):
     """A record that no retry can fix (unparseable, or a payload that breaks its schema)."""
 
@@ -59,18 +71,27 @@ class EventConsumer:
         *,
         max_attempts: int,
         retry_backoff_s: float,
+        batch_size: int = 50,
     ) -> None:
         self.subscription = subscription
         self.bus = bus
         self.unit_of_work = unit_of_work
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
+        # Bounded so one batch does not hold SQLite's single writer for long.
+        self.batch_size = batch_size
         self.dead_letter_topic = dead_letter_topic(subscription.group_id)
         self.last_poll_monotonic: float | None = None
+        # What this consumer committed, to notice a broker that forgot it.
+        self._committed: dict[TopicPartition, int] = {}
+        # The live Kafka consumer, for readiness and for tests that must pause it.
+        self.kafka_consumer: AIOKafkaConsumer | None = None
         self.running = False
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.broker_resets = 0
+        self.restarts = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until stopped, re-joining the group after any broker trouble."""
@@ -85,12 +106,15 @@ class EventConsumer:
                 if not await _unless_stopping(consumer.start(), stopping):
                     return
                 self.running = True
+                self.kafka_consumer = consumer
+                self._committed.clear()
                 log.info("consumer.started", extra={"group": self.subscription.group_id})
                 await self._loop(consumer, stopping)
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self.restarts += 1
                 log.warning(
                     "consumer.restarting",
                     extra={"group": self.subscription.group_id, "error": repr(exc)},
@@ -102,16 +126,101 @@ class EventConsumer:
                 backoff = min(backoff * 2, 5.0)
             finally:
                 self.running = False
+                self.kafka_consumer = None
                 await consumer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             self.last_poll_monotonic = time.monotonic()
-            for partition, records in batches.items():
-                for record in records:
-                    await self.process(record)
-                await consumer.commit({partition: records[-1].offset + 1})
+            if not batches:
+                continue
+            await self._check_broker_remembers(consumer, list(batches))
+            await self.process_batch([r for records in batches.values() for r in records])
+            offsets = {partition: records[-1].offset + 1 for partition, records in batches.items()}
+            await consumer.commit(offsets)
+            self._committed.update(offsets)
+
+    async def _check_broker_remembers(
+        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+    ) -> None:
+        """Before applying records, make sure our positions still mean something.
+
+        One offset fetch per partition we have committed to; cheap next to a
+        database transaction, and the only way to tell a re-created log from a
+        continuing one.
+        """
+        for partition in partitions:
+            ours = self._committed.get(partition)
+            if ours is None:
+                continue
+            theirs = await consumer.committed(partition)
+            if theirs is None or theirs < ours:
+                self.broker_resets += 1
+                log.warning(
+                    "consumer.broker_forgot_offsets",
+                    extra={
+                        "topic": partition.topic,
+                        "partition": partition.partition,
+                        "committed": ours,
+                        "broker_has": theirs,
+                    },
+                )
+                raise BrokerForgotOffsets(f"{partition}: committed {ours}, broker has {theirs}")
+
+    async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply records in one transaction; on any failure, fall back to one at a time."""
+        if len(records) == 1:
+            await self.process(records[0])
+            return
+        work: list[tuple[CloudEvent, BaseModel, Handler]] = []
+        for record in records:
+            try:
+                event, data = self._parse(record)
+            except PoisonMessage:
+                continue  # the one-by-one pass below dead-letters it
+            handler = self.subscription.handlers.get(event.type)
+            if handler is not None:
+                work.append((event, data, handler))
+        try:
+            applied, duplicates = await self._apply_together(work)
+        except (OperationalError, InterfaceError, OSError):
+            raise
+        except Exception as exc:
+            log.info("consumer.batch_fallback", extra={"records": len(records), "error": repr(exc)})
+            for record in records:
+                await self.process(record)
+            return
+        self.processed += applied
+        self.duplicates += duplicates
+        for record in records:
+            try:
+                self._parse(record)
+            except PoisonMessage as exc:
+                await self._dead_letter(record, str(exc))
+
+    async def _apply_together(
+        self, work: list[tuple[CloudEvent, BaseModel, Handler]]
+    ) -> tuple[int, int]:
+        if not work:
+            return 0, 0
+        applied = duplicates = 0
+        async with self.unit_of_work(work[0][0]) as uow:
+            for event, data, handler in work:
+                uow.correlation_id, uow.traceparent = event.correlationid, event.traceparent
+                with bind(
+                    incident_id=event.subject,
+                    correlation_id=event.correlationid,
+                    trace_id=trace_id_of(event.traceparent),
+                    event_type=event.type,
+                ):
+                    if await inbox.claim(uow.session, event, uow.clock.now()):
+                        await handler(uow, event, data)
+                        applied += 1
+                    else:
+                        duplicates += 1
+            await uow.commit()
+        return applied, duplicates
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Apply one record, or dead-letter it. Raises only if the dead-letter write fails."""

@@ -11,18 +11,19 @@ harmless.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import DateTime, Integer, String, Text, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schemas.envelope import CloudEvent
 from services.common.clock import Clock, new_id
-from services.common.db import RuntimeBase
+from services.common.db import Database, RuntimeBase
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
 
@@ -70,7 +71,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         *,
         source: str,
         clock: Clock,
@@ -78,7 +79,8 @@ class UnitOfWork:
         traceparent: str | None = None,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._db = db
+        self._writing: AbstractAsyncContextManager[AsyncSession] | None = None
         self.source = source
         self.clock = clock
         self.correlation_id = correlation_id
@@ -89,8 +91,8 @@ class UnitOfWork:
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
-        self.session = self._sessions()
-        await self.session.begin()
+        self._writing = self._db.writing()
+        self.session = await self._writing.__aenter__()
         return self
 
     async def __aexit__(
@@ -99,9 +101,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.session.in_transaction():
-            await self.session.rollback()
-        await self.session.close()
+        assert self._writing is not None
+        await self._writing.__aexit__(exc_type, exc, tb)
 
     def emit(self, event_type: str, subject: str, data: BaseModel) -> CloudEvent:
         event = CloudEvent(
@@ -153,7 +154,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         clock: Clock,
         *,
         batch_size: int,
@@ -161,7 +162,7 @@ class OutboxRelay:
         send_timeout_s: float,
         lock_rows: bool,
     ) -> None:
-        self._sessions = sessions
+        self._db = db
         self._clock = clock
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
@@ -216,21 +217,22 @@ class OutboxRelay:
         send happens in between, never holding the write lock while the broker
         is slow or down.
         """
-        async with self._sessions() as session:
-            if self._lock_rows:
-                async with session.begin():
-                    rows = await self._unsent(session)
-                    if not rows:
-                        return 0
-                    sent, error = await self._mark(session, rows, await self._send(producer, rows))
-            else:
-                async with session.begin():
-                    rows = await self._unsent(session)
+        if self._lock_rows:
+            async with self._db.writing() as session:
+                rows = await self._unsent(session)
                 if not rows:
                     return 0
-                outcome = await self._send(producer, rows)
-                async with session.begin():
-                    sent, error = await self._mark(session, rows, outcome)
+                sent, error = await self._mark(session, rows, await self._send(producer, rows))
+                await session.commit()
+        else:
+            async with self._db.session() as session:
+                rows = await self._unsent(session)
+            if not rows:
+                return 0
+            outcome = await self._send(producer, rows)
+            async with self._db.writing() as session:
+                sent, error = await self._mark(session, rows, outcome)
+                await session.commit()
         # Raised only after the commit, so the rows that did go out stay marked.
         if error is not None:
             raise error
@@ -299,7 +301,7 @@ class OutboxRelay:
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """How many events wait, and since when the oldest has waited."""
-        async with self._sessions() as session:
+        async with self._db.session() as session:
             row = (
                 await session.execute(
                     select(func.count(), func.min(OutboxRecord.created_at)).where(

@@ -50,7 +50,7 @@ class ServiceRuntime:
         self.db = Database.from_settings(settings)
         self.bus = Bus(settings)
         self.relay = OutboxRelay(
-            self.db.sessions,
+            self.db,
             self.clock,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
@@ -85,7 +85,7 @@ class ServiceRuntime:
         self, correlation_id: str | None = None, traceparent: str | None = None
     ) -> UnitOfWork:
         return UnitOfWork(
-            self.db.sessions,
+            self.db,
             source=f"corespond/{self.settings.service_name}",
             clock=self.clock,
             correlation_id=correlation_id or new_id(),

@@ -37,8 +37,9 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
         async def seed() -> None:
-            async with runtime.db.session() as session, session.begin():
+            async with runtime.db.writing() as session:
                 added = await seed_if_empty(session, roster, runtime.clock.now())
+                await session.commit()
             if added:
                 log.info("dispatch.roster_seeded", extra={"units": added})
 

@@ -46,7 +46,7 @@ class NotifySettings(ServiceSettings):
 
 def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend:
     if settings.sms_backend == "console":
-        return ConsoleSmsBackend(runtime.db.sessions, runtime.clock)
+        return ConsoleSmsBackend(runtime.db, runtime.clock)
     if not (settings.twilio_account_sid and settings.twilio_auth_token):
         raise ValueError(
             "CORESPOND_SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"

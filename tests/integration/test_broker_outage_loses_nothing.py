@@ -40,7 +40,17 @@ async def test_relay_keeps_events_while_the_broker_is_down_and_publishes_them_af
 ) -> None:
     tansu = Tansu()
     tansu.start()
-    stack = InProcessStack(tansu.bootstrap, sqlite_db, tmp_path, roster=roster)
+    # One partition per topic: every consumer's position is then past the first
+    # record the restarted broker will hold, so forgetting to re-read is caught
+    # every time, not only when keys happen to share a partition.
+    one_partition = {"kafka_topic_partitions": 1}
+    stack = InProcessStack(
+        tansu.bootstrap,
+        sqlite_db,
+        tmp_path,
+        roster=roster,
+        overrides={name: one_partition for name in ("dispatch", "triage", "notify")},
+    )
     try:
         await stack.start()
         await until_texted(stack.dispatch, await submit(stack.dispatch))
@@ -52,7 +62,9 @@ async def test_relay_keeps_events_while_the_broker_is_down_and_publishes_them_af
         assert (await relay.backlog())[0] >= 1
 
         # The embedded broker keeps nothing across a restart: topics, offsets and
-        # groups are gone. The services re-create what they need and carry on.
+        # groups are gone. The services re-create the topics, notice that their
+        # committed offsets are gone, re-read from the start (the inbox absorbs
+        # repeats) and carry on.
         tansu.start()
         for incident_id in during:
             await until_texted(stack.dispatch, incident_id, timeout_s=60)

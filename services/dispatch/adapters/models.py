@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -56,13 +56,24 @@ class TimelineRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class UnitRoleRecord(Base):
+    """The roles a unit can fill, one row each, so candidates are found by index, not by scan."""
+
+    __tablename__ = "unit_roles"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
 class UnitRecord(Base):
     __tablename__ = "units"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     call_sign: Mapped[str] = mapped_column(String(32), unique=True)
     agency: Mapped[str] = mapped_column(String(64))
-    roles: Mapped[list[str]] = mapped_column(JSON)
+    role_rows: Mapped[list[UnitRoleRecord]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     status: Mapped[str] = mapped_column(String(24), index=True)
@@ -73,6 +84,10 @@ class UnitRecord(Base):
     # booked twice, on SQLite and PostgreSQL alike.
     version: Mapped[int] = mapped_column(Integer, default=1)
     current_incident_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(r.role for r in self.role_rows)
 
 
 class AssignmentRecord(Base):

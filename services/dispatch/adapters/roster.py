@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.calls import E164
 from schemas.vocabulary import Role
 from services.common.clock import new_id
-from services.dispatch.adapters.models import UnitRecord
+from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
 
 
 class RosterUnit(BaseModel):
@@ -56,7 +56,7 @@ async def seed_if_empty(session: AsyncSession, units: list[RosterUnit], now: dat
                 id=unit.id or new_id(),
                 call_sign=unit.call_sign,
                 agency=unit.agency,
-                roles=[r.value for r in unit.roles],
+                role_rows=[UnitRoleRecord(role=r.value) for r in unit.roles],
                 capabilities=unit.capabilities,
                 phone=unit.phone,
                 status=unit.status,

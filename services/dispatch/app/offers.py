@@ -1,27 +1,32 @@
 """Offering units to a triaged incident: pick, book without double-booking, announce.
 
-A unit is booked with a conditional update (``status = 'available'`` and its
-current ``version``); if another transaction took it first, the next candidate
-is tried. On SQLite the write lock serialises bookings; on PostgreSQL the
-conditional update re-checks the row after the competing commit.
+Candidates are the nearest few available units per role (found by the
+database, not by loading every unit). A unit is booked with a conditional
+update (``status = 'available'`` and its current ``version``); if another
+transaction took it first, the next candidate is tried. On SQLite the write
+lock serialises bookings; on PostgreSQL the conditional update re-checks the
+row after the competing commit.
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from schemas.envelope import EventType
 from schemas.events import AssignmentOffered
 from schemas.vocabulary import AssignmentStatus, Role
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.candidates import AVAILABLE, nearest_available
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, UnitRecord
 from services.dispatch.app import timeline
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.recommend import UnitCandidate, explain, rank_for_role
+from services.dispatch.domain.recommend import explain, rank_for_role
 
-AVAILABLE = "available"
 ASSIGNED = "assigned"
+# How many of the nearest units per role to consider: enough to survive a few
+# lost booking races, few enough to stay cheap with thousands of units.
+CANDIDATES_PER_ROLE = 25
 
 
 @dataclass(frozen=True)
@@ -30,19 +35,13 @@ class OfferOutcome:
     unfilled: list[Role]
 
 
-async def _available_units(uow: UnitOfWork) -> list[UnitRecord]:
-    return list(
-        (await uow.session.scalars(select(UnitRecord).where(UnitRecord.status == AVAILABLE))).all()
-    )
-
-
-async def _book(uow: UnitOfWork, unit: UnitRecord, incident_id: str) -> bool:
+async def _book(uow: UnitOfWork, unit_id: str, version: int, incident_id: str) -> bool:
     result = await uow.session.execute(
         update(UnitRecord)
         .where(
-            UnitRecord.id == unit.id,
+            UnitRecord.id == unit_id,
             UnitRecord.status == AVAILABLE,
-            UnitRecord.version == unit.version,
+            UnitRecord.version == version,
         )
         .values(status=ASSIGNED, version=UnitRecord.version + 1, current_incident_id=incident_id)
         .execution_options(synchronize_session=False)
@@ -54,11 +53,6 @@ async def offer_units(
     uow: UnitOfWork, incident: IncidentRecord, roles: list[Role], priority: int, eta: EtaEstimator
 ) -> OfferOutcome:
     """Offer the best available unit for each role; report roles nobody could fill."""
-    units = {u.id: u for u in await _available_units(uow)}
-    candidates = [
-        UnitCandidate(u.id, u.call_sign, frozenset(Role(r) for r in u.roles), u.lat, u.lon)
-        for u in units.values()
-    ]
     location = incident.location or {}
     lat, lon = location.get("lat"), location.get("lon")
     taken: set[str] = set()
@@ -66,14 +60,13 @@ async def offer_units(
     unfilled: list[Role] = []
     now = uow.clock.now()
     for role in roles:
-        ranked = [
-            (e, c)
-            for e, c in rank_for_role(role, candidates, lat, lon, eta)
-            if c.unit_id not in taken
-        ]
+        found = await nearest_available(uow.session, role, lat, lon, CANDIDATES_PER_ROLE)
+        versions = {candidate.unit_id: version for candidate, version in found}
+        pool = [candidate for candidate, _ in found if candidate.unit_id not in taken]
+        ranked = rank_for_role(role, pool, lat, lon, eta)
         chosen = None
         for rank, (eta_s, candidate) in enumerate(ranked):
-            if await _book(uow, units[candidate.unit_id], incident.id):
+            if await _book(uow, candidate.unit_id, versions[candidate.unit_id], incident.id):
                 chosen = (rank, eta_s, candidate)
                 break
         if chosen is None:
@@ -90,7 +83,8 @@ async def offer_units(
             continue
         rank, eta_s, candidate = chosen
         taken.add(candidate.unit_id)
-        unit = units[candidate.unit_id]
+        unit = await uow.session.get(UnitRecord, candidate.unit_id)
+        assert unit is not None
         assignment = AssignmentRecord(
             id=new_id(),
             incident_id=incident.id,

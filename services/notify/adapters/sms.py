@@ -12,9 +12,9 @@ import secrets
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.clock import Clock
+from services.common.db import Database
 from services.common.logs import mask_phone
 from services.notify.adapters.models import ConsoleSms
 from services.notify.domain.delivery import SendFailure
@@ -33,17 +33,17 @@ class ConsoleSmsBackend:
 
     name = "console"
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
         self._clock = clock
 
     async def send(self, message_id: str, to: str, body: str) -> str:
-        async with self._sessions() as session, session.begin():
+        async with self._db.writing() as session:
             existing = await session.scalar(
                 select(ConsoleSms.sid).where(ConsoleSms.message_id == message_id)
             )
             if existing:
-                return existing
+                return str(existing)
             sid = "CM" + secrets.token_hex(16)
             session.add(
                 ConsoleSms(
@@ -54,6 +54,7 @@ class ConsoleSmsBackend:
                     created_at=self._clock.now(),
                 )
             )
+            await session.commit()
         log.info("sms.console_sent", extra={"to": mask_phone(to), "body": body, "sid": sid})
         return sid
 

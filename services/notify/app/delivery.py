@@ -1,8 +1,10 @@
 """The delivery worker: sends queued messages through the SMS backend and records the outcome.
 
-A message is claimed with a short lease (a conditional update), so replicas
-never send the same one at the same time and a crashed sender's message is
-picked up again when its lease ends. The backend gets the message id, so a
+Due messages are claimed in batches with a short lease (rows locked with
+``SKIP LOCKED`` on PostgreSQL, the single writer on SQLite), so replicas never
+send the same one at the same time and a crashed sender's messages are picked
+up again when their lease ends. Outcomes are recorded, and announced, in one
+transaction per batch. The backend gets the message id, so a
 send repeated after a crash is recognised by the console backend; with Twilio
 that window (sent, then crashed before recording it) is the one place a
 duplicate SMS is possible, and it is as small as one commit.
@@ -11,6 +13,7 @@ duplicate SMS is possible, and it is as small as one commit.
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -69,75 +72,100 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         """Send every message that is due; returns how many were attempted."""
-        due = await self._due_ids()
-        for message_id in due:
-            if await self._claim(message_id):
-                await self._deliver(message_id)
-        return len(due)
+        claimed = await self._claim_due()
+        if not claimed:
+            return 0
+        outcomes: list[tuple[_Claimed, str | None, SendFailure | None]] = []
+        for message in claimed:
+            with bind(
+                incident_id=message.incident_id,
+                correlation_id=message.correlation_id,
+                trace_id=trace_id_of(message.traceparent),
+            ):
+                try:
+                    sid = await self.backend.send(message.id, message.to_phone, message.body)
+                    outcomes.append((message, sid, None))
+                except SendFailure as failure:
+                    outcomes.append((message, None, failure))
+        await self._record(outcomes)
+        return len(claimed)
 
-    async def _due_ids(self) -> list[str]:
+    async def _claim_due(self) -> list["_Claimed"]:
+        """Lease a batch of due messages in one transaction (replicas skip leased ones)."""
         now = self.clock.now()
+        lease_open = or_(MessageRecord.claimed_until.is_(None), MessageRecord.claimed_until < now)
         async with self.unit_of_work(None, None) as uow:
-            rows = await uow.session.scalars(
-                select(MessageRecord.id)
-                .where(
-                    MessageRecord.status == NotificationStatus.QUEUED.value,
-                    MessageRecord.next_attempt_at <= now,
-                    or_(MessageRecord.claimed_until.is_(None), MessageRecord.claimed_until < now),
+            rows = (
+                await uow.session.execute(
+                    select(
+                        MessageRecord.id,
+                        MessageRecord.incident_id,
+                        MessageRecord.to_phone,
+                        MessageRecord.body,
+                        MessageRecord.correlation_id,
+                        MessageRecord.traceparent,
+                    )
+                    .where(
+                        MessageRecord.status == NotificationStatus.QUEUED.value,
+                        MessageRecord.next_attempt_at <= now,
+                        lease_open,
+                    )
+                    .order_by(MessageRecord.created_at)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(MessageRecord.created_at)
-                .limit(self.batch_size)
-            )
-            return list(rows.all())
-
-    async def _claim(self, message_id: str) -> bool:
-        now = self.clock.now()
-        async with self.unit_of_work(None, None) as uow:
-            result = await uow.session.execute(
+            ).all()
+            if not rows:
+                return []
+            await uow.session.execute(
                 update(MessageRecord)
-                .where(
-                    MessageRecord.id == message_id,
-                    MessageRecord.status == NotificationStatus.QUEUED.value,
-                    or_(MessageRecord.claimed_until.is_(None), MessageRecord.claimed_until < now),
-                )
+                .where(MessageRecord.id.in_([r.id for r in rows]), lease_open)
                 .values(claimed_until=now + LEASE)
                 .execution_options(synchronize_session=False)
             )
             await uow.commit()
-            return bool(getattr(result, "rowcount", 0) == 1)
+        return [_Claimed(*row) for row in rows]
 
-    async def _deliver(self, message_id: str) -> None:
-        async with self.unit_of_work(None, None) as probe:
-            message = await probe.session.get(MessageRecord, message_id)
-            assert message is not None
-            correlation, traceparent = message.correlation_id, message.traceparent
-            to, body, incident_id = message.to_phone, message.body, message.incident_id
-        with bind(
-            incident_id=incident_id, correlation_id=correlation, trace_id=trace_id_of(traceparent)
-        ):
-            failure: SendFailure | None = None
-            sid: str | None = None
-            try:
-                sid = await self.backend.send(message_id, to, body)
-            except SendFailure as exc:
-                failure = exc
-            async with self.unit_of_work(correlation, traceparent) as uow:
-                record = await uow.session.get(MessageRecord, message_id)
+    async def _record(
+        self, outcomes: list[tuple["_Claimed", str | None, SendFailure | None]]
+    ) -> None:
+        """Write every outcome of a batch, and announce it, in one transaction."""
+        async with self.unit_of_work(None, None) as uow:
+            for claimed, sid, failure in outcomes:
+                record = await uow.session.get(MessageRecord, claimed.id)
                 assert record is not None
+                uow.correlation_id, uow.traceparent = claimed.correlation_id, claimed.traceparent
                 record.attempts += 1
                 record.claimed_until = None
                 if failure is None:
                     record.provider_message_id = sid
                     announce(uow, record, NotificationStatus.SENT)
-                elif should_retry(failure, record.attempts):
-                    record.error_code, record.error_message = failure.code, failure.message
+                    continue
+                record.error_code, record.error_message = failure.code, failure.message
+                if should_retry(failure, record.attempts):
                     record.next_attempt_at = uow.clock.now() + retry_delay(record.attempts)
                     log.warning(
                         "delivery.retrying",
-                        extra={"error": str(failure), "attempt": record.attempts},
+                        extra={
+                            "incident_id": claimed.incident_id,
+                            "error": str(failure),
+                            "attempt": record.attempts,
+                        },
                     )
                 else:
-                    record.error_code, record.error_message = failure.code, failure.message
                     announce(uow, record, NotificationStatus.FAILED)
-                    log.warning("delivery.failed", extra={"error": str(failure)})
-                await uow.commit()
+                    log.warning(
+                        "delivery.failed",
+                        extra={"incident_id": claimed.incident_id, "error": str(failure)},
+                    )
+            await uow.commit()
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    incident_id: str
+    to_phone: str
+    body: str
+    correlation_id: str
+    traceparent: str | None
