@@ -175,8 +175,18 @@ class StackConfig:
 
 
 def service_env(config: StackConfig, name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORESPOND_")}
-    env.pop("DATABASE_URL", None)
+    # The operator's settings pass through (log level, idempotence, Twilio...);
+    # what the stack decides is set on top. A single DATABASE_URL cannot serve
+    # three services, each of which owns its own database, so it is not passed.
+    env = dict(os.environ)
+    for shared in (
+        "DATABASE_URL",
+        "CORESPOND_DATABASE_URL",
+        "CORESPOND_DATABASE_SCHEMA",
+        "CORESPOND_PORT",
+        "CORESPOND_SEED_ROSTER",
+    ):
+        env.pop(shared, None)
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,

@@ -44,16 +44,34 @@ def bootstrap_token(data_dir: Path) -> str:
     show_default=True,
     help="Units to seed when the dispatch database has none.",
 )
-def up(data_dir: Path, roster: Path) -> None:
+@click.option("--dispatch-port", type=int, default=DEFAULT_PORTS["dispatch"], show_default=True)
+@click.option("--triage-port", type=int, default=DEFAULT_PORTS["triage"], show_default=True)
+@click.option("--notify-port", type=int, default=DEFAULT_PORTS["notify"], show_default=True)
+@click.option(
+    "--broker-port",
+    type=int,
+    default=9092,
+    show_default=True,
+    help="Port for the embedded broker (a free one is chosen if this is taken).",
+)
+def up(
+    data_dir: Path,
+    roster: Path,
+    dispatch_port: int,
+    triage_port: int,
+    notify_port: int,
+    broker_port: int,
+) -> None:
     """Start the broker (embedded) and the three services; Ctrl-C stops everything."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    busy = [f"{name} port {port}" for name, port in DEFAULT_PORTS.items() if not port_is_free(port)]
+    ports = {"dispatch": dispatch_port, "triage": triage_port, "notify": notify_port}
+    busy = [f"{name} port {port}" for name, port in ports.items() if not port_is_free(port)]
     if busy:
         raise click.ClickException(f"already in use: {', '.join(busy)} (is corespond already up?)")
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     tansu: Tansu | None = None
     if not external:
-        port = 9092 if port_is_free(9092) else free_port()
+        port = broker_port if port_is_free(broker_port) else free_port()
         tansu = Tansu(port, log=(data_dir / "tansu.log").open("ab"))
         click.echo(f"starting Tansu on 127.0.0.1:{port} (memory storage) ...")
         tansu.start()
@@ -62,6 +80,7 @@ def up(data_dir: Path, roster: Path) -> None:
         data_dir=data_dir.resolve(),
         bootstrap_servers=external or (tansu.bootstrap if tansu else ""),
         token=token,
+        ports=ports,
         seed_roster=roster.resolve(),
         embedded_broker=tansu is not None,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, UnknownError
 
 from services.common.settings import ServiceSettings
 
@@ -109,10 +109,13 @@ class Bus:
                 await producer.start()
             except Exception as exc:
                 await producer.stop()
-                log.warning(
-                    "bus.unreachable",
-                    extra={"bootstrap": self.settings.kafka_bootstrap_servers, "error": repr(exc)},
-                )
+                extra = {"bootstrap": self.settings.kafka_bootstrap_servers, "error": repr(exc)}
+                if isinstance(exc, UnknownError) and self.settings.kafka_enable_idempotence:
+                    extra["hint"] = (
+                        "the broker refused an idempotent producer (InitProducerId); for "
+                        "brokers such as Tansu set CORESPOND_KAFKA_ENABLE_IDEMPOTENCE=false"
+                    )
+                log.warning("bus.unreachable", extra=extra)
                 try:
                     await asyncio.wait_for(stopping.wait(), backoff)
                 except TimeoutError:

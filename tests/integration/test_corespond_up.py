@@ -1,0 +1,147 @@
+"""`corespond up` (what `make run` runs): a whole stack from one command, stopped by Ctrl-C."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.cli.stack import Tansu, free_port, port_is_free
+from tests.support.flow import until_texted
+from tests.support.inprocess import DEMO_CALL
+
+pytestmark = pytest.mark.slow
+DEMO_ROSTER = json.loads((Path(__file__).parents[2] / "deploy/demo/roster.json").read_text())
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CORESPOND_") and k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"}
+    }
+    env.update(extra)
+    return env
+
+
+async def _start_up(
+    tmp_path: Path, env: dict[str, str]
+) -> tuple[asyncio.subprocess.Process, str, dict[str, int]]:
+    ports = {name: free_port() for name in ("dispatch", "triage", "notify", "broker")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.cli",
+        "up",
+        "--data-dir",
+        str(tmp_path / ".corespond"),
+        "--dispatch-port",
+        str(ports["dispatch"]),
+        "--triage-port",
+        str(ports["triage"]),
+        "--notify-port",
+        str(ports["notify"]),
+        "--broker-port",
+        str(ports["broker"]),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert process.stdout is not None
+    banner = ""
+    while "Ctrl-C stops everything." not in banner:
+        line = await asyncio.wait_for(process.stdout.readline(), 90)
+        assert line, f"corespond up exited early:\n{banner}"
+        banner += line.decode()
+    return process, banner, ports
+
+
+async def _stop(process: asyncio.subprocess.Process) -> str:
+    process.send_signal(signal.SIGINT)
+    assert process.stdout is not None
+    rest = await asyncio.wait_for(process.stdout.read(), 60)
+    assert await process.wait() == 0
+    return rest.decode()
+
+
+async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> None:
+    process, banner, ports = await _start_up(tmp_path, _clean_env())
+    try:
+        token = re.search(r"export TOKEN=(\S+)", banner)
+        assert token is not None, banner
+        assert f"http://127.0.0.1:{ports['dispatch']}" in banner
+        assert f"127.0.0.1:{ports['broker']}" in banner
+        token_file = tmp_path / ".corespond" / "bootstrap-token"
+        assert token_file.read_text().strip() == token.group(1)
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+        headers = {"Authorization": f"Bearer {token.group(1)}"}
+        base = f"http://127.0.0.1:{ports['dispatch']}"
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
+            # Exactly the README's curl: -d sends application/x-www-form-urlencoded.
+            response = await client.post(
+                "/v1/calls",
+                content=json.dumps(DEMO_CALL).encode(),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            assert response.status_code == 202, response.text
+            view = await until_texted(client, response.json()["incident_id"], timeout_s=10)
+            assert view["triage"]["response_model"] == "clinician"
+            units = (await client.get("/v1/units")).json()
+            assert len(units) == len(DEMO_ROSTER)
+    except BaseException:
+        process.kill()
+        raise
+    rest = await _stop(process)
+    assert "stopped." in rest
+    for port in ports.values():
+        assert port_is_free(port), f"port {port} still in use after Ctrl-C"
+
+
+async def test_up_uses_the_cluster_named_by_kafka_bootstrap_servers(
+    tmp_path: Path, broker: Tansu
+) -> None:
+    # What an operator sets for a broker without idempotent producers (Tansu).
+    env = _clean_env(
+        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
+        CORESPOND_KAFKA_ENABLE_IDEMPOTENCE="false",
+        CORESPOND_KAFKA_SESSION_TIMEOUT_MS="3000",
+    )
+    process, banner, _ = await _start_up(tmp_path, env)
+    try:
+        assert "starting Tansu" not in banner
+        assert f"broker    {broker.bootstrap}" in banner
+        assert not (tmp_path / ".corespond" / "tansu.log").exists()
+    finally:
+        await _stop(process)
+
+
+async def test_up_refuses_ports_already_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.cli",
+            "up",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--dispatch-port",
+            str(port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_clean_env(),
+        )
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    assert f"dispatch port {port}" in err.decode()
