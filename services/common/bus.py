@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, UnknownError
 
 from services.common.settings import ServiceSettings
+from services.common.waits import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +117,7 @@ class Bus:
                         "brokers such as Tansu set CORESPOND_KAFKA_ENABLE_IDEMPOTENCE=false"
                     )
                 log.warning("bus.unreachable", extra=extra)
-                try:
-                    await asyncio.wait_for(stopping.wait(), backoff)
-                except TimeoutError:
-                    pass
+                await wait_any(stopping, timeout_s=backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             self.producer = producer

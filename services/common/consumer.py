@@ -18,7 +18,8 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from services.common.logs import bind
 from services.common.outbox import UnitOfWork
 from services.common.topics import dead_letter_topic
 from services.common.tracing import trace_id_of
+from services.common.waits import unless_stopping, wait_any
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +98,14 @@ class EventConsumer:
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until stopped, re-joining the group after any broker trouble."""
         backoff = 0.2
-        await _wait_either(self.bus.ready, stopping)
+        await wait_any(self.bus.ready, stopping)
         while not stopping.is_set():
             consumer = new_consumer(
                 self.bus.settings, self.subscription.group_id, self.subscription.topics
             )
             try:
                 # A group join can take seconds; shutting down must not wait for it.
-                if not await _unless_stopping(consumer.start(), stopping):
+                if not await unless_stopping(consumer.start(), stopping):
                     return
                 self.running = True
                 self.kafka_consumer = consumer
@@ -119,10 +121,7 @@ class EventConsumer:
                     "consumer.restarting",
                     extra={"group": self.subscription.group_id, "error": repr(exc)},
                 )
-                try:
-                    await asyncio.wait_for(stopping.wait(), backoff)
-                except TimeoutError:
-                    pass
+                await wait_any(stopping, timeout_s=backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
                 self.running = False
@@ -208,12 +207,7 @@ class EventConsumer:
         async with self.unit_of_work(work[0][0]) as uow:
             for event, data, handler in work:
                 uow.correlation_id, uow.traceparent = event.correlationid, event.traceparent
-                with bind(
-                    incident_id=event.subject,
-                    correlation_id=event.correlationid,
-                    trace_id=trace_id_of(event.traceparent),
-                    event_type=event.type,
-                ):
+                with _event_context(event):
                     if await inbox.claim(uow.session, event, uow.clock.now()):
                         await handler(uow, event, data)
                         applied += 1
@@ -233,12 +227,7 @@ class EventConsumer:
         if handler is None:
             log.debug("consumer.skipped_type", extra={"type": event.type})
             return
-        with bind(
-            incident_id=event.subject,
-            correlation_id=event.correlationid,
-            trace_id=trace_id_of(event.traceparent),
-            event_type=event.type,
-        ):
+        with _event_context(event):
             error: BaseException | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
@@ -326,22 +315,13 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def _unless_stopping(work: Awaitable[None], stopping: asyncio.Event) -> bool:
-    """Run ``work`` unless ``stopping`` is set first; True if the work finished."""
-    task = asyncio.ensure_future(work)
-    stop = asyncio.ensure_future(stopping.wait())
-    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    stop.cancel()
-    if task.done():
-        task.result()
-        return True
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    return False
-
-
-async def _wait_either(event: asyncio.Event, stopping: asyncio.Event) -> None:
-    waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(stopping.wait())}
-    _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
+@contextmanager
+def _event_context(event: CloudEvent) -> Iterator[None]:
+    """Every log line while handling ``event`` carries its incident, correlation and trace."""
+    with bind(
+        incident_id=event.subject,
+        correlation_id=event.correlationid,
+        trace_id=trace_id_of(event.traceparent),
+        event_type=event.type,
+    ):
+        yield

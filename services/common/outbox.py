@@ -26,6 +26,7 @@ from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
+from services.common.waits import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class OutboxRelay:
             except Exception as exc:  # broker down, DB busy: keep rows, try later
                 self.last_error = repr(exc)
                 log.warning("outbox.publish_failed", extra={"error": repr(exc)})
-                await _sleep_or_stop(stopping, backoff)
+                await wait_any(stopping, timeout_s=backoff)
                 backoff = min(backoff * 2, 5.0)
                 if repair is not None:
                     try:
@@ -206,7 +207,7 @@ class OutboxRelay:
                         log.warning("outbox.repair_failed", extra={"error": repr(repair_error)})
                 continue
             if published < self._batch_size:
-                await _wait_any(self._wake, stopping, self._poll_interval_s)
+                await wait_any(self._wake, stopping, timeout_s=self._poll_interval_s)
 
     async def publish_once(self, producer: Producer) -> int:
         """Publish one batch; returns how many rows were marked sent.
@@ -310,17 +311,3 @@ class OutboxRelay:
                 )
             ).one()
             return int(row[0]), row[1]
-
-
-async def _wait_any(first: asyncio.Event, second: asyncio.Event, timeout_s: float) -> None:
-    waiters = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
-    _, pending = await asyncio.wait(waiters, timeout=timeout_s, return_when="FIRST_COMPLETED")
-    for task in pending:
-        task.cancel()
-
-
-async def _sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stopping.wait(), seconds)
-    except TimeoutError:
-        pass

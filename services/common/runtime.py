@@ -57,22 +57,27 @@ class ServiceRuntime:
             send_timeout_s=settings.kafka_send_timeout_s,
             lock_rows=not self.db.is_sqlite,
         )
-        self.subscription = subscription
-        self.consumer = (
-            EventConsumer(
-                subscription,
-                self.bus,
-                self.unit_of_work_for,
-                max_attempts=settings.consumer_max_attempts,
-                retry_backoff_s=settings.consumer_retry_backoff_s,
-            )
-            if subscription
-            else None
-        )
+        self.subscription: Subscription | None = None
+        self.consumer: EventConsumer | None = None
+        if subscription:
+            self.subscribe(subscription)
         self.workers: list[tuple[str, Worker]] = []
         self.startup_steps: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Consume ``subscription`` (once, before start). Separate from the constructor
+        so handlers can be built from parts that need the runtime (its database)."""
+        assert self.consumer is None, "one subscription per service"
+        self.subscription = subscription
+        self.consumer = EventConsumer(
+            subscription,
+            self.bus,
+            self.unit_of_work_for,
+            max_attempts=self.settings.consumer_max_attempts,
+            retry_backoff_s=self.settings.consumer_retry_backoff_s,
+        )
 
     def add_worker(self, name: str, worker: Worker) -> None:
         self.workers.append((name, worker))

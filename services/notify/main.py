@@ -68,17 +68,10 @@ def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    holder: list[DeliveryWorker] = []
-    runtime = ServiceRuntime(
-        settings,
-        [Base.metadata],
-        Subscription(
-            group_id="notify",
-            topics=[ASSIGNMENTS],
-            handlers=make_handlers(lambda: holder[0].wake()),
-        ),
-    )
+    runtime = ServiceRuntime(settings, [Base.metadata])
     worker = DeliveryWorker(sms_backend(settings, runtime), runtime.unit_of_work, runtime.clock)
-    holder.append(worker)
+    runtime.subscribe(
+        Subscription(group_id="notify", topics=[ASSIGNMENTS], handlers=make_handlers(worker.wake))
+    )
     runtime.add_worker("delivery", worker.run)
     return build_app(runtime, title="corespond notify", routers=[messages.router])

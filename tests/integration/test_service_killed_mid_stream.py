@@ -8,7 +8,6 @@ role, and one SMS per offer.
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,31 +16,12 @@ import pytest
 
 from services.cli.bench import SAMPLE_CALLS, demo_roster
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
-from tests.support.databases import (
-    DatabaseTarget,
-    drop_schemas,
-    postgres_target,
-    require_postgres,
-    sqlite_target,
-)
+from tests.support.databases import DatabaseTarget
 from tests.support.inprocess import AUTH, DEMO_CALL, TOKEN
 from tests.support.waiting import eventually
 
 CALLS = 200
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def process_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseTarget]:
-    if request.param == "sqlite":
-        yield sqlite_target(tmp_path)
-        return
-    require_postgres()
-    target = postgres_target()
-    try:
-        yield target
-    finally:
-        drop_schemas(target)
 
 
 def _stack(tmp_path: Path, bootstrap: str, database: DatabaseTarget) -> Stack:
@@ -66,12 +46,12 @@ def _call(i: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("victim", ["triage", "notify", "dispatch"])
 async def test_every_call_completes_exactly_once_across_a_kill(
-    victim: str, process_database: DatabaseTarget, tmp_path: Path
+    victim: str, database: DatabaseTarget, tmp_path: Path
 ) -> None:
     with (tmp_path / "tansu.log").open("ab") as log:
         tansu = Tansu(log=log)
         tansu.start()
-        stack = _stack(tmp_path, tansu.bootstrap, process_database)
+        stack = _stack(tmp_path, tansu.bootstrap, database)
         try:
             await asyncio.to_thread(stack.start)
             await _run(stack, victim)

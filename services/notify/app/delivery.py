@@ -23,6 +23,7 @@ from services.common.clock import Clock
 from services.common.logs import bind
 from services.common.outbox import UnitOfWork
 from services.common.tracing import trace_id_of
+from services.common.waits import wait_any
 from services.notify.adapters.models import MessageRecord
 from services.notify.adapters.sms import SmsBackend
 from services.notify.app.status import announce
@@ -65,10 +66,7 @@ class DeliveryWorker:
                 log.warning("delivery.loop_failed", extra={"error": repr(exc)})
                 sent = 0
             if sent < self.batch_size:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-                except TimeoutError:
-                    pass
+                await wait_any(self._wake, stopping, timeout_s=self.poll_interval_s)
 
     async def deliver_due(self) -> int:
         """Send every message that is due; returns how many were attempted."""
