@@ -4,6 +4,7 @@ import click
 
 from services.cli.bench import bench
 from services.cli.dlq import dlq
+from services.cli.triage import triage
 from services.cli.up import up
 
 
@@ -15,6 +16,7 @@ def cli() -> None:
 cli.add_command(up)
 cli.add_command(dlq)
 cli.add_command(bench)
+cli.add_command(triage)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """Composition root of the triage service."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from services.common.consumer import Subscription
@@ -8,26 +10,32 @@ from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import CALLS
 from services.triage.adapters.models import Base
+from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.api import policies, preview
-from services.triage.app.handlers import HANDLERS
-from services.triage.domain.decide import UnknownJurisdiction
+from services.triage.app.handlers import make_handlers
+from services.triage.domain.policy import UnknownJurisdiction
 
 
 class TriageSettings(ServiceSettings):
     service_name: str = "triage"
     port: int = 8001
+    # One YAML file per jurisdiction; all must validate or the service does not start.
+    policy_dir: Path = DEFAULT_POLICY_DIR
 
 
 def create_app(settings: TriageSettings | None = None) -> FastAPI:
     settings = settings or TriageSettings()
+    book = load_policy_dir(settings.policy_dir)  # refuses to start on a broken policy
     runtime = ServiceRuntime(
         settings,
         [Base.metadata],
-        Subscription(group_id="triage", topics=[CALLS], handlers=HANDLERS),
+        Subscription(group_id="triage", topics=[CALLS], handlers=make_handlers(book)),
     )
-    return build_app(
+    app = build_app(
         runtime,
         title="corespond triage",
         routers=[preview.router, policies.router],
         domain_errors={UnknownJurisdiction: 422},
     )
+    app.state.policies = book
+    return app

@@ -170,3 +170,12 @@ async def test_preview_has_no_side_effects(sqlite_stack: InProcessStack) -> None
     assert await _incident_count(sqlite_stack) == before
     async with sqlite_stack.runtime("triage").db.session() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRecord)) == 0
+
+
+async def test_policies_are_listed_from_their_files(sqlite_stack: InProcessStack) -> None:
+    response = await sqlite_stack.triage.get("/v1/policies")
+    assert response.status_code == 200
+    by_name = {p["jurisdiction"]: p for p in response.json()}
+    assert set(by_name) == {"default", "rural"}
+    assert by_name["rural"]["programs"]["clinician"] is False
+    assert by_name["default"]["version"] == "default-2026.11.1"

@@ -23,7 +23,7 @@ async def test_call_is_triaged_offered_and_texted(stack: InProcessStack) -> None
     assert view["triage"]["response_model"] == "clinician"
     assert view["triage"]["roles"] == ["clinician"]
     assert "police" not in view["triage"]["roles"]
-    assert view["triage"]["policy_version"] == "default-0.1"
+    assert view["triage"]["policy_version"].startswith("default-")
     assert view["triage"]["rationale"]
     [offer] = view["assignments"]
     assert offer["role"] == "clinician"

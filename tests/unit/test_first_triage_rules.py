@@ -5,12 +5,15 @@ from typing import Any
 import pytest
 
 from schemas.calls import CallIntake
-from services.triage.domain.decide import decide, policy_for
+from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
+from services.triage.domain.decide import decide
+
+POLICIES = load_policy_dir(DEFAULT_POLICY_DIR)
 
 
 def _decide(narrative: str, jurisdiction: str = "default", **answers: Any) -> Any:
     call = CallIntake(narrative=narrative, answers=answers, jurisdiction=jurisdiction)
-    return decide(call, policy_for(jurisdiction))
+    return decide(call, POLICIES.get(jurisdiction))
 
 
 def test_behavioural_crisis_without_danger_sends_a_clinician_and_no_police() -> None:
@@ -69,4 +72,4 @@ def test_children_present_is_flagged(narrative: str) -> None:
 def test_every_decision_says_why() -> None:
     d = _decide("welfare check on a neighbour")
     assert d.rationale
-    assert d.policy_version == "default-0.1"
+    assert d.policy_version == POLICIES.get("default").version

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends
 from schemas.calls import CallIntake
 from schemas.triage import TriageDecision
 from services.common.auth import Principal, StaffRole, require_roles
-from services.triage.domain.decide import decide, policy_for
+from services.triage.api.deps import Policies
+from services.triage.domain.decide import decide
 
 router = APIRouter(prefix="/v1", tags=["triage"])
 
@@ -18,5 +19,5 @@ Reviewer = Annotated[
 
 
 @router.post("/triage/preview", response_model=TriageDecision)
-async def preview(call: CallIntake, _who: Reviewer) -> TriageDecision:
-    return decide(call, policy_for(call.jurisdiction))
+async def preview(call: CallIntake, _who: Reviewer, policies: Policies) -> TriageDecision:
+    return decide(call, policies.get(call.jurisdiction))

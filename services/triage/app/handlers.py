@@ -11,64 +11,66 @@ from schemas.triage import RationaleItem
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.triage.adapters.models import DecisionRecord
-from services.triage.domain.decide import UnknownJurisdiction, decide, policy_for
+from services.triage.domain.decide import decide
+from services.triage.domain.policy import PolicyBook, UnknownJurisdiction
 
 log = logging.getLogger(__name__)
 
 
-async def on_call_received(uow: UnitOfWork, event: CloudEvent, data: CallReceived) -> None:
-    already = await uow.session.scalar(
-        select(DecisionRecord.incident_id).where(DecisionRecord.incident_id == data.incident_id)
-    )
-    if already:
-        # A second call.received for the same incident (a re-submission, not a
-        # redelivery — those the inbox stops): the first decision stands.
-        log.info("triage.already_decided")
-        return
-    call = CallIntake(
-        narrative=data.narrative,
-        answers=data.answers,
-        location=data.location,
-        source=data.source,
-        jurisdiction=data.jurisdiction,
-    )
-    try:
-        policy = policy_for(data.jurisdiction)
-    except UnknownJurisdiction:
-        # A call is never left undecided: decide under the default policy and
-        # say so, rather than dead-letter someone in crisis.
-        policy = policy_for("default")
-        log.warning("triage.unknown_jurisdiction", extra={"jurisdiction": data.jurisdiction})
-    decision = decide(call, policy)
-    if policy.jurisdiction != data.jurisdiction:
-        decision.rationale.append(
-            RationaleItem(
-                rule="policy.fallback",
-                reason=f"no policy for jurisdiction {data.jurisdiction!r}; decided under default",
-                evidence=[f"jurisdiction={data.jurisdiction}"],
+def make_handlers(policies: PolicyBook) -> dict[str, Handler]:
+    async def on_call_received(uow: UnitOfWork, event: CloudEvent, data: CallReceived) -> None:
+        already = await uow.session.scalar(
+            select(DecisionRecord.incident_id).where(DecisionRecord.incident_id == data.incident_id)
+        )
+        if already:
+            # A second call.received for the same incident (a re-submission, not a
+            # redelivery — those the inbox stops): the first decision stands.
+            log.info("triage.already_decided")
+            return
+        call = CallIntake(
+            narrative=data.narrative,
+            answers=data.answers,
+            location=data.location,
+            source=data.source,
+            jurisdiction=data.jurisdiction,
+        )
+        try:
+            policy = policies.get(data.jurisdiction)
+        except UnknownJurisdiction:
+            # A call is never left undecided: decide under the default policy and
+            # say so, rather than dead-letter someone in crisis.
+            policy = policies.get("default")
+            log.warning("triage.unknown_jurisdiction", extra={"jurisdiction": data.jurisdiction})
+        decision = decide(call, policy)
+        if policy.jurisdiction != data.jurisdiction:
+            decision.rationale.append(
+                RationaleItem(
+                    rule="policy.fallback",
+                    reason=f"no policy for jurisdiction {data.jurisdiction!r}: "
+                    "decided under default",
+                    evidence=[f"jurisdiction={data.jurisdiction}"],
+                )
+            )
+        now = uow.clock.now()
+        uow.session.add(
+            DecisionRecord(
+                incident_id=data.incident_id,
+                event_id=event.id,
+                decided_at=now,
+                policy_version=decision.policy_version,
+                response_model=decision.response_model.value,
+                priority=decision.priority,
+                decision=decision.model_dump(mode="json"),
             )
         )
-    now = uow.clock.now()
-    uow.session.add(
-        DecisionRecord(
-            incident_id=data.incident_id,
-            event_id=event.id,
-            decided_at=now,
-            policy_version=decision.policy_version,
-            response_model=decision.response_model.value,
-            priority=decision.priority,
-            decision=decision.model_dump(mode="json"),
+        uow.emit(
+            EventType.CALL_TRIAGED,
+            data.incident_id,
+            CallTriaged(incident_id=data.incident_id, decided_at=now, decision=decision),
         )
-    )
-    uow.emit(
-        EventType.CALL_TRIAGED,
-        data.incident_id,
-        CallTriaged(incident_id=data.incident_id, decided_at=now, decision=decision),
-    )
-    log.info(
-        "triage.decided",
-        extra={"model": decision.response_model.value, "priority": decision.priority},
-    )
+        log.info(
+            "triage.decided",
+            extra={"model": decision.response_model.value, "priority": decision.priority},
+        )
 
-
-HANDLERS: dict[str, Handler] = {EventType.CALL_RECEIVED: on_call_received}
+    return {EventType.CALL_RECEIVED: on_call_received}

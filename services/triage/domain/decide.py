@@ -9,41 +9,11 @@ on scene. The full policy engine (YAML policies, richer language) replaces
 the tables here; the shape of the decision stays.
 """
 
-from dataclasses import dataclass
-
 from schemas.calls import CallIntake
 from schemas.triage import RationaleItem, TriageDecision
 from schemas.vocabulary import CallSource, Category, Flag, ResponseModel, Role
 from services.triage.domain.findings import Finding, from_answers, read_narrative
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What a jurisdiction has. A data file per jurisdiction replaces this with the engine."""
-
-    jurisdiction: str
-    version: str
-    in_person_clinicians: bool = True
-
-
-POLICIES: dict[str, Policy] = {
-    "default": Policy("default", "default-0.1"),
-    "rural": Policy("rural", "rural-0.1", in_person_clinicians=False),
-}
-
-
-class UnknownJurisdiction(LookupError):
-    """No policy exists for the jurisdiction named in the call."""
-
-
-def policy_for(jurisdiction: str) -> Policy:
-    try:
-        return POLICIES[jurisdiction]
-    except KeyError:
-        known = ", ".join(sorted(POLICIES))
-        raise UnknownJurisdiction(
-            f"no triage policy for jurisdiction {jurisdiction!r}; known: {known}"
-        ) from None
+from services.triage.domain.policy import Policy
 
 
 def _combine(

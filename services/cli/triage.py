@@ -1,0 +1,60 @@
+"""``corespond triage replay``: how a policy would have routed a file of past calls."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from services.triage.adapters.policy_files import (
+    DEFAULT_POLICY_DIR,
+    PolicyFileError,
+    load_policy_dir,
+    load_policy_file,
+)
+from services.triage.app.replay import BadLine, Summary, replay
+
+
+@click.group()
+def triage() -> None:
+    """Triage tools."""
+
+
+@triage.command("replay")
+@click.argument("calls_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--policy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A (draft) policy file replacing its jurisdiction's policy.",
+)
+@click.option("--jurisdiction", help="Decide every call under this jurisdiction.")
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    show_default=True,
+)
+def replay_cmd(
+    calls_file: Path, policy: Path | None, jurisdiction: str | None, policy_dir: Path
+) -> None:
+    """Decide each call of CALLS_FILE (JSON lines); decisions to stdout, summary to stderr.
+
+    Exit status: 0 if every line was decided, 1 if any line was bad, 2 for usage errors.
+    """
+    try:
+        book = load_policy_dir(policy_dir)
+        if policy:
+            book = book.with_policy(load_policy_file(policy, named_for_jurisdiction=False))
+    except PolicyFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    summary = Summary()
+    failed = 0
+    with calls_file.open() as lines:
+        for outcome in replay(lines, book, jurisdiction):
+            if isinstance(outcome, BadLine):
+                failed += 1
+                click.echo(f"{calls_file}:{outcome.line}: {outcome.error}", err=True)
+                continue
+            click.echo(outcome.as_json())
+            summary.add(outcome.decision)
+    click.echo(summary.render(failed), err=True)
+    sys.exit(1 if failed else 0)
