@@ -22,6 +22,7 @@ import click
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.cli.bench_triage import measure_engine
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
 from services.common.settings import ServiceSettings
@@ -298,13 +299,27 @@ async def run_bench(
 @click.option("--concurrency", default=8, show_default=True, help="Concurrent HTTP clients.")
 @click.option("--rtt-samples", default=300, show_default=True, help="Broker round trips to time.")
 @click.option("--timeout", "timeout_s", default=120.0, show_default=True)
-def bench(calls: int, rate: float, concurrency: int, rtt_samples: int, timeout_s: float) -> None:
+@click.option("--triage-only", is_flag=True, help="Only the triage engine, in process.")
+@click.option("--decisions", default=20_000, show_default=True, help="Engine decisions to time.")
+def bench(
+    calls: int,
+    rate: float,
+    concurrency: int,
+    rtt_samples: int,
+    timeout_s: float,
+    triage_only: bool,
+    decisions: int,
+) -> None:
     """Start a throwaway embedded stack, push calls through it, print the figures.
 
     Two phases on the same stack: calls paced at --rate (latency at a stated
     load), then the same number as fast as --concurrency clients can post
     (throughput; latency there is mostly queueing).
     """
+    engine = measure_engine(decisions)
+    if triage_only:
+        click.echo(engine.report())
+        return
     with tempfile.TemporaryDirectory(prefix="corespond-bench-") as tmp:
         data_dir = Path(tmp)
         roster = data_dir / "roster.json"
@@ -341,5 +356,6 @@ def bench(calls: int, rate: float, concurrency: int, rtt_samples: int, timeout_s
             stack.stop()
             tansu.stop()
     click.echo(report(phases, rtt))
+    click.echo(engine.report())
     if any(phase.missing for phase in phases):
         raise SystemExit(1)

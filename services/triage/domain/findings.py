@@ -183,7 +183,6 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "delusional",
         "off his meds",
         "off her meds",
-        "crisis",
         "desperate",
         "crying",
         "screaming",
@@ -237,32 +236,35 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"[\w']+", text)
 
 
-def _phrase_hits(tokens: list[str], phrase: str) -> list[int]:
-    words = phrase.split()
-    n = len(words)
-    return [i for i in range(len(tokens) - n + 1) if tokens[i : i + n] == words]
-
-
 def _is_negated(tokens: list[str], start: int) -> bool:
     window = tokens[max(0, start - _WINDOW) : start]
     return any(t in NEGATORS or t.endswith(_NEGATING_SUFFIX) for t in window)
 
 
+# First word of each phrase → (finding, phrase, words): one pass over the
+# narrative's tokens instead of one scan per phrase.
+_BY_FIRST_WORD: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+for _name, _phrases in LEXICON.items():
+    for _phrase in dict.fromkeys(_phrases):
+        _words = tuple(_phrase.split())
+        _BY_FIRST_WORD.setdefault(_words[0], []).append((_name, _phrase, _words))
+
+
 def read_narrative(narrative: str) -> dict[str, Finding]:
     tokens = _tokens(narrative)
-    found: dict[str, Finding] = {}
-    for name, phrases in LEXICON.items():
-        finding = Finding(present=False)
-        for phrase in phrases:
-            for start in _phrase_hits(tokens, phrase):
-                # Phrases that carry their own negation ("not breathing") are positive.
-                self_negating = phrase.split()[0] in NEGATORS or "'" in phrase.split()[0]
-                if not self_negating and _is_negated(tokens, start):
-                    finding.negated.append(f'"{phrase}" (negated)')
-                else:
-                    finding.present = True
-                    finding.evidence.append(f'"{phrase}"')
-        found[name] = finding
+    found = {name: Finding(present=False) for name in LEXICON}
+    for start, token in enumerate(tokens):
+        for name, phrase, words in _BY_FIRST_WORD.get(token, ()):
+            if tuple(tokens[start : start + len(words)]) != words:
+                continue
+            finding = found[name]
+            # Phrases that carry their own negation ("not breathing") are positive.
+            self_negating = words[0] in NEGATORS or "'" in words[0]
+            if not self_negating and _is_negated(tokens, start):
+                finding.negated.append(f'"{phrase}" (negated)')
+            else:
+                finding.present = True
+                finding.evidence.append(f'"{phrase}"')
     return found
 
 
