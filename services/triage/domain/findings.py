@@ -2,8 +2,10 @@
 
 A finding is a fact with its evidence (the answer or the words that showed it).
 Negation is understood within a short window ("no weapons", "denies taking
-anything", "hasn't hurt anyone"), while phrases such as "not breathing" or
-"won't wake up" are themselves positive findings of an emergency.
+anything", "hasn't hurt anyone") that never reaches past its clause: in
+"yelling at nobody, waving a gun" or "no gun but a knife" the weapon stands.
+Phrases such as "not breathing" or "won't wake up" are themselves positive
+findings of an emergency.
 """
 
 import re
@@ -231,9 +233,13 @@ class Finding:
     negated: list[str] = field(default_factory=list)
 
 
-def _tokens(text: str) -> list[str]:
+# Punctuation and contrast words end a clause, and with it any negation.
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\b(?:but|pero|and then|y luego)\b")
+
+
+def _clauses(text: str) -> list[list[str]]:
     text = text.lower().replace("\u2019", "'")  # typographic apostrophe
-    return re.findall(r"[\w']+", text)
+    return [re.findall(r"[\w']+", clause) for clause in _CLAUSE_BREAK.split(text) if clause]
 
 
 def _is_negated(tokens: list[str], start: int) -> bool:
@@ -251,20 +257,20 @@ for _name, _phrases in LEXICON.items():
 
 
 def read_narrative(narrative: str) -> dict[str, Finding]:
-    tokens = _tokens(narrative)
     found = {name: Finding(present=False) for name in LEXICON}
-    for start, token in enumerate(tokens):
-        for name, phrase, words in _BY_FIRST_WORD.get(token, ()):
-            if tuple(tokens[start : start + len(words)]) != words:
-                continue
-            finding = found[name]
-            # Phrases that carry their own negation ("not breathing") are positive.
-            self_negating = words[0] in NEGATORS or "'" in words[0]
-            if not self_negating and _is_negated(tokens, start):
-                finding.negated.append(f'"{phrase}" (negated)')
-            else:
-                finding.present = True
-                finding.evidence.append(f'"{phrase}"')
+    for tokens in _clauses(narrative):
+        for start, token in enumerate(tokens):
+            for name, phrase, words in _BY_FIRST_WORD.get(token, ()):
+                if tuple(tokens[start : start + len(words)]) != words:
+                    continue
+                finding = found[name]
+                # Phrases that carry their own negation ("not breathing") are positive.
+                self_negating = words[0] in NEGATORS or "'" in words[0]
+                if not self_negating and _is_negated(tokens, start):
+                    finding.negated.append(f'"{phrase}" (negated)')
+                else:
+                    finding.present = True
+                    finding.evidence.append(f'"{phrase}"')
     return found
 
 
