@@ -11,6 +11,7 @@ from services.triage.adapters.policy_files import (
     load_policy_dir,
     load_policy_file,
 )
+from services.triage.app.evaluate import evaluate
 from services.triage.app.replay import BadLine, Summary, replay
 
 
@@ -58,3 +59,33 @@ def replay_cmd(
             summary.add(outcome.decision)
     click.echo(summary.render(failed), err=True)
     sys.exit(1 if failed else 0)
+
+
+@triage.command("evaluate")
+@click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    show_default=True,
+)
+@click.option("--show-misses", is_flag=True, help="List every field the engine got wrong.")
+def evaluate_cmd(corpus: Path, policy_dir: Path, show_misses: bool) -> None:
+    """Score triage against a labelled corpus (JSON lines with "expected"): accuracy by field.
+
+    Exit status 1 if any call lost a responder that safety needs (police, EMT, naloxone).
+    """
+    try:
+        book = load_policy_dir(policy_dir)
+    except PolicyFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with corpus.open() as lines:
+        scores = evaluate(lines, book)
+    click.echo(scores.render())
+    if show_misses:
+        for miss in scores.misses:
+            click.echo(
+                f"  {miss.call_id} {miss.field}: expected {miss.expected}, got {miss.got}"
+                f"  | {miss.narrative[:90]}"
+            )
+    sys.exit(1 if scores.safety_misses else 0)
