@@ -1,10 +1,9 @@
 """Triage against a labelled corpus of realistic calls (tests/corpus/triage_calls.jsonl).
 
 The corpus was written from DOMAIN.md's routing principles and the published
-criteria (STAR, CAHOOTS, Crisis Now), not from the engine's output. The first
-rule set does not yet meet it: the bounds below are a ratchet that fails on any
-regression and is lowered as the engine improves, until no call is left without
-the police, EMT or naloxone it needs (issue 4).
+criteria (STAR, CAHOOTS, Crisis Now), not from the engine's output. No call may
+be left without the police, EMT or naloxone it needs; the accuracy floor is a
+ratchet that fails on any regression and is raised as the engine improves.
 """
 
 import json
@@ -15,9 +14,9 @@ from services.triage.app.evaluate import evaluate
 
 CORPUS = Path(__file__).parents[1] / "corpus" / "triage_calls.jsonl"
 
-# Ratchet: lower these as the engine improves; never raise them.
-MAX_SAFETY_MISSES = 29
-MIN_ALL_FIELDS_ACCURACY = 0.55
+# Safety misses must stay at zero; raise the accuracy floor as the engine improves.
+MAX_SAFETY_MISSES = 0
+MIN_ALL_FIELDS_ACCURACY = 0.69
 
 
 def test_corpus_is_sound() -> None:

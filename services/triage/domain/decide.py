@@ -54,7 +54,14 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
 
     weapon, violence, crime = has("weapon"), has("violence"), has("crime")
     not_breathing, unconscious = has("not_breathing"), has("unconscious")
-    overdose = has("overdose") or (words["opioid"].present and (unconscious or not_breathing))
+    # Unresponsive or not breathing after drug use is a suspected overdose:
+    # naloxone is given empirically, and costs nothing if it was not opioids.
+    drugs = words["opioid"].present or words["substance"].present or answers["substance"] is True
+    overdose = (
+        has("overdose")
+        or (drugs and (unconscious or not_breathing))
+        or (words["opioid"].present and words["pills_taken"].present)
+    )
     medical = has("medical")
     suicidal = has("suicidal")
     ledge = words["ledge"].present
@@ -91,7 +98,8 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 + words["opioid"].evidence,
             )
         )
-    if not_breathing or unconscious or medical or (suicidal and pills):
+    # Pills taken are an ingestion: a medical emergency, intent stated or not.
+    if not_breathing or unconscious or medical or pills:
         roles.add(Role.EMT)
         flags.add(Flag.MEDICAL)
         priority = 1 if (not_breathing or unconscious or pills) else min(priority, 2)
