@@ -73,3 +73,17 @@ def test_every_decision_says_why() -> None:
     d = _decide("welfare check on a neighbour")
     assert d.rationale
     assert d.policy_version == POLICIES.get("default").version
+
+
+def test_shooting_up_is_drug_use_not_a_shooting() -> None:
+    d = _decide("guy shooting up in the bathroom, now slumped, not responding")
+    assert "police" not in d.roles
+    assert {"emt", "clinician"} <= set(d.roles)
+    assert "naloxone" in d.flags
+    assert "police" in _decide("shooting outside the bar, one person down").roles
+
+
+def test_negation_does_not_reach_past_its_clause() -> None:
+    assert "police" in _decide("yelling at nobody, waving a gun around").roles
+    assert "police" in _decide("no gun but he has a knife").roles
+    assert "police" not in _decide("no gun, no knife, just crying").roles

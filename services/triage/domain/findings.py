@@ -363,12 +363,32 @@ for _name, _phrases in LEXICON.items():
         _BY_FIRST_WORD.setdefault(_words[0], []).append((_name, _phrase, _words))
 
 
+# Words whose meaning changes with the next word: "shooting up" is injecting,
+# not a shooting; "high school" is not intoxication.
+_NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
+    "shooting": frozenset({"up"}),
+    "high": frozenset({"school", "chair", "fever"}),
+    "using": frozenset({"the", "a", "his", "her", "my"}),
+}
+
+
+def _meaning_changed(tokens: list[str], start: int, words: tuple[str, ...]) -> bool:
+    after = start + len(words)
+    return (
+        len(words) == 1
+        and after < len(tokens)
+        and tokens[after] in _NOT_WHEN_FOLLOWED_BY.get(words[0], frozenset())
+    )
+
+
 def read_narrative(narrative: str) -> dict[str, Finding]:
     found = {name: Finding(present=False) for name in LEXICON}
     for tokens in _clauses(narrative):
         for start, token in enumerate(tokens):
             for name, phrase, words in _BY_FIRST_WORD.get(token, ()):
                 if tuple(tokens[start : start + len(words)]) != words:
+                    continue
+                if _meaning_changed(tokens, start, words):
                     continue
                 finding = found[name]
                 # Phrases that carry their own negation ("not breathing") are positive.
