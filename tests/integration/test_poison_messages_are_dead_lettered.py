@@ -10,12 +10,19 @@ from typing import Any
 
 from schemas.envelope import CloudEvent, EventType
 from services.common.clock import new_id
+from services.common.dlq import DeadLetter, read_dead_letters
+from services.common.settings import ServiceSettings
 from services.common.topics import CALLS, NOTIFICATIONS, TRIAGE
 from tests.support.cli import corespond
 from tests.support.flow import incident, submit, until_texted
 from tests.support.inprocess import InProcessStack
-from tests.support.kafka import publish, read_all
+from tests.support.kafka import publish
 from tests.support.waiting import eventually
+
+
+async def dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+    """What `corespond dlq list` reads, through the same code."""
+    return await read_dead_letters(ServiceSettings(kafka_bootstrap_servers=bootstrap), [topic])
 
 
 def _status_event(incident_id: str, notification_id: str, status: str) -> CloudEvent:
@@ -44,7 +51,7 @@ async def test_unparseable_message_is_dead_lettered_and_calls_still_flow(
     view = await until_texted(stack.dispatch, await submit(stack.dispatch))
 
     assert view["triage"] is not None
-    [letter] = await read_all(stack.bootstrap, "corespond.dlq.triage")
+    [letter] = await dead_letters(stack.bootstrap, "corespond.dlq.triage")
     headers = dict(letter.headers)
     assert headers["dlq.reason"].decode().startswith("not a valid CloudEvent")
     assert headers["dlq.source.topic"] == CALLS.encode()
@@ -79,7 +86,7 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_bounded_retries
     await publish(stack.bootstrap, TRIAGE, json.dumps(orphan).encode(), key=b"no-such-incident")
 
     letters = await eventually(
-        lambda: read_all(stack.bootstrap, "corespond.dlq.dispatch"), what="a dead letter"
+        lambda: dead_letters(stack.bootstrap, "corespond.dlq.dispatch"), what="a dead letter"
     )
     reason = dict(letters[0].headers)["dlq.reason"].decode()
     attempts = stack.runtime("dispatch").settings.consumer_max_attempts
@@ -100,7 +107,7 @@ async def test_dlq_list_and_replay_of_a_fixed_message(
         stack.bootstrap, NOTIFICATIONS, broken.model_dump_json().encode(), view["id"].encode()
     )
     await eventually(
-        lambda: read_all(stack.bootstrap, "corespond.dlq.dispatch"), what="the dead letter"
+        lambda: dead_letters(stack.bootstrap, "corespond.dlq.dispatch"), what="the dead letter"
     )
 
     listed = await corespond("dlq", "list", "--json", "--bootstrap", stack.bootstrap)
