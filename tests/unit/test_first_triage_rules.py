@@ -87,3 +87,21 @@ def test_negation_does_not_reach_past_its_clause() -> None:
     assert "police" in _decide("yelling at nobody, waving a gun around").roles
     assert "police" in _decide("no gun but he has a knife").roles
     assert "police" not in _decide("no gun, no knife, just crying").roles
+
+
+def test_a_follow_up_after_an_overdose_is_clinician_outreach_at_p3() -> None:
+    call = CallIntake(
+        narrative="48h post-overdose outreach, revived with narcan sunday", source="follow_up"
+    )
+    d = decide(call, POLICIES.get("default"))
+    assert d.roles == ["clinician"]
+    assert d.priority == 3
+    danger = CallIntake(
+        narrative="follow-up visit, he has a gun and is threatening to kill her", source="follow_up"
+    )
+    assert "police" in decide(danger, POLICIES.get("default")).roles
+
+
+def test_a_misspelt_breathing_is_not_a_breathing_emergency() -> None:
+    d = _decide("welfair check, guy on a bench, breathng ok, woke up and talked")
+    assert "emt" not in d.roles

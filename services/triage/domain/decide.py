@@ -153,8 +153,21 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 evidence=evidence("children"),
             )
         )
-    if call.source == CallSource.FOLLOW_UP and Role.POLICE not in roles and Role.EMT not in roles:
+    if call.source == CallSource.FOLLOW_UP and not (
+        weapon or violence or crime or not_breathing or unconscious
+    ):
+        # Principle 8: a follow-up (post-overdose outreach, QRT visit) is planned
+        # clinician-side work about something that already happened; only danger
+        # found now brings police or an EMT.
+        roles = {Role.CLINICIAN}
         priority = 3
+        why.append(
+            RationaleItem(
+                rule="follow_up.outreach",
+                reason="follow-up visit: clinician-side outreach, no police, no EMT",
+                evidence=[f"source={call.source.value}"],
+            )
+        )
 
     model = _response_model(roles)
     if Role.CLINICIAN in roles and not policy.in_person_clinicians:
