@@ -23,35 +23,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.cli.bench_triage import measure_engine
+from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
 from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS
 
 CENTRE = (39.7392, -104.9903)
-
-SAMPLE_CALLS: list[dict[str, Any]] = [
-    {
-        "narrative": "friend found him nodding out in the bathroom, lips blue, used fentanyl",
-        "answers": {"breathing": True, "conscious": False, "overdose_suspected": True},
-    },
-    {
-        "narrative": "my brother is hearing voices and pacing, no weapons, hasn't hurt anyone",
-        "answers": {"weapons": False, "violence": False},
-    },
-    {
-        "narrative": "elderly neighbour confused wandering outside in the cold",
-        "answers": {"weapons": False},
-    },
-    {
-        "narrative": "man yelling and swinging a knife at people outside the store",
-        "answers": {"weapons": True, "violence": True},
-    },
-    {
-        "narrative": "she says she wants to die, took a bottle of pills an hour ago",
-        "answers": {"suicidal": True},
-    },
-]
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -9,34 +9,11 @@ import time
 from dataclasses import dataclass
 
 from schemas.calls import CallIntake
+from services.cli.sample_calls import ENGINE_EXTRA_CALLS, SAMPLE_CALLS
 from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.domain.decide import decide
 
-MIX: list[dict[str, object]] = [
-    {
-        "narrative": "friend found him nodding out in the bathroom, lips blue, used fentanyl",
-        "answers": {"breathing": True, "conscious": False, "overdose_suspected": True},
-    },
-    {
-        "narrative": "my brother is hearing voices and pacing, no weapons, hasn't hurt anyone",
-        "answers": {"weapons": False, "violence": False},
-    },
-    {"narrative": "elderly neighbour confused wandering outside in the cold"},
-    {
-        "narrative": "man yelling and swinging a knife at people outside the store",
-        "answers": {"weapons": True, "violence": True},
-    },
-    {
-        "narrative": "she says she wants to die, took a bottle of pills an hour ago",
-        "answers": {"suicidal": True},
-    },
-    {"narrative": "mi hijo está muy borracho y no responde, hay niños en la casa"},
-    {"narrative": "guy on the overpass threatening to jump", "jurisdiction": "rural"},
-    {
-        "narrative": "dope sick and fiending, wants detox, denies taking anything today",
-        "source": "988",
-    },
-]
+MIX = [*SAMPLE_CALLS, *ENGINE_EXTRA_CALLS]
 
 
 @dataclass(frozen=True)

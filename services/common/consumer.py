@@ -173,11 +173,13 @@ class EventConsumer:
             await self.process(records[0])
             return
         work: list[tuple[CloudEvent, BaseModel, Handler]] = []
+        poison: list[tuple[ConsumerRecord[bytes, bytes], PoisonMessage]] = []
         for record in records:
             try:
                 event, data = self._parse(record)
-            except PoisonMessage:
-                continue  # the one-by-one pass below dead-letters it
+            except PoisonMessage as exc:
+                poison.append((record, exc))
+                continue
             handler = self.subscription.handlers.get(event.type)
             if handler is not None:
                 work.append((event, data, handler))
@@ -192,11 +194,8 @@ class EventConsumer:
             return
         self.processed += applied
         self.duplicates += duplicates
-        for record in records:
-            try:
-                self._parse(record)
-            except PoisonMessage as exc:
-                await self._dead_letter(record, str(exc))
+        for record, problem in poison:
+            await self._dead_letter(record, str(problem))
 
     async def _apply_together(
         self, work: list[tuple[CloudEvent, BaseModel, Handler]]

@@ -44,6 +44,8 @@ class OutboxRecord(RuntimeBase):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(128), unique=True)
     event_type: Mapped[str] = mapped_column(String(128))
+    # Kept beside the payload so the relay builds headers without re-parsing it.
+    traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
     topic: Mapped[str] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[str] = mapped_column(Text)
@@ -55,11 +57,11 @@ class OutboxRecord(RuntimeBase):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
-def kafka_headers(event: CloudEvent) -> list[tuple[str, bytes]]:
+def kafka_headers(row: OutboxRecord) -> list[tuple[str, bytes]]:
     """Binary-mode CloudEvents attributes as headers, so routers need not parse the body."""
-    headers = [("ce_id", event.id.encode()), ("ce_type", event.type.encode())]
-    if event.traceparent:
-        headers.append(("traceparent", event.traceparent.encode()))
+    headers = [("ce_id", row.event_id.encode()), ("ce_type", row.event_type.encode())]
+    if row.traceparent:
+        headers.append(("traceparent", row.traceparent.encode()))
     return headers
 
 
@@ -120,6 +122,7 @@ class UnitOfWork:
             OutboxRecord(
                 event_id=event.id,
                 event_type=event.type,
+                traceparent=event.traceparent,
                 topic=TOPIC_OF[event_type],
                 key=subject,
                 payload=event.model_dump_json(),
@@ -261,7 +264,7 @@ class OutboxRelay:
                     row.topic,
                     value=row.payload.encode(),
                     key=row.key.encode(),
-                    headers=kafka_headers(CloudEvent.model_validate_json(row.payload)),
+                    headers=kafka_headers(row),
                 )
                 for row in rows
             ]

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from services.cli.stack import Tansu, free_port, port_is_free
+from tests.support.cli import corespond
 from tests.support.flow import until_texted
 from tests.support.inprocess import DEMO_CALL
 
@@ -129,19 +130,6 @@ async def test_up_refuses_ports_already_in_use(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "services.cli",
-            "up",
-            "--data-dir",
-            str(tmp_path / "d"),
-            "--dispatch-port",
-            str(port),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=_clean_env(),
-        )
-        _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 1
-    assert f"dispatch port {port}" in err.decode()
+        ran = await corespond("up", "--data-dir", str(tmp_path / "d"), "--dispatch-port", str(port))
+    assert ran.code == 1
+    assert f"dispatch port {port}" in ran.err

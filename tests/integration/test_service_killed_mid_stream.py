@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.cli.bench import SAMPLE_CALLS, demo_roster
+from services.cli.bench import demo_roster
+from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from tests.support.databases import DatabaseTarget
 from tests.support.inprocess import AUTH, DEMO_CALL, TOKEN
