@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 from sqlalchemy import func, select
 
 from services.cli.stack import Tansu
 from services.common.outbox import OutboxRecord
+from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR
 from tests.support.databases import sqlite_target
 from tests.support.inprocess import DEMO_CALL, InProcessStack
 
@@ -178,4 +180,5 @@ async def test_policies_are_listed_from_their_files(sqlite_stack: InProcessStack
     by_name = {p["jurisdiction"]: p for p in response.json()}
     assert set(by_name) == {"default", "rural"}
     assert by_name["rural"]["programs"]["clinician"] is False
-    assert by_name["default"]["version"] == "default-2026.11.1"
+    on_disk = yaml.safe_load((DEFAULT_POLICY_DIR / "default.yaml").read_text())
+    assert by_name["default"]["version"] == on_disk["version"]

@@ -49,6 +49,10 @@ def test_shipped_policies_load() -> None:
             .replace("telehealth: true", "telehealth: false"),
             "telehealth must exist",
         ),
+        (
+            VALID.format(name="x") + "telehealth_on_scene: firefighter\n",
+            "telehealth_on_scene: Input should be 'emt' or 'police'",
+        ),
         ("jurisdiction: x\nversion: [unclosed\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
         (VALID.format(name="y"), "jurisdiction: 'y' does not match the file name ('x')"),

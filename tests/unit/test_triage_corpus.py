@@ -16,7 +16,7 @@ CORPUS = Path(__file__).parents[1] / "corpus" / "triage_calls.jsonl"
 
 # Safety misses must stay at zero; raise the accuracy floor as the engine improves.
 MAX_SAFETY_MISSES = 0
-MIN_ALL_FIELDS_ACCURACY = 0.82
+MIN_ALL_FIELDS_ACCURACY = 0.98
 
 
 def test_corpus_is_sound() -> None:

@@ -53,6 +53,9 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
         return out
 
     weapon, violence, crime = has("weapon"), has("violence"), has("crime")
+    threat, aggression = has("threat"), words["aggression"].present
+    # Principle 4: a suspected weapon ("might have a gun") is not a no.
+    maybe_armed = not weapon and bool(words["weapon"].hedged)
     not_breathing, unconscious = has("not_breathing"), has("unconscious")
     # Unresponsive or not breathing after drug use is a suspected overdose:
     # naloxone is given empirically, and costs nothing if it was not opioids.
@@ -66,24 +69,31 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
     suicidal = has("suicidal")
     ledge = words["ledge"].present
     pills = words["pills_taken"].present
-    substance = has("substance") or words["opioid"].present
+    means = words["means"].present
+    withdrawal = words["withdrawal"].present
+    substance = has("substance") or words["opioid"].present or withdrawal
     mental = words["mental_health"].present
     children = has("children")
+    danger = weapon or violence or crime or threat or aggression or maybe_armed
 
     roles: set[Role] = set()
     flags: set[Flag] = set()
     priority = 3
 
-    if weapon or violence or crime:
+    if danger:
         roles.add(Role.POLICE)
-        flags |= {Flag.WEAPONS} if weapon else set()
+        flags |= {Flag.WEAPONS} if (weapon or maybe_armed) else set()
         flags |= {Flag.VIOLENCE} if violence else set()
+        # Priority 1 is a weapon out or violence in progress; a threat, a
+        # suspicion or aggression is urgent but not yet a life threat.
         priority = 1 if (weapon or violence) else 2
         why.append(
             RationaleItem(
                 rule="safety.police",
-                reason="weapon, violence or crime in progress",
-                evidence=evidence("weapon", "violence", "crime"),
+                reason=_police_reason(weapon, violence, crime, threat, aggression, maybe_armed),
+                evidence=evidence("weapon", "violence", "crime", "threat")
+                + words["weapon"].hedged
+                + words["aggression"].evidence,
             )
         )
     if overdose:
@@ -114,13 +124,15 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
     if suicidal or ledge:
         roles.add(Role.CLINICIAN)
         flags.add(Flag.SUICIDE_RISK)
-        acute = ledge or pills or weapon
+        # Principle 6: means at hand, an attempt under way (pills, injury) or a
+        # person on a ledge is a life threat now; ideation alone is urgent.
+        acute = ledge or pills or weapon or means or (suicidal and medical)
         priority = 1 if acute else min(priority, 2)
         why.append(
             RationaleItem(
                 rule="behavioural.suicide",
                 reason="suicide risk: clinician" + (", life threat now" if acute else ""),
-                evidence=evidence("suicidal") + words["ledge"].evidence,
+                evidence=evidence("suicidal") + words["ledge"].evidence + words["means"].evidence,
             )
         )
     if mental or substance:
@@ -133,6 +145,28 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 rule="behavioural.crisis",
                 reason="behavioural-health or substance-use crisis: clinician",
                 evidence=words["mental_health"].evidence + evidence("substance"),
+            )
+        )
+    urgent_findings = (
+        danger
+        or overdose
+        or medical
+        or pills
+        or not_breathing
+        or unconscious
+        or suicidal
+        or ledge
+        or withdrawal
+    )
+    calm = words["safe"].present or words["resource_request"].present
+    if priority == 2 and calm and not urgent_findings:
+        # DOMAIN priority 3: a person who is safe but needs help, or a resource request.
+        priority = 3
+        why.append(
+            RationaleItem(
+                rule="priority.safe_resource_request",
+                reason="safe now or asking for a resource, no danger found: non-urgent",
+                evidence=words["safe"].evidence + words["resource_request"].evidence,
             )
         )
     if not roles:
@@ -153,9 +187,7 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 evidence=evidence("children"),
             )
         )
-    if call.source == CallSource.FOLLOW_UP and not (
-        weapon or violence or crime or not_breathing or unconscious
-    ):
+    if call.source == CallSource.FOLLOW_UP and not (danger or not_breathing or unconscious):
         # Principle 8: a follow-up (post-overdose outreach, QRT visit) is planned
         # clinician-side work about something that already happened; only danger
         # found now brings police or an EMT.
@@ -174,7 +206,7 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
         roles.discard(Role.CLINICIAN)
         roles.add(Role.TELEHEALTH)
         if not roles & {Role.POLICE, Role.EMT}:
-            roles.add(Role.EMT)
+            roles.add(Role(policy.telehealth_on_scene))
         model = ResponseModel.TELEHEALTH if Role.POLICE not in roles else ResponseModel.CO_RESPONDER
         why.append(
             RationaleItem(
@@ -186,7 +218,7 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
         )
 
     return TriageDecision(
-        category=_category(flags, mental, substance, medical),
+        category=_category(flags, mental, substance, medical, threat),
         priority=priority,
         response_model=model,
         roles=sorted(roles),
@@ -194,6 +226,24 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
         rationale=why,
         policy_version=policy.version,
     )
+
+
+def _police_reason(
+    weapon: bool, violence: bool, crime: bool, threat: bool, aggression: bool, maybe_armed: bool
+) -> str:
+    found = [
+        name
+        for name, present in (
+            ("weapon", weapon),
+            ("violence in progress", violence),
+            ("crime in progress", crime),
+            ("threat to hurt someone", threat),
+            ("possible weapon", maybe_armed),
+            ("aggression", aggression),
+        )
+        if present
+    ]
+    return "police: " + ", ".join(found)
 
 
 def _response_model(roles: set[Role]) -> ResponseModel:
@@ -204,10 +254,12 @@ def _response_model(roles: set[Role]) -> ResponseModel:
     return ResponseModel.CLINICIAN
 
 
-def _category(flags: set[Flag], mental: bool, substance: bool, medical: bool) -> Category:
+def _category(
+    flags: set[Flag], mental: bool, substance: bool, medical: bool, threat: bool
+) -> Category:
     if Flag.OVERDOSE in flags:
         return Category.OVERDOSE
-    if Flag.WEAPONS in flags or Flag.VIOLENCE in flags:
+    if Flag.WEAPONS in flags or Flag.VIOLENCE in flags or threat:
         return Category.VIOLENCE
     if Flag.SUICIDE_RISK in flags:
         return Category.SUICIDE_RISK

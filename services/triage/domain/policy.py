@@ -6,7 +6,7 @@ and the rules of a valid policy; reading files is the adapters' job.
 """
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -34,6 +34,11 @@ class Policy(BaseModel):
     version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     description: str = ""
     programs: Programs
+    telehealth_on_scene: Literal["emt", "police"] = Field(
+        default="emt",
+        description="who goes on scene to hold the tablet when telehealth replaces the "
+        "clinician and no officer or EMT is needed for safety (DOMAIN principle 7)",
+    )
 
     @property
     def in_person_clinicians(self) -> bool:

@@ -1,4 +1,4 @@
-"""The first rule set follows DOMAIN.md's routing principles (the full engine is its own issue)."""
+"""Triage follows DOMAIN.md's routing principles: one behaviour per test, in call-takers' words."""
 
 from typing import Any
 
@@ -105,3 +105,61 @@ def test_a_follow_up_after_an_overdose_is_clinician_outreach_at_p3() -> None:
 def test_a_misspelt_breathing_is_not_a_breathing_emergency() -> None:
     d = _decide("welfair check, guy on a bench, breathng ok, woke up and talked")
     assert "emt" not in d.roles
+
+
+def test_weapons_unknown_is_neither_yes_nor_no() -> None:
+    d = _decide("man pacing and hearing voices, weapons unknown")
+    assert "weapons" not in d.flags
+    assert d.roles == ["clinician"]
+
+
+def test_a_suspected_weapon_keeps_police_and_warns() -> None:
+    d = _decide("hearing voices, not sure if he has a gun")
+    assert {"police", "clinician"} <= set(d.roles)
+    assert "weapons" in d.flags
+    assert d.priority == 2
+    assert any("possible weapon" in r.reason for r in d.rationale)
+
+
+def test_a_threat_to_others_brings_police_without_claiming_violence() -> None:
+    d = _decide("ex outside her door yelling he will kill her, weapons unk")
+    assert d.roles == ["police"]
+    assert "violence" not in d.flags
+    assert d.priority == 2
+
+
+def test_a_threat_against_oneself_is_suicide_risk_not_a_threat_to_others() -> None:
+    d = _decide("says he will kill himself tonight, no weapons")
+    assert d.roles == ["clinician"]
+    assert "suicide_risk" in d.flags
+
+
+@pytest.mark.parametrize(
+    "narrative",
+    [
+        "sitting on the edge of the roof, legs over the side",
+        "pills lined up on the table, says tonight is the night",
+        "cut her wrists, bleeding a lot, says she wants to die",
+    ],
+)
+def test_means_at_hand_or_an_attempt_under_way_is_priority_1(narrative: str) -> None:
+    d = _decide(narrative)
+    assert "suicide_risk" in d.flags
+    assert d.priority == 1
+
+
+def test_aggression_with_weapons_unknown_is_a_joint_response() -> None:
+    d = _decide("geeked up, yelling at the clerk, knocked over a display, weapons unk")
+    assert set(d.roles) == {"police", "clinician"}
+    assert d.priority == 2
+
+
+def test_safe_and_asking_for_help_is_non_urgent() -> None:
+    d = _decide("drunk on the bench, asking for a detox bed, no weapons, safe")
+    assert d.roles == ["clinician"]
+    assert d.priority == 3
+    assert any(r.rule == "priority.safe_resource_request" for r in d.rationale)
+
+
+def test_withdrawal_stays_urgent_even_when_treatment_is_asked_for() -> None:
+    assert _decide("dope sick, shaking and sweating, wants treatment today").priority == 2
