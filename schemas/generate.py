@@ -14,6 +14,7 @@ from schemas.api import CallAccepted, IncidentSummary, IncidentView, Problem
 from schemas.calls import CallIntake, CallSubmission
 from schemas.envelope import CloudEvent
 from schemas.events import EVENT_DATA_MODELS
+from schemas.policy import Policy
 from schemas.triage import TriageDecision
 
 OUT_DIR = Path(__file__).parent / "jsonschema"
@@ -26,6 +27,8 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "api.incident-summary": IncidentSummary,
     "api.problem": Problem,
     "api.triage-decision": TriageDecision,
+    # Not an API body: the shape of deploy/policies/*.yaml, for editors and reviewers.
+    "policy": Policy,
 }
 
 

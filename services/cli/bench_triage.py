@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from schemas.calls import CallIntake
 from services.cli.sample_calls import ENGINE_EXTRA_CALLS, SAMPLE_CALLS
-from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
+from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.domain.decide import decide
 
 MIX = [*SAMPLE_CALLS, *ENGINE_EXTRA_CALLS]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from services.triage.adapters.policy_files import (
+from services.common.policy_files import (
     DEFAULT_POLICY_DIR,
     PolicyFileError,
     load_policy_dir,

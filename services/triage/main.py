@@ -4,16 +4,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from schemas.policy import UnknownJurisdiction
 from services.common.consumer import Subscription
 from services.common.http import build_app
+from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import CALLS
 from services.triage.adapters.models import Base
-from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.api import policies, preview
 from services.triage.app.handlers import make_handlers
-from services.triage.domain.policy import UnknownJurisdiction
 
 
 class TriageSettings(ServiceSettings):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from services.cli.stack import Tansu
 from services.common.outbox import OutboxRecord
-from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR
+from services.common.policy_files import DEFAULT_POLICY_DIR
 from tests.support.databases import sqlite_target
 from tests.support.inprocess import DEMO_CALL, InProcessStack
 

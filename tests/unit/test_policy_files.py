@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from services.triage.adapters.policy_files import (
+from schemas.policy import UnknownJurisdiction
+from services.common.policy_files import (
     DEFAULT_POLICY_DIR,
     PolicyFileError,
     load_policy_dir,
     load_policy_file,
 )
-from services.triage.domain.policy import UnknownJurisdiction
 from services.triage.main import TriageSettings, create_app
 
 VALID = """\

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from schemas.calls import Answers, CallIntake
 from schemas.vocabulary import Flag, Role
-from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
+from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.domain.decide import decide
 
 POLICIES = load_policy_dir(DEFAULT_POLICY_DIR)

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from schemas.calls import CallIntake
-from services.triage.adapters.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
+from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.triage.domain.decide import decide
 
 POLICIES = load_policy_dir(DEFAULT_POLICY_DIR)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.triage.domain.policy import PolicyBook
+from schemas.policy import PolicyBook
 
 
 def get_policies(request: Request) -> PolicyBook:

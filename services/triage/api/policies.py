@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from schemas.policy import Policy
 from services.common.auth import Principal, StaffRole, require_roles
 from services.triage.api.deps import Policies
-from services.triage.domain.policy import Policy
 
 router = APIRouter(prefix="/v1", tags=["policies"])
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.calls import CallIntake
+from schemas.policy import PolicyBook
 from schemas.vocabulary import Flag, Role
 from services.triage.domain.decide import decide
-from services.triage.domain.policy import PolicyBook
 
 SAFETY_ROLES = (Role.POLICE, Role.EMT)
 

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from schemas.calls import CallIntake
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import CallReceived, CallTriaged
+from schemas.policy import PolicyBook, UnknownJurisdiction
 from schemas.triage import RationaleItem
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.triage.adapters.models import DecisionRecord
 from services.triage.domain.decide import decide
-from services.triage.domain.policy import PolicyBook, UnknownJurisdiction
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.calls import CallIntake
+from schemas.policy import PolicyBook, UnknownJurisdiction
 from schemas.triage import TriageDecision
 from schemas.vocabulary import Role
 from services.triage.domain.decide import decide
-from services.triage.domain.policy import PolicyBook, UnknownJurisdiction
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ the tables here; the shape of the decision stays.
 """
 
 from schemas.calls import CallIntake
+from schemas.policy import Policy
 from schemas.triage import RationaleItem, TriageDecision
 from schemas.vocabulary import CallSource, Category, Flag, ResponseModel, Role
 from services.triage.domain.findings import Finding, from_answers, read_narrative
-from services.triage.domain.policy import Policy
 
 
 def _combine(
@@ -56,22 +56,42 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
     threat, aggression = has("threat"), words["aggression"].present
     # Principle 4: a suspected weapon ("might have a gun") is not a no.
     maybe_armed = not weapon and bool(words["weapon"].hedged)
-    not_breathing, unconscious = has("not_breathing"), has("unconscious")
+    not_breathing = has("not_breathing")
+    # "Passed out" that "wakes up when you talk to him" is not unresponsive; a
+    # "no" to the consciousness question still is.
+    if words["responsive"].present and answers["unconscious"] is not True:
+        words["unconscious"].present = False
+    unconscious = has("unconscious")
     # Unresponsive or not breathing after drug use is a suspected overdose:
     # naloxone is given empirically, and costs nothing if it was not opioids.
-    drugs = words["opioid"].present or words["substance"].present or answers["substance"] is True
+    # Alcohol alone does not make it one; an unknown substance does.
+    drugs = (
+        words["opioid"].present
+        or words["substance"].present
+        or words["paraphernalia"].present
+        or words["pills_taken"].present  # unknown pills may be pressed fentanyl
+        or answers["substance"] is True
+    )
+    # On a follow-up visit, "after an overdose" is history: only what is
+    # happening now (unresponsive, not breathing after use) is an overdose.
+    overdose_said = has("overdose") and (
+        call.source != CallSource.FOLLOW_UP or answers["overdose"] is True
+    )
     overdose = (
-        has("overdose")
+        overdose_said
         or (drugs and (unconscious or not_breathing))
         or (words["opioid"].present and words["pills_taken"].present)
     )
-    medical = has("medical")
+    critical = words["critical"].present
+    medical = has("medical") or critical
     suicidal = has("suicidal")
     ledge = words["ledge"].present
     pills = words["pills_taken"].present
     means = words["means"].present
     withdrawal = words["withdrawal"].present
-    substance = has("substance") or words["opioid"].present or withdrawal
+    substance = (
+        has("substance") or words["opioid"].present or withdrawal or words["alcohol"].present
+    )
     mental = words["mental_health"].present
     children = has("children")
     danger = weapon or violence or crime or threat or aggression or maybe_armed
@@ -105,19 +125,21 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 rule="medical.overdose",
                 reason="suspected overdose: EMT with naloxone, clinician for the warm handoff",
                 evidence=evidence("overdose", "unconscious", "not_breathing")
-                + words["opioid"].evidence,
+                + words["opioid"].evidence
+                + words["paraphernalia"].evidence,
             )
         )
     # Pills taken are an ingestion: a medical emergency, intent stated or not.
     if not_breathing or unconscious or medical or pills:
         roles.add(Role.EMT)
         flags.add(Flag.MEDICAL)
-        priority = 1 if (not_breathing or unconscious or pills) else min(priority, 2)
+        priority = 1 if (not_breathing or unconscious or pills or critical) else min(priority, 2)
         why.append(
             RationaleItem(
                 rule="medical.emergency",
                 reason="medical danger: EMT",
                 evidence=evidence("not_breathing", "unconscious", "medical")
+                + words["critical"].evidence
                 + words["pills_taken"].evidence,
             )
         )
@@ -187,7 +209,10 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
                 evidence=evidence("children"),
             )
         )
-    if call.source == CallSource.FOLLOW_UP and not (danger or not_breathing or unconscious):
+    if call.source == CallSource.FOLLOW_UP and (danger or not_breathing or unconscious):
+        # The visit is still clinician-side work; what was found now adds to it.
+        roles.add(Role.CLINICIAN)
+    elif call.source == CallSource.FOLLOW_UP:
         # Principle 8: a follow-up (post-overdose outreach, QRT visit) is planned
         # clinician-side work about something that already happened; only danger
         # found now brings police or an EMT.

@@ -9,15 +9,50 @@ findings of an emergency.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from schemas.calls import Answers
 
 NEGATORS = frozenset(
-    {"no", "not", "never", "without", "denies", "denied", "deny", "none", "nobody", "sin", "niega"}
+    {
+        "no",
+        "not",
+        "never",
+        "without",
+        "denies",
+        "denied",
+        "deny",
+        "none",
+        "nobody",
+        "nor",
+        "neither",
+        # Call-takers drop apostrophes.
+        "didnt",
+        "doesnt",
+        "isnt",
+        "wasnt",
+        "hasnt",
+        "hadnt",
+        "havent",
+        "wont",
+        "cant",
+        "dont",
+        "aint",
+        "couldnt",
+        "sin",
+        "niega",
+        "nunca",
+        "ningun",
+        "ninguna",
+        "nada",
+        "tampoco",
+        "ni",
+    }
 )
 _NEGATING_SUFFIX = "n't"
-_WINDOW = 3
+_WINDOW = 4
 
 # Each finding: the phrases that show it. Multi-word phrases match on word boundaries.
 LEXICON: dict[str, tuple[str, ...]] = {
@@ -55,6 +90,31 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "shooter",
         "navaja",
         "hammer",
+        "box cutter",
+        "boxcutter",
+        "screwdriver",
+        "scissors",
+        "broken bottle",
+        "golf club",
+        "sword",
+        "katana",
+        "taser",
+        "brass knuckles",
+        "ax",
+        "cleaver",
+        "nunchucks",
+        "revolver",
+        "glock",
+        "ar15",
+        "ar-15",
+        "baton",
+        "bate",
+        "tijeras",
+        "navajas",
+        "armado",
+        "armada",
+        "pistolas",
+        "cuchillos",
     ),
     "violence": (
         "hitting",
@@ -97,6 +157,46 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "jumped her",
         "kicking",
         "slapping",
+        "threw her",
+        "threw him",
+        "threw his",
+        "threw my",
+        "shoved",
+        "shoving",
+        "slammed her",
+        "slammed him",
+        "pushed her",
+        "pushed him",
+        "choked",
+        "strangled",
+        "beat up",
+        "beating up",
+        "beat her",
+        "beat him",
+        "kicked her",
+        "kicked him",
+        "hit her",
+        "hit him",
+        "hit his wife",
+        "hit his mom",
+        "hit my",
+        "punch",
+        "punched her",
+        "punched him",
+        "stomping",
+        "dragging her",
+        "dragged her",
+        "bit her",
+        "biting",
+        "pulling her hair",
+        "le pegó",
+        "le pego",
+        "golpeó",
+        "golpeo",
+        "la golpea",
+        "lo golpea",
+        "pelean",
+        "se están peleando",
     ),
     "crime": (
         "break in",
@@ -124,6 +224,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "gurgling",
         "no está respirando",
         "no esta respirando",
+        "casi no respira",
+        "no puede respirar",
+        "breathing slow",
+        "breathing real slow",
+        "snoring sounds",
+        "agonal",
     ),
     "unconscious": (
         "unconscious",
@@ -153,6 +259,25 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "someone down",
         "desmayado",
         "desmayada",
+        "on the nod",
+        "cant keep her awake",
+        "cant keep him awake",
+        "can't keep her awake",
+        "can't keep him awake",
+        "hard to wake",
+        "barely responsive",
+        "barely conscious",
+        "not waking",
+        "unarousable",
+        "no reacciona",
+        "no se despierta",
+        "found down",
+        "collapsed and not",
+        "turning purple",
+        "está morado",
+        "está morada",
+        "se puso morado",
+        "se puso morada",
     ),
     "overdose": (
         "overdose",
@@ -197,6 +322,27 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "shooting up",
         "needle",
         "perc",
+        "fetty",
+        "tranq",
+        "xylazine",
+        "snorted",
+        "snorting",
+        "injected",
+        "inyectó",
+        "inyecto",
+        "se inyectó",
+        "heroína",
+        "heroina",
+        "chiva",
+        "pastillas azules",
+        "m30",
+        "m30s",
+        "perc 30s",
+        "roxy",
+        "roxies",
+        "methadone",
+        "morphine",
+        "dilaudid",
     ),
     "medical": (
         "bleeding",
@@ -238,12 +384,50 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "cut herself",
         "cutting himself",
         "cutting herself",
+        "chest pains",
+        "dolor de pecho",
+        "can't breathe",
+        "cant breathe",
+        "trouble breathing",
+        "hard time breathing",
+        "short of breath",
+        "stroke",
+        "face drooping",
+        "diabetic",
+        "sugar is low",
+        "sugar low",
+        "low blood sugar",
+        "hit his head",
+        "hit her head",
+        "head bleeding",
+        "fell down",
+        "fell and",
+        "se cayó",
+        "se cayo",
+        "no se puede levantar",
+        "broken leg",
+        "broken arm",
+        "fracture",
+        "infected",
+        "infection",
+        "fever",
+        "allergic reaction",
+        "swelling",
+        "burned",
+        "hypothermia",
+        "frostbite",
+        "dehydrated",
+        "fainted",
+        "collapsed",
+        "sangre",
+        "bleeding heavily",
+        "won't stop bleeding",
+        "wont stop bleeding",
     ),
     "pills_taken": (
         "took pills",
         "took a bottle",
         "swallowed pills",
-        "took all",
         "ate pills",
         "tomó pastillas",
         "tomo pastillas",
@@ -260,6 +444,13 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "took a handful",
         "took too many",
         "took too much",
+        "took his pills",
+        "took her pills",
+        "took all of",
+        "tragó",
+        "trago pastillas",
+        "se tomó",
+        "se tomo todas",
     ),
     "suicidal": (
         "suicide",
@@ -322,6 +513,27 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "si with plan",
         "endorses si",
         "endorsing si",
+        "goodbye letters",
+        "goodbye letter",
+        "no way out",
+        "see a way out",
+        "taking all of them",
+        "driving off the bridge",
+        "drive off the bridge",
+        "drive off a",
+        "wants to end it",
+        "doesn't want to live",
+        "doesnt want to live",
+        "dont want to live",
+        "don't want to live",
+        "not want to be here",
+        "suicida",
+        "se va a matar",
+        "quiere matarse",
+        "despedirse",
+        "despidió",
+        "despidio",
+        "se quiere morir",
     ),
     "ledge": (
         "ledge",
@@ -343,6 +555,21 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "on the edge of the",
         "puente",
         "saltar",
+        "off the bridge",
+        "on the overpass",
+        "top of the parking garage",
+        "on the tracks",
+        "railroad tracks",
+        "train tracks",
+        "en el puente",
+        "azotea",
+        "cornisa",
+        "outside of the railing",
+        "outside the railing",
+        "gonna jump",
+        "tirarse",
+        "aventarse",
+        "brincar",
     ),
     "mental_health": (
         "voises",
@@ -381,8 +608,6 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "off his meds",
         "off her meds",
         "desperate",
-        "crying",
-        "screaming",
         "agitated",
         "psych",
         "psych pt",
@@ -415,24 +640,65 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "voices",
         "hablando solo",
         "hablando sola",
+        "stopped eating",
+        "not eating",
+        "hasnt eaten",
+        "hasn't eaten",
+        "hasnt left",
+        "hasn't left",
+        "cant care for",
+        "unable to care",
+        "clone",
+        "possessed",
+        "poisoning him",
+        "poisoning her",
+        "poisoning me",
+        "poisoned food",
+        "microchip",
+        "aliens",
+        "tracking him",
+        "tracking her",
+        "satellites",
+        "are following him",
+        "are following her",
+        "are following me",
+        "is following him",
+        "persiguiendo",
+        "la están persiguiendo",
+        "lo están persiguiendo",
+        "asustada",
+        "asustado",
+        "mumbling",
+        "rambling",
+        "incoherent",
+        "pacing",
+        "barricaded",
+        "mania",
+        "no ha dormido",
+        "hasnt slept",
+        "hasn't slept",
+        "not sleeping",
+        "grandiose",
+        "talking to people who aren't there",
+        "responding to voices",
+        "meltdown",
+        "panic",
+        "dissociating",
+        "dissociation",
+        "nothing is real",
+        "being hunted",
     ),
     "substance": (
         "detoxing",
         "detox",
-        "alchol",
         "alcohol withdrawal",
         "shakey",
         "tweaking",
-        "borracha",
         "bender",
         "coming down",
         "abstinencia",
-        "cruda",
-        "drunk",
-        "intoxicated",
         "high",
         "meth",
-        "drinking",
         "using",
         "fiending",
         "withdrawal",
@@ -440,9 +706,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "dopesick",
         "cocaine",
         "crack",
-        "borracho",
         "drogas",
-        "alcohol",
         "xans",
         "xanax",
         "benzos",
@@ -462,6 +726,22 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "bupe",
         "suboxone",
         "mota",
+        "zanies",
+        "zannies",
+        "molly",
+        "ecstasy",
+        "shrooms",
+        "lsd",
+        "pcp",
+        "k2",
+        "spice",
+        "huffing",
+        "inhalants",
+        "smoking meth",
+        "smoking crack",
+        "smoking fent",
+        "smoking dope",
+        "xanax bars",
     ),
     # A threat to hurt someone (DOMAIN principle 1): police, but not violence in progress.
     "threat": (
@@ -522,6 +802,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "afraid of her",
         "menacing",
         "chasing people",
+        "yelling at staff",
+        "yelling at the staff",
+        "cussing at",
+        "spitting at",
+        "get off the porch",
+        "get off my",
     ),
     # Means of suicide at hand (principle 6: means and intent → priority 1).
     "means": (
@@ -534,6 +820,14 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "razor blade",
         "loaded",
         "cuerda",
+        "pills counted out",
+        "counted out",
+        "bottle of",
+        "gun to his head",
+        "gun to her head",
+        "pastillas",
+        "stash of pills",
+        "hoarded",
     ),
     # The caller or the person is safe now (priority 3 when nothing else is urgent).
     "safe": (
@@ -545,6 +839,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "safe now",
         "a salvo",
         "está a salvo",
+        "tranquilo",
+        "tranquila",
+        "calm now",
+        "calmed down",
+        "sober rn",
+        "sober now",
     ),
     # Withdrawal is an urgent crisis (DOMAIN priority 2), even when help is asked for.
     "withdrawal": (
@@ -561,6 +861,121 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "sudando",
         "dts",
         "delirium tremens",
+        "shaky",
+        "ran out of her",
+        "ran out of his",
+    ),
+    # Alcohol: substance use, but an unresponsive drunk person is not given naloxone
+    # on the words alone (other drugs or paraphernalia make it a suspected overdose).
+    "alcohol": (
+        "drunk",
+        "intoxicated",
+        "alcohol",
+        "alchol",
+        "drinking",
+        "borracho",
+        "borracha",
+        "tomado",
+        "tomada",
+        "ebrio",
+        "ebria",
+        "wasted",
+        "hammered",
+        "blackout drunk",
+        "cruda",
+        "slurring",
+        "liquor",
+        "beer",
+        "vodka",
+        "whiskey",
+        "tequila",
+        "cerveza",
+        "passed out drunk",
+    ),
+    # Medical findings that are a life threat now (DOMAIN priority 1).
+    "critical": (
+        "chest pain",
+        "chest pains",
+        "dolor de pecho",
+        "stroke",
+        "face drooping",
+        "can't breathe",
+        "cant breathe",
+        "trouble breathing",
+        "short of breath",
+        "no puede respirar",
+        "seizure",
+        "seizing",
+        "siezure",
+        "siezing",
+        "seizre",
+        "convulsion",
+        "convulsions",
+        "convulsionando",
+        "lot of blood",
+        "bleeding a lot",
+        "bleeding bad",
+        "bleeding heavily",
+        "won't stop bleeding",
+        "wont stop bleeding",
+        "sangrando mucho",
+        "mucha sangre",
+        "gunshot",
+        "stabbed",
+        "shot himself",
+        "shot herself",
+        "anaphylaxis",
+        "throat closing",
+        "dolor en el pecho",
+        "dolor fuerte en el pecho",
+        "le duele el pecho",
+        "can't feel his legs",
+        "cant feel his legs",
+        "can't feel her legs",
+        "cant feel her legs",
+        "bleeding heavy",
+        "hemorrhaging",
+    ),
+    # The person responds: "passed out" that "wakes up when you talk to him" is not unconscious.
+    "responsive": (
+        "wakes up when",
+        "wakes to",
+        "woke up",
+        "responds to voice",
+        "responsive to",
+        "arousable",
+        "is awake",
+        "está consciente",
+        "esta consciente",
+        "conscious and",
+        "alert and",
+    ),
+    # Signs that drugs were used, which say nothing alone but make an unresponsive
+    # person a suspected overdose (naloxone is given empirically).
+    "paraphernalia": (
+        "foil",
+        "straw",
+        "cut straw",
+        "syringe",
+        "syringes",
+        "needle",
+        "needles",
+        "rig",
+        "spoon",
+        "crushed pills",
+        "pipe",
+        "baggie",
+        "baggies",
+        "used",
+        "using",
+        "shot up",
+        "snorted",
+        "snorting",
+        "smoking",
+        "jeringa",
+        "jeringas",
+        "se inyectó",
+        "black tar",
     ),
     # Asking for a resource rather than reporting an emergency.
     "resource_request": (
@@ -584,6 +999,19 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "referral",
         "quiere tratamiento",
         "busca tratamiento",
+        "asking for a ride",
+        "ride to detox",
+        "pide ayuda",
+        "pidiendo ayuda",
+        "refugio",
+        "donde dormir",
+        "shelter bed",
+        "needs a bed",
+        "wants to go to detox",
+        "wants to go to rehab",
+        "asking about treatment",
+        "food bank",
+        "needs food",
     ),
     "children": (
         "kid",
@@ -615,6 +1043,23 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "month old",
         "niñas",
         "hijos pequeños",
+        "car seat",
+        "bebito",
+        "bebita",
+        "nena",
+        "nene",
+        "hijos",
+        "hijas",
+        "mis hijos",
+        "sus hijos",
+        "los niños",
+        "kindergartner",
+        "baby sister",
+        "baby brother",
+        "stepkids",
+        "kids home",
+        "kids inside",
+        "children home",
     ),
 }
 
@@ -632,12 +1077,27 @@ class Finding:
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\b(?:but|pero|and then|y luego)\b")
 
 
+def fold(text: str) -> str:
+    """Lower case without accents: "inyectó" and "inyecto" are typed alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _clauses(text: str) -> list[list[str]]:
-    text = text.lower().replace("\u2019", "'")  # typographic apostrophe
-    return [re.findall(r"[\w']+", clause) for clause in _CLAUSE_BREAK.split(text) if clause]
+    return [
+        [_canonical(t) for t in re.findall(r"[\w']+", clause)]
+        for clause in _CLAUSE_BREAK.split(fold(text))
+        if clause
+    ]
+
+
+# "won't stop bleeding", "can't stop shaking": the negation is of the stopping.
+_NEGATION_ENDS_AT = frozenset({"stop", "stops", "stopping", "quit"})
 
 
 def _is_negated(tokens: list[str], start: int) -> bool:
+    if start and tokens[start - 1] in _NEGATION_ENDS_AT:
+        return False
     window = tokens[max(0, start - _WINDOW) : start]
     return any(t in NEGATORS or t.endswith(_NEGATING_SUFFIX) for t in window)
 
@@ -647,17 +1107,80 @@ def _is_negated(tokens: list[str], start: int) -> bool:
 _BY_FIRST_WORD: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
 for _name, _phrases in LEXICON.items():
     for _phrase in dict.fromkeys(_phrases):
-        _words = tuple(_phrase.split())
+        _words = tuple(fold(_phrase).split())
         _BY_FIRST_WORD.setdefault(_words[0], []).append((_name, _phrase, _words))
+
+# Misspellings: a long word one letter missing, one extra or two swapped
+# ("unconsious", "siezure", "breathingg") reads as the lexicon's word.
+# Substitutions are not accepted: "sitting" must never read as "hitting".
+_VOCABULARY = frozenset(w for _n, _p in LEXICON.items() for ph in _p for w in fold(ph).split())
+# Only long words, and only one-word entries, are corrected: a short word is too
+# often another real word ("eating" is "beating" less a letter).
+_FUZZY_MIN_LENGTH = 7
+_FINDINGS_OF: dict[str, frozenset[str]] = {}
+for _name, _phrases in LEXICON.items():
+    for _phrase in _phrases:
+        if " " not in _phrase and len(_phrase) >= _FUZZY_MIN_LENGTH:
+            _word = fold(_phrase)
+            _FINDINGS_OF[_word] = _FINDINGS_OF.get(_word, frozenset()) | {_name}
+_FUZZY_TARGETS = frozenset(_FINDINGS_OF)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_BY_DELETION: dict[str, set[str]] = {}
+for _word in _FUZZY_TARGETS:
+    if _word.isalpha():
+        for _key in {_word} | _deletions(_word):
+            _BY_DELETION.setdefault(_key, set()).add(_word)
+
+
+def _one_edit_apart(token: str, word: str) -> bool:
+    if abs(len(token) - len(word)) == 1:
+        return True  # found through a deletion of one or the other
+    if len(token) != len(word):
+        return False
+    diffs = [i for i, (a, b) in enumerate(zip(token, word, strict=True)) if a != b]
+    return (
+        len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and token[diffs[0]] == word[diffs[1]]
+        and token[diffs[1]] == word[diffs[0]]
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _canonical(token: str) -> str:
+    if token in _VOCABULARY or len(token) < _FUZZY_MIN_LENGTH or not token.isalpha():
+        return token
+    near = {
+        word
+        for key in {token} | _deletions(token)
+        for word in _BY_DELETION.get(key, ())
+        if _one_edit_apart(token, word)
+    }
+    # Ambiguous corrections are kept only when every candidate means the same finding.
+    meanings = {_FINDINGS_OF[word] for word in near}
+    return min(near) if len(meanings) == 1 else token
 
 
 # Words whose meaning changes with the next word: "shooting up" is injecting,
 # not a shooting; "high school" is not intoxication.
 _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "shooting": frozenset({"up"}),
+    "hit her": frozenset({"head"}),
+    "hit him": frozenset({"head"}),
+    "hit my": frozenset({"head"}),
+    "rig": frozenset({"site", "crew", "worker", "workers"}),
+    "used": frozenset({"to", "car"}),
+    "pipe": frozenset({"burst", "broke", "leak", "leaking"}),
     "high": frozenset({"school", "chair", "fever"}),
     "using": frozenset({"the", "a", "his", "her", "my"}),
     "safe": frozenset({"to", "place"}),
+    "liquor": frozenset({"store", "shop"}),
+    "beer": frozenset({"store", "garden"}),
 }
 # A threat against oneself is suicidal talk, not a threat to others.
 _REFLEXIVE = frozenset({"himself", "herself", "myself", "themselves", "yourself", "self"})
@@ -680,7 +1203,7 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
 
 def _meaning_changed(name: str, tokens: list[str], start: int, words: tuple[str, ...]) -> bool:
     following = _followed_by(tokens, start, words)
-    if len(words) == 1 and following in _NOT_WHEN_FOLLOWED_BY.get(words[0], frozenset()):
+    if following in _NOT_WHEN_FOLLOWED_BY.get(" ".join(words), frozenset()):
         return True
     return following in _NOT_FOLLOWED_BY_FOR.get(name, frozenset())
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from services.triage.domain.policy import Policy, PolicyBook
+from schemas.policy import Policy, PolicyBook
 
-DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "deploy" / "policies"
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "policies"
 
 
 class PolicyFileError(ValueError):
