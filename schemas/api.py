@@ -10,6 +10,7 @@ from schemas.triage import TriageDecision
 from schemas.vocabulary import (
     AssignmentStatus,
     CallSource,
+    Disposition,
     IncidentStatus,
     NotificationStatus,
     Role,
@@ -36,6 +37,25 @@ class AssignmentView(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     offered_at: datetime
     updated_at: datetime
+    updated_by: str = "dispatch"
+    expires_at: datetime | None = Field(
+        default=None, description="when an unanswered offer expires"
+    )
+    override_reason: str | None = Field(
+        default=None, description="why the dispatcher departed from the recommendation"
+    )
+
+
+class RecommendationEntry(BaseModel):
+    """The best unit for one role, with its ETA and the reasons, and the next few."""
+
+    role: Role
+    unit_id: str | None = None
+    call_sign: str | None = None
+    eta_seconds: int | None = None
+    reasons: list[str] = Field(default_factory=list)
+    alternatives: list[dict[str, Any]] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class NotificationView(BaseModel):
@@ -73,6 +93,9 @@ class IncidentView(BaseModel):
     location: Location | None = None
     caller: Caller | None = None
     triage: TriageDecision | None = None
+    recommendation: list[RecommendationEntry] = Field(default_factory=list)
+    disposition: Disposition | None = None
+    closed_at: datetime | None = None
     assignments: list[AssignmentView] = Field(default_factory=list)
     notifications: list[NotificationView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -27,6 +27,87 @@ class Programs(BaseModel):
     telehealth: bool
 
 
+class EscalationStep(BaseModel):
+    """One step: offer to this many candidates at once, then wait this long for an accept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ack_seconds: int = Field(ge=10, le=3600)
+    offer_at_once: int = Field(default=1, ge=1, le=10)
+
+
+class Escalation(BaseModel):
+    """Who is offered an assignment, in what order, and who hears when nobody accepts.
+
+    Like a paging system's escalation policy: the steps run in order over the
+    ranked candidates; after the last step the steps run again ``repeat`` more
+    times (offering units that did not answer before, never ones that declined);
+    when candidates or loops run out, ``alert`` is told.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: Annotated[list[EscalationStep], Field(min_length=1, max_length=10)]
+    repeat: int = Field(default=0, ge=0, le=5)
+    alert: Annotated[list[Literal["supervisor", "dispatcher"]], Field(min_length=1)] = [
+        "supervisor"
+    ]
+
+
+class Wellbeing(BaseModel):
+    """Critical-incident exposure: fatal overdoses, child-involved and violent incidents."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_days: int = Field(default=30, ge=1, le=365)
+    threshold: int = Field(default=3, ge=1, le=100)
+
+
+DEFAULT_ESCALATION: dict[Literal[1, 2, 3], Escalation] = {
+    1: Escalation(
+        steps=[
+            EscalationStep(ack_seconds=150),
+            EscalationStep(ack_seconds=120, offer_at_once=2),
+            EscalationStep(ack_seconds=120, offer_at_once=3),
+        ],
+        repeat=1,
+        alert=["supervisor", "dispatcher"],
+    ),
+    2: Escalation(
+        steps=[EscalationStep(ack_seconds=300), EscalationStep(ack_seconds=300, offer_at_once=2)],
+        repeat=1,
+    ),
+    3: Escalation(steps=[EscalationStep(ack_seconds=900)], repeat=2),
+}
+
+
+class DispatchPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auto_offer_priorities: list[Literal[1, 2, 3]] = Field(
+        default=[1],
+        description="priorities offered without waiting for a dispatcher to confirm",
+    )
+    max_clinician_eta_minutes: int = Field(
+        default=20,
+        ge=1,
+        le=240,
+        description="beyond this, telehealth replaces the in-person clinician",
+    )
+    escalation: dict[Literal[1, 2, 3], Escalation] = Field(
+        default_factory=lambda: dict(DEFAULT_ESCALATION),
+        description="per priority; a file that gives any priority must give all three",
+    )
+    wellbeing: Wellbeing = Wellbeing()
+
+    @model_validator(mode="after")
+    def _every_priority_escalates(self) -> "DispatchPolicy":
+        missing = sorted({1, 2, 3} - set(self.escalation))
+        if missing:
+            raise ValueError(f"escalation: no steps for priority {', '.join(map(str, missing))}")
+        return self
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,6 +120,7 @@ class Policy(BaseModel):
         description="who goes on scene to hold the tablet when telehealth replaces the "
         "clinician and no officer or EMT is needed for safety (DOMAIN principle 7)",
     )
+    dispatch: DispatchPolicy = DispatchPolicy()
 
     @property
     def in_person_clinicians(self) -> bool:

@@ -52,9 +52,46 @@ class CallSource(StrEnum):
 class IncidentStatus(StrEnum):
     RECEIVED = "received"
     TRIAGED = "triaged"
+    # Recommended, waiting for a dispatcher to confirm or override.
+    AWAITING_DISPATCH = "awaiting_dispatch"
     DISPATCHED = "dispatched"
+    # A required role has nobody: supervisors have been alerted.
     UNASSIGNED = "unassigned"
     CLOSED = "closed"
+
+
+class UnitStatus(StrEnum):
+    """What a unit reports about itself. Whether it is committed to an incident
+    is a separate fact (its current assignment), so no report can free a booked unit."""
+
+    AVAILABLE = "available"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    TRANSPORTING = "transporting"
+    OUT_OF_SERVICE = "out_of_service"
+    OFF_DUTY = "off_duty"
+
+
+class Capability(StrEnum):
+    NALOXONE = "naloxone"
+    TELEHEALTH_TABLET = "telehealth_tablet"
+    CIT_TRAINED = "cit_trained"
+    PEER_RECOVERY_COACH = "peer_recovery_coach"
+    ALS = "als"  # advanced life support (paramedic)
+
+
+class Disposition(StrEnum):
+    """How an incident ended: the figures a deflection program reports on."""
+
+    DEFLECTED_TO_TREATMENT = "deflected_to_treatment"
+    WARM_HANDOFF_COMPLETED = "warm_handoff_completed"
+    TRANSPORTED = "transported"
+    TREATED_ON_SCENE = "treated_on_scene"
+    REFUSED_SERVICES = "refused_services"
+    ARREST = "arrest"
+    REFERRED = "referred"
+    NO_CONTACT = "no_contact"
+    CANCELLED = "cancelled"
 
 
 class AssignmentStatus(StrEnum):

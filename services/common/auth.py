@@ -24,6 +24,8 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
     AUDITOR = "auditor"
     PROGRAM_MANAGER = "program_manager"
+    # A service client: a unit's terminal or phone app reporting status and location.
+    UNIT = "unit"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,12 @@ def load_policy_file(path: Path, *, named_for_jurisdiction: bool = True) -> Poli
         for err in exc.errors():
             field = ".".join(str(part) for part in err["loc"]) or "(policy)"
             message = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{field}: {message}" if ": " not in message else message)
+            if ": " not in message:
+                problems.append(f"{field}: {message}")
+            elif err["loc"]:  # a nested validator names its own sub-field
+                problems.append(f"{field}.{message}")
+            else:
+                problems.append(message)
         raise PolicyFileError(f"{path}: " + "; ".join(problems)) from exc
     if named_for_jurisdiction and policy.jurisdiction != path.stem:
         raise PolicyFileError(

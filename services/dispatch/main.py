@@ -5,16 +5,29 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
+from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS, TRIAGE
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
-from services.dispatch.api import calls, incidents, units
+from services.dispatch.api import assignments, calls, incidents, units
+from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
-from services.dispatch.domain.errors import IncidentNotFound, UnitNotFound
+from services.dispatch.app.offers import UnitUnavailable
+from services.dispatch.app.timers import TimerWorker
+from services.dispatch.domain.errors import (
+    AssignmentNotFound,
+    Conflict,
+    IncidentNotFound,
+    UnitNotFound,
+    Unprocessable,
+)
+from services.dispatch.domain.eta import StraightLineEta
+from services.dispatch.domain.lifecycle import IllegalTransition
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +37,32 @@ class DispatchSettings(ServiceSettings):
     port: int = 8000
     # A roster JSON loaded at start when the unit table is empty (demo, first run).
     seed_roster: Path | None = None
+    # The same policy files triage reads: escalation, auto-offer, telehealth fallback.
+    policy_dir: Path = DEFAULT_POLICY_DIR
+    timer_poll_interval_s: float = 1.0
 
 
-def create_app(settings: DispatchSettings | None = None) -> FastAPI:
+def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or DispatchSettings()
+    context = DispatchContext(load_policy_dir(settings.policy_dir), StraightLineEta())
     runtime = ServiceRuntime(
         settings,
         [Base.metadata],
-        Subscription(group_id="dispatch", topics=[TRIAGE, NOTIFICATIONS], handlers=make_handlers()),
+        Subscription(
+            group_id="dispatch",
+            topics=[TRIAGE, NOTIFICATIONS],
+            handlers=make_handlers(context.policies, context.eta),
+        ),
+        clock=clock,
     )
+    timers = TimerWorker(
+        runtime.unit_of_work,
+        runtime.clock,
+        context.policies.get,
+        context.eta,
+        poll_interval_s=settings.timer_poll_interval_s,
+    )
+    runtime.add_worker("timers", timers.run)
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -44,9 +74,20 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
                 log.info("dispatch.roster_seeded", extra={"units": added})
 
         runtime.add_startup_step(seed)
-    return build_app(
+    app = build_app(
         runtime,
         title="corespond dispatch",
-        routers=[calls.router, incidents.router, units.router],
-        domain_errors={IncidentNotFound: 404, UnitNotFound: 404},
+        routers=[calls.router, incidents.router, units.router, assignments.router],
+        domain_errors={
+            IncidentNotFound: 404,
+            UnitNotFound: 404,
+            AssignmentNotFound: 404,
+            IllegalTransition: 409,
+            UnitUnavailable: 409,
+            Conflict: 409,
+            Unprocessable: 422,
+        },
     )
+    app.state.dispatch = context
+    app.state.timers = timers
+    return app

@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.cli.stack import EMBEDDED_BROKER_ENV
+from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime
 from services.dispatch.main import DispatchSettings
 from services.dispatch.main import create_app as create_dispatch
@@ -46,7 +47,9 @@ class InProcessStack:
         *,
         roster: Path | None = None,
         overrides: dict[str, dict[str, Any]] | None = None,
+        dispatch_clock: Clock | None = None,
     ) -> None:
+        self.dispatch_clock = dispatch_clock
         self.bootstrap = bootstrap
         self.database = database
         self.data_dir = data_dir
@@ -74,7 +77,9 @@ class InProcessStack:
     def _create(self, name: str) -> FastAPI:
         settings = self.settings(name)
         if name == "dispatch":
-            return create_dispatch(DispatchSettings(**settings, seed_roster=self.roster))
+            return create_dispatch(
+                DispatchSettings(**settings, seed_roster=self.roster), clock=self.dispatch_clock
+            )
         if name == "triage":
             return create_triage(TriageSettings(**settings))
         return create_notify(NotifySettings(**settings))

@@ -19,6 +19,11 @@ VALID = """\
 jurisdiction: {name}
 version: {name}-1
 programs: {{police: true, co_responder: true, clinician: true, firehouse: true, telehealth: true}}
+dispatch:
+  escalation:
+    1: {{steps: [{{ack_seconds: 150}}]}}
+    2: {{steps: [{{ack_seconds: 300}}]}}
+    3: {{steps: [{{ack_seconds: 900, offer_at_once: 2}}], repeat: 1}}
 """
 
 
@@ -52,6 +57,16 @@ def test_shipped_policies_load() -> None:
         (
             VALID.format(name="x") + "telehealth_on_scene: firefighter\n",
             "telehealth_on_scene: Input should be 'emt' or 'police'",
+        ),
+        (
+            VALID.format(name="x").replace(
+                "    3: {steps: [{ack_seconds: 900, offer_at_once: 2}], repeat: 1}\n", ""
+            ),
+            "dispatch.escalation: no steps for priority 3",
+        ),
+        (
+            VALID.format(name="x").replace("ack_seconds: 150", "ack_seconds: 2"),
+            "dispatch.escalation.1.steps.0.ack_seconds: Input should be greater than or equal",
         ),
         ("jurisdiction: x\nversion: [unclosed\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),

@@ -1,14 +1,42 @@
-"""Ranking units for a role: nearest first by ETA, telehealth needs no travel, unknown last."""
+"""Ranking units for a role: ETA band first, then capability fit, then spreading exposure."""
 
 from schemas.vocabulary import Role
 from services.dispatch.domain.eta import StraightLineEta, haversine_m
-from services.dispatch.domain.recommend import UnitCandidate, rank_for_role
+from services.dispatch.domain.recommend import (
+    Ranked,
+    Requirement,
+    UnitCandidate,
+    needs_telehealth,
+    rank_for_role,
+)
 
 SCENE = (39.7392, -104.9903)
+ETA = StraightLineEta()
 
 
-def _unit(call_sign: str, roles: set[Role], lat: float | None, lon: float | None) -> UnitCandidate:
-    return UnitCandidate(call_sign.lower(), call_sign, frozenset(roles), lat, lon)
+def _unit(
+    call_sign: str,
+    roles: set[Role],
+    lat: float | None,
+    lon: float | None,
+    capabilities: frozenset[str] = frozenset(),
+    exposures: int = 0,
+    languages: frozenset[str] = frozenset(),
+) -> UnitCandidate:
+    return UnitCandidate(
+        call_sign.lower(),
+        call_sign,
+        frozenset(roles),
+        lat,
+        lon,
+        capabilities=capabilities,
+        exposures=exposures,
+        languages=languages,
+    )
+
+
+def _signs(ranked: list[Ranked]) -> list[str]:
+    return [r.candidate.call_sign for r in ranked]
 
 
 def test_haversine_knows_a_kilometre() -> None:
@@ -23,23 +51,84 @@ def test_nearest_capable_unit_first_and_unknown_location_last() -> None:
         _unit("COP", {Role.POLICE}, 39.7392, -104.9903),
         _unit("TEAM", {Role.POLICE, Role.CLINICIAN}, 39.75, -104.99),
     ]
-    ranked = rank_for_role(Role.CLINICIAN, units, *SCENE, StraightLineEta())
-    assert [u.call_sign for _, u in ranked] == ["NEAR", "TEAM", "FAR", "NOWHERE"]
-    assert ranked[-1][0] is None
-    etas = [eta for eta, _ in ranked[:3] if eta is not None]
-    assert len(etas) == 3
+    ranked = rank_for_role(Role.CLINICIAN, units, *SCENE, ETA)
+    assert _signs(ranked) == ["NEAR", "TEAM", "FAR", "NOWHERE"]
+    assert ranked[-1].eta_seconds is None
+    etas = [r.eta_seconds for r in ranked[:3] if r.eta_seconds is not None]
     assert etas == sorted(etas)
+    assert len(etas) == 3
+
+
+def test_within_the_same_eta_band_naloxone_wins_for_an_overdose() -> None:
+    need = Requirement.for_incident({"flags": ["overdose", "naloxone"], "category": "overdose"})
+    units = [
+        _unit("CLOSEST", {Role.EMT}, 39.7395, -104.9903),
+        _unit("NARCAN", {Role.EMT}, 39.7400, -104.9903, frozenset({"naloxone"})),
+    ]
+    ranked = rank_for_role(Role.EMT, units, *SCENE, ETA, need)
+    assert _signs(ranked) == ["NARCAN", "CLOSEST"]
+    assert "has naloxone" in ranked[0].reasons
+
+
+def test_a_much_nearer_unit_still_beats_a_better_equipped_one() -> None:
+    need = Requirement(capabilities=frozenset({"naloxone"}))
+    units = [
+        _unit("NEAR", {Role.EMT}, 39.7395, -104.9903),
+        _unit("FAR_NARCAN", {Role.EMT}, 39.80, -104.9903, frozenset({"naloxone"})),
+    ]
+    assert _signs(rank_for_role(Role.EMT, units, *SCENE, ETA, need)) == ["NEAR", "FAR_NARCAN"]
+
+
+def test_language_and_cit_count_for_a_behavioural_call() -> None:
+    need = Requirement.for_incident({"flags": [], "category": "mental_health"}, language="es")
+    units = [
+        _unit("PLAIN", {Role.POLICE}, 39.7393, -104.9903),
+        _unit(
+            "CIT_ES",
+            {Role.POLICE},
+            39.7396,
+            -104.9903,
+            frozenset({"cit_trained"}),
+            0,
+            frozenset({"es"}),
+        ),
+    ]
+    ranked = rank_for_role(Role.POLICE, units, *SCENE, ETA, need)
+    assert _signs(ranked) == ["CIT_ES", "PLAIN"]
+    assert "speaks es" in ranked[0].reasons
+
+
+def test_exposure_is_spread_between_equally_near_equally_fit_units() -> None:
+    units = [
+        _unit("TIRED", {Role.CLINICIAN}, 39.7393, -104.9903, exposures=4),
+        _unit("FRESH", {Role.CLINICIAN}, 39.7396, -104.9903, exposures=0),
+    ]
+    assert _signs(rank_for_role(Role.CLINICIAN, units, *SCENE, ETA)) == ["FRESH", "TIRED"]
 
 
 def test_telehealth_has_no_travel_time() -> None:
     ranked = rank_for_role(
-        Role.TELEHEALTH, [_unit("TH", {Role.TELEHEALTH}, None, None)], *SCENE, StraightLineEta()
+        Role.TELEHEALTH, [_unit("TH", {Role.TELEHEALTH}, None, None)], *SCENE, ETA
     )
-    assert ranked[0][0] == 0
+    assert ranked[0].eta_seconds == 0
+
+
+def test_telehealth_replaces_a_clinician_who_cannot_arrive_in_time() -> None:
+    far = rank_for_role(
+        Role.CLINICIAN, [_unit("FAR", {Role.CLINICIAN}, 40.2, -104.99)], *SCENE, ETA
+    )
+    why = needs_telehealth(far[0], 20 * 60)
+    assert why is not None
+    assert "FAR" in why
+    assert "policy maximum 20 min" in why
+    near = rank_for_role(
+        Role.CLINICIAN, [_unit("NEAR", {Role.CLINICIAN}, 39.74, -104.99)], *SCENE, ETA
+    )
+    assert needs_telehealth(near[0], 20 * 60) is None
+    assert needs_telehealth(None, 20 * 60) == "no clinician is available"
 
 
 def test_slower_kind_of_unit_has_a_longer_eta() -> None:
-    eta = StraightLineEta()
-    assert eta.eta_seconds(Role.CLINICIAN, 39.75, -104.99, *SCENE) > eta.eta_seconds(
+    assert ETA.eta_seconds(Role.CLINICIAN, 39.75, -104.99, *SCENE) > ETA.eta_seconds(
         Role.POLICE, 39.75, -104.99, *SCENE
     )

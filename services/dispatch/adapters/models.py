@@ -3,7 +3,18 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -29,6 +40,14 @@ class IncidentRecord(Base):
     priority: Mapped[int | None] = mapped_column(Integer, default=None)
     response_model: Mapped[str | None] = mapped_column(String(24), default=None)
     created_by: Mapped[str] = mapped_column(String(128))
+    # Where the incident is, kept apart by source: {"reported": {...}, "geocoded":
+    # {...}, "pin": {...}}, each with its time; none overwrites another.
+    locations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The recommendation shown to the dispatcher (and what auto-offer used).
+    recommendation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    disposition: Mapped[str | None] = mapped_column(String(32), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
 
     __table_args__ = (
         # A short code is what a responder texts back; it must be unambiguous
@@ -77,13 +96,22 @@ class UnitRecord(Base):
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     status: Mapped[str] = mapped_column(String(24), index=True)
-    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The location used for ETAs: the newest of the device's and the manual one.
+    lat: Mapped[float | None] = mapped_column(Float, default=None, index=True)
     lon: Mapped[float | None] = mapped_column(Float, default=None)
     location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    location_source: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Each source kept apart with its time: {"device": {...}, "manual": {...}}.
+    locations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Bumped on every change: conditional updates on it are how a unit is never
     # booked twice, on SQLite and PostgreSQL alike.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Committed from an offer until the assignment is final, whatever the unit
+    # reports: only this decides whether it can be offered.
+    current_assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
     current_incident_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     @property
     def roles(self) -> list[str]:
@@ -103,6 +131,63 @@ class AssignmentRecord(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(128), default="dispatch")
+    # Which escalation round offered it: (loop, step) of the policy's steps.
+    loop: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    override_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        # The last word on double booking: one live assignment per unit, enforced
+        # by the database itself on SQLite and PostgreSQL alike.
+        Index(
+            "uq_assignments_live_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("status IN ('offered', 'accepted', 'en_route', 'on_scene')"),
+            postgresql_where=text("status IN ('offered', 'accepted', 'en_route', 'on_scene')"),
+        ),
+    )
+
+
+class TimerRecord(Base):
+    """A stored deadline (offer expiry): it survives a restart, and one replica fires it."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AlertRecord(Base):
+    """Something a supervisor must see: a role nobody accepted, a responder over threshold."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    incident_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExposureRecord(Base):
+    """One critical incident a unit worked on scene (well-being spreading)."""
+
+    __tablename__ = "exposures"
+
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class NotificationRecord(Base):

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.runtime import ServiceRuntime
+from services.dispatch.app.context import DispatchContext
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
@@ -14,6 +15,14 @@ def get_runtime(request: Request) -> ServiceRuntime:
 
 
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def get_context(request: Request) -> DispatchContext:
+    context: DispatchContext = request.app.state.dispatch
+    return context
+
+
+Context = Annotated[DispatchContext, Depends(get_context)]
 
 CallTaker = Annotated[
     Principal,
@@ -25,4 +34,15 @@ IncidentReader = Annotated[
 ]
 UnitReader = Annotated[
     Principal, Depends(require_roles(StaffRole.DISPATCHER, StaffRole.SUPERVISOR))
+]
+UnitManager = Annotated[Principal, Depends(require_roles(StaffRole.SUPERVISOR))]
+# A unit reports for itself; a dispatcher may report for it (radio traffic).
+UnitReporter = Annotated[
+    Principal, Depends(require_roles(StaffRole.UNIT, StaffRole.DISPATCHER, StaffRole.SUPERVISOR))
+]
+Dispatcher = Annotated[
+    Principal, Depends(require_roles(StaffRole.DISPATCHER, StaffRole.SUPERVISOR))
+]
+AlertReader = Annotated[
+    Principal, Depends(require_roles(StaffRole.SUPERVISOR, StaffRole.DISPATCHER))
 ]

@@ -1,13 +1,18 @@
-"""``GET /v1/incidents`` and ``GET /v1/incidents/{id}``: the dispatcher's view of incidents."""
+"""Incidents: the list and the single pane, the dispatcher's confirm or override, a pin, closing."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.api import IncidentSummary, IncidentView, Problem
-from schemas.vocabulary import IncidentStatus
-from services.dispatch.api.deps import IncidentReader, Runtime
+from schemas.vocabulary import Disposition, IncidentStatus, Role
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.models import IncidentRecord
+from services.dispatch.api.deps import Context, Dispatcher, IncidentReader, Runtime
+from services.dispatch.app import dispatching, timeline
 from services.dispatch.app.views import incident_list, incident_view
+from services.dispatch.domain.errors import IncidentNotFound
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -29,5 +34,117 @@ async def list_incidents(
     responses={404: {"model": Problem}},
 )
 async def get_incident(incident_id: str, _who: IncidentReader, runtime: Runtime) -> IncidentView:
+    async with runtime.db.session() as session:
+        return await incident_view(session, incident_id)
+
+
+class ChosenUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    unit_id: str = Field(min_length=1)
+
+
+class DispatchOrder(BaseModel):
+    """The dispatcher's choice: the recommendation as is, or an override with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    units: Annotated[list[ChosenUnit], Field(min_length=1)]
+    override_reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class Closing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    fatal_overdose: bool = Field(
+        default=False, description="counts toward responders' critical-incident exposure"
+    )
+
+
+class Pin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem},
+    409: {"model": Problem},
+    422: {"model": Problem},
+}
+
+
+async def _incident(uow: UnitOfWork, incident_id: str) -> IncidentRecord:
+    incident = await uow.session.get(IncidentRecord, incident_id)
+    if incident is None:
+        raise IncidentNotFound(incident_id)
+    return incident
+
+
+@router.post("/incidents/{incident_id}/dispatch", response_model=IncidentView, responses=ERRORS)
+async def dispatch_units(
+    incident_id: str, body: DispatchOrder, who: Dispatcher, runtime: Runtime, context: Context
+) -> IncidentView:
+    async with runtime.unit_of_work() as uow:
+        incident = await _incident(uow, incident_id)
+        await dispatching.confirm(
+            uow,
+            incident,
+            [(c.role, c.unit_id) for c in body.units],
+            body.override_reason,
+            who.subject,
+            context.policies.get(incident.jurisdiction),
+            context.eta,
+        )
+        await uow.commit()
+    async with runtime.db.session() as session:
+        return await incident_view(session, incident_id)
+
+
+@router.post("/incidents/{incident_id}/close", response_model=IncidentView, responses=ERRORS)
+async def close_incident(
+    incident_id: str, body: Closing, who: Dispatcher, runtime: Runtime, context: Context
+) -> IncidentView:
+    async with runtime.unit_of_work() as uow:
+        incident = await _incident(uow, incident_id)
+        await dispatching.close(
+            uow,
+            incident,
+            body.disposition,
+            body.note,
+            body.fatal_overdose,
+            who.subject,
+            context.policies.get(incident.jurisdiction),
+        )
+        await uow.commit()
+    async with runtime.db.session() as session:
+        return await incident_view(session, incident_id)
+
+
+@router.put("/incidents/{incident_id}/pin", response_model=IncidentView, responses=ERRORS)
+async def pin_location(
+    incident_id: str, body: Pin, who: Dispatcher, runtime: Runtime
+) -> IncidentView:
+    """A dispatcher's pin: kept beside the reported address and the geocoded point, and used."""
+    async with runtime.unit_of_work() as uow:
+        incident = await _incident(uow, incident_id)
+        now = uow.clock.now()
+        places = dict(incident.locations or {})
+        places["pin"] = {"lat": body.lat, "lon": body.lon, "at": now.isoformat(), "by": who.subject}
+        incident.locations = places
+        incident.updated_at = now
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=now,
+            kind="location.pinned",
+            actor=who.subject,
+            summary=f"dispatcher pinned the location at {body.lat:.5f}, {body.lon:.5f}",
+        )
+        await uow.commit()
     async with runtime.db.session() as session:
         return await incident_view(session, incident_id)

@@ -4,13 +4,14 @@ import logging
 
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import CallTriaged, NotificationStatusChanged
-from schemas.vocabulary import IncidentStatus, NotificationStatus
+from schemas.policy import PolicyBook
+from schemas.vocabulary import NotificationStatus
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord, NotificationRecord
 from services.dispatch.app import timeline
-from services.dispatch.app.offers import offer_units
-from services.dispatch.domain.eta import EtaEstimator, StraightLineEta
+from services.dispatch.app.dispatching import start
+from services.dispatch.domain.eta import EtaEstimator
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ _STATUS_RANK = {
 }
 
 
-def make_handlers(eta: EtaEstimator | None = None) -> dict[str, Handler]:
-    estimator: EtaEstimator = eta or StraightLineEta()
+def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]:
 
     async def on_call_triaged(uow: UnitOfWork, event: CloudEvent, data: CallTriaged) -> None:
         incident = await uow.session.get(IncidentRecord, data.incident_id)
@@ -52,21 +52,8 @@ def make_handlers(eta: EtaEstimator | None = None) -> dict[str, Handler]:
             event_id=event.id,
             data={"policy_version": decision.policy_version},
         )
-        outcome = await offer_units(uow, incident, decision.roles, decision.priority, estimator)
-        incident.status = (
-            IncidentStatus.DISPATCHED.value
-            if outcome.offered and not outcome.unfilled
-            else IncidentStatus.UNASSIGNED.value
-            if outcome.unfilled
-            else IncidentStatus.TRIAGED.value
-        )
-        log.info(
-            "dispatch.offered",
-            extra={
-                "offered": len(outcome.offered),
-                "unfilled": [r.value for r in outcome.unfilled],
-            },
-        )
+        await start(uow, incident, policies.get(incident.jurisdiction), eta)
+        log.info("dispatch.triaged", extra={"status": incident.status})
 
     async def on_notification_status(
         uow: UnitOfWork, event: CloudEvent, data: NotificationStatusChanged

@@ -4,6 +4,9 @@
 crash, a broker outage or a stopped triage service.
 """
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
 
 from schemas.calls import CallSubmission
@@ -49,6 +52,7 @@ async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> I
         location=call.location.model_dump(mode="json"),
         caller=call.caller.model_dump(mode="json") if call.caller else None,
         created_by=by.subject,
+        locations=_locations(call, now),
     )
     uow.session.add(incident)
     event = uow.emit(
@@ -75,3 +79,18 @@ async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> I
         event_id=event.id,
     )
     return incident
+
+
+def _locations(call: CallSubmission, now: datetime) -> dict[str, Any]:
+    """The caller's address and the point it was geocoded to, each kept with its time."""
+    places: dict[str, Any] = {}
+    if call.location.address:
+        places["reported"] = {"address": call.location.address, "at": now.isoformat()}
+    if call.location.lat is not None and call.location.lon is not None:
+        places["geocoded"] = {
+            "lat": call.location.lat,
+            "lon": call.location.lon,
+            "at": now.isoformat(),
+            "source": "call intake",
+        }
+    return places

@@ -1,103 +1,257 @@
-"""Offering units to a triaged incident: pick, book without double-booking, announce.
+"""Offering units to an incident and escalating until someone accepts, as the policy says.
 
-Candidates are the nearest few available units per role (found by the
-database, not by loading every unit). A unit is booked with a conditional
-update (``status = 'available'`` and its current ``version``); if another
-transaction took it first, the next candidate is tried. On SQLite the write
-lock serialises bookings; on PostgreSQL the conditional update re-checks the
-row after the competing commit.
+For each role an incident needs, the policy's escalation steps run over the
+ranked candidates: step *n* offers ``offer_at_once`` units at once and waits
+``ack_seconds`` (a stored timer, so a restart loses nothing). A decline or an
+expiry moves on once every offer of that step has failed; the first accept
+withdraws the others. After the last step the steps run again ``repeat`` more
+times (units that did not answer may be asked again, never ones that declined);
+when nobody is left, the policy's ``alert`` audience is alerted.
+
+Booking is a conditional update on the unit (free of any assignment, at the
+version read); the database's partial unique index on live assignments per
+unit is the last word, so no unit is ever double-booked, with any number of
+dispatch replicas.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from schemas.envelope import EventType
 from schemas.events import AssignmentOffered
-from schemas.vocabulary import AssignmentStatus, Role
+from schemas.policy import Escalation, Policy
+from schemas.vocabulary import AssignmentStatus, IncidentStatus, Role, UnitStatus
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.candidates import AVAILABLE, nearest_available
-from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, UnitRecord
+from services.dispatch.adapters.candidates import nearest_available
+from services.dispatch.adapters.models import (
+    AlertRecord,
+    AssignmentRecord,
+    IncidentRecord,
+    TimerRecord,
+    UnitRecord,
+)
 from services.dispatch.app import timeline
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.recommend import explain, rank_for_role
+from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
+from services.dispatch.domain.recommend import Ranked, Requirement, rank_for_role
 
-ASSIGNED = "assigned"
 # How many of the nearest units per role to consider: enough to survive a few
 # lost booking races, few enough to stay cheap with thousands of units.
 CANDIDATES_PER_ROLE = 25
+OFFER_EXPIRY = "offer_expiry"
 
 
 @dataclass(frozen=True)
-class OfferOutcome:
-    offered: list[AssignmentRecord]
-    unfilled: list[Role]
+class Chosen:
+    """A dispatcher's pick for a role (confirming or overriding the recommendation)."""
+
+    role: Role
+    unit_id: str
 
 
-async def _book(uow: UnitOfWork, unit_id: str, version: int, incident_id: str) -> bool:
+async def ranked_candidates(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    eta: EtaEstimator,
+    exclude: set[str],
+) -> list[Ranked]:
+    lat, lon = _incident_point(incident)
+    found = await nearest_available(uow.session, role, lat, lon, CANDIDATES_PER_ROLE, uow.clock)
+    pool = [c for c in found if c.unit_id not in exclude]
+    return rank_for_role(role, pool, lat, lon, eta, Requirement.for_incident(incident.triage))
+
+
+def _incident_point(incident: IncidentRecord) -> tuple[float | None, float | None]:
+    """The pin a dispatcher dropped wins over the geocoded point; neither overwrites the other."""
+    places = incident.locations or {}
+    for source in ("pin", "geocoded"):
+        point = places.get(source)
+        if point and point.get("lat") is not None:
+            return float(point["lat"]), float(point["lon"])
+    location = incident.location or {}
+    return location.get("lat"), location.get("lon")
+
+
+async def _book(
+    uow: UnitOfWork, unit_id: str, version: int, assignment_id: str, incident_id: str
+) -> bool:
     result = await uow.session.execute(
         update(UnitRecord)
         .where(
             UnitRecord.id == unit_id,
-            UnitRecord.status == AVAILABLE,
+            UnitRecord.status == UnitStatus.AVAILABLE.value,
+            UnitRecord.current_assignment_id.is_(None),
             UnitRecord.version == version,
         )
-        .values(status=ASSIGNED, version=UnitRecord.version + 1, current_incident_id=incident_id)
+        .values(
+            version=UnitRecord.version + 1,
+            current_assignment_id=assignment_id,
+            current_incident_id=incident_id,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def offer_units(
-    uow: UnitOfWork, incident: IncidentRecord, roles: list[Role], priority: int, eta: EtaEstimator
-) -> OfferOutcome:
-    """Offer the best available unit for each role; report roles nobody could fill."""
-    location = incident.location or {}
-    lat, lon = location.get("lat"), location.get("lon")
-    taken: set[str] = set()
-    offered: list[AssignmentRecord] = []
-    unfilled: list[Role] = []
-    now = uow.clock.now()
-    for role in roles:
-        found = await nearest_available(uow.session, role, lat, lon, CANDIDATES_PER_ROLE)
-        versions = {candidate.unit_id: version for candidate, version in found}
-        pool = [candidate for candidate, _ in found if candidate.unit_id not in taken]
-        ranked = rank_for_role(role, pool, lat, lon, eta)
-        chosen = None
-        for rank, (eta_s, candidate) in enumerate(ranked):
-            if await _book(uow, candidate.unit_id, versions[candidate.unit_id], incident.id):
-                chosen = (rank, eta_s, candidate)
-                break
-        if chosen is None:
-            unfilled.append(role)
-            timeline.record(
-                uow.session,
-                incident.id,
-                at=now,
-                kind="assignment.unfilled",
-                actor="dispatch",
-                summary=f"no available unit can fill {role.value}",
-                data={"role": role.value},
+async def release_unit(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
+    """The assignment is final: its unit may be offered again."""
+    await uow.session.execute(
+        update(UnitRecord)
+        .where(
+            UnitRecord.id == assignment.unit_id, UnitRecord.current_assignment_id == assignment.id
+        )
+        .values(
+            version=UnitRecord.version + 1, current_assignment_id=None, current_incident_id=None
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _tried(uow: UnitOfWork, incident_id: str, role: Role, loop: int) -> set[str]:
+    """Units not to offer again for this role: declined ever, anyone earlier in this loop."""
+    rows = (
+        await uow.session.execute(
+            select(AssignmentRecord.unit_id, AssignmentRecord.status, AssignmentRecord.loop).where(
+                AssignmentRecord.incident_id == incident_id, AssignmentRecord.role == role.value
             )
-            continue
-        rank, eta_s, candidate = chosen
-        taken.add(candidate.unit_id)
+        )
+    ).all()
+    return {
+        unit_id
+        for unit_id, status, offered_loop in rows
+        if status != AssignmentStatus.EXPIRED.value or offered_loop == loop
+    }
+
+
+async def offer_step(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    policy: Policy,
+    eta: EtaEstimator,
+    *,
+    loop: int,
+    step: int,
+    actor: str = "dispatch",
+    chosen: list[str] | None = None,
+    override_reason: str | None = None,
+) -> list[AssignmentRecord]:
+    """Run one escalation step for one role; when nobody can be offered, move on or alert."""
+    escalation = policy.dispatch.escalation[_priority(incident)]
+    while True:
+        rule = escalation.steps[step]
+        exclude = await _tried(uow, incident.id, role, loop)
+        ranked = await ranked_candidates(uow, incident, role, eta, exclude)
+        if chosen:
+            by_id = {r.candidate.unit_id: r for r in ranked}
+            missing = [u for u in chosen if u not in by_id]
+            if missing:
+                raise UnitUnavailable(missing[0], role)
+            ranked = [by_id[u] for u in chosen]
+        offered = await _offer_batch(
+            uow,
+            incident,
+            role,
+            ranked,
+            rule.offer_at_once if not chosen else len(ranked),
+            rule.ack_seconds,
+            loop,
+            step,
+            actor,
+            override_reason,
+        )
+        if offered or chosen:
+            return offered
+        following = _next(escalation, loop, step)
+        if following is None:
+            await alert_unfilled(uow, incident, role, escalation)
+            return []
+        loop, step = following
+
+
+class UnitUnavailable(ValueError):
+    """A dispatcher chose a unit that cannot be offered (busy, off duty, wrong role)."""
+
+    def __init__(self, unit_id: str, role: Role) -> None:
+        super().__init__(
+            f"unit {unit_id} cannot be offered as {role.value}: it is not available, "
+            "already committed, or cannot fill that role"
+        )
+
+
+def _priority(incident: IncidentRecord) -> Literal[1, 2, 3]:
+    if incident.priority == 1:
+        return 1
+    if incident.priority == 3:
+        return 3
+    return 2  # untriaged or unexpected: treat as urgent
+
+
+def _next(escalation: Escalation, loop: int, step: int) -> tuple[int, int] | None:
+    if step + 1 < len(escalation.steps):
+        return loop, step + 1
+    if loop < escalation.repeat:
+        return loop + 1, 0
+    return None
+
+
+async def _offer_batch(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    ranked: list[Ranked],
+    how_many: int,
+    ack_seconds: int,
+    loop: int,
+    step: int,
+    actor: str,
+    override_reason: str | None,
+) -> list[AssignmentRecord]:
+    now = uow.clock.now()
+    expires = now + timedelta(seconds=ack_seconds)
+    offered: list[AssignmentRecord] = []
+    for rank, choice in enumerate(ranked):
+        if len(offered) >= how_many:
+            break
+        candidate = choice.candidate
+        assignment_id = new_id()
+        if not await _book(uow, candidate.unit_id, candidate.version, assignment_id, incident.id):
+            continue  # another incident or replica took it first: next candidate
         unit = await uow.session.get(UnitRecord, candidate.unit_id)
         assert unit is not None
         assignment = AssignmentRecord(
-            id=new_id(),
+            id=assignment_id,
             incident_id=incident.id,
             unit_id=unit.id,
             call_sign=unit.call_sign,
             role=role.value,
             status=AssignmentStatus.OFFERED.value,
-            eta_seconds=eta_s,
-            reasons=list(explain(role, eta_s, rank, len(ranked))),
+            eta_seconds=choice.eta_seconds,
+            reasons=[*choice.reasons, f"choice {rank + 1} of {len(ranked)}"],
             offered_at=now,
             updated_at=now,
+            updated_by=actor,
+            loop=loop,
+            step=step,
+            expires_at=expires,
+            override_reason=override_reason,
         )
         uow.session.add(assignment)
+        uow.session.add(
+            TimerRecord(
+                id=new_id(),
+                kind=OFFER_EXPIRY,
+                incident_id=incident.id,
+                assignment_id=assignment.id,
+                due_at=expires,
+            )
+        )
+        lat, lon = _incident_point(incident)
         event = uow.emit(
             EventType.ASSIGNMENT_OFFERED,
             incident.id,
@@ -108,9 +262,9 @@ async def offer_units(
                 unit_id=unit.id,
                 call_sign=unit.call_sign,
                 role=role,
-                priority=priority,
+                priority=_priority(incident),
                 contact_phone=unit.phone,
-                address=location.get("address"),
+                address=(incident.location or {}).get("address"),
                 lat=lat,
                 lon=lon,
                 offered_at=now,
@@ -121,11 +275,109 @@ async def offer_units(
             incident.id,
             at=now,
             kind="assignment.offered",
-            actor="dispatch",
+            actor=actor,
             summary=f"{unit.call_sign} offered as {role.value}"
-            + (f", ETA {eta_s // 60} min" if eta_s is not None else ""),
+            + (f", ETA {choice.eta_seconds // 60} min" if choice.eta_seconds is not None else "")
+            + f", answer within {ack_seconds} s"
+            + (f" (override: {override_reason})" if override_reason else ""),
             event_id=event.id,
-            data={"assignment_id": assignment.id, "unit_id": unit.id},
+            data={"assignment_id": assignment.id, "unit_id": unit.id, "loop": loop, "step": step},
         )
         offered.append(assignment)
-    return OfferOutcome(offered=offered, unfilled=unfilled)
+    return offered
+
+
+async def alert_unfilled(
+    uow: UnitOfWork, incident: IncidentRecord, role: Role, escalation: Escalation
+) -> None:
+    now = uow.clock.now()
+    summary = f"nobody accepted {role.value} for incident {incident.code}: candidates exhausted"
+    uow.session.add(
+        AlertRecord(
+            id=new_id(),
+            kind="role_unfilled",
+            incident_id=incident.id,
+            audience=list(escalation.alert),
+            summary=summary,
+            raised_at=now,
+        )
+    )
+    incident.status = IncidentStatus.UNASSIGNED.value
+    incident.updated_at = now
+    timeline.record(
+        uow.session,
+        incident.id,
+        at=now,
+        kind="alert.role_unfilled",
+        actor="dispatch",
+        summary=f"{summary}; alerted {', '.join(escalation.alert)}",
+        data={"role": role.value},
+    )
+
+
+async def after_no_answer(
+    uow: UnitOfWork, assignment: AssignmentRecord, policy: Policy, eta: EtaEstimator
+) -> None:
+    """An offer was declined or expired: escalate once its whole step has failed."""
+    incident = await uow.session.get(IncidentRecord, assignment.incident_id)
+    assert incident is not None
+    if incident.status == IncidentStatus.CLOSED.value:
+        return
+    siblings = (
+        await uow.session.scalars(
+            select(AssignmentRecord).where(
+                AssignmentRecord.incident_id == incident.id,
+                AssignmentRecord.role == assignment.role,
+                AssignmentRecord.id != assignment.id,
+            )
+        )
+    ).all()
+    live = {AssignmentStatus(s.status) for s in siblings} & (UNANSWERED | COMMITTED)
+    if live:
+        return  # someone else may still accept, or already has
+    escalation = policy.dispatch.escalation[_priority(incident)]
+    following = _next(escalation, assignment.loop, assignment.step)
+    role = Role(assignment.role)
+    if following is None:
+        await alert_unfilled(uow, incident, role, escalation)
+        return
+    await offer_step(uow, incident, role, policy, eta, loop=following[0], step=following[1])
+
+
+async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None:
+    """The first accept wins: the other open offers for that role are cancelled."""
+    others = (
+        await uow.session.scalars(
+            select(AssignmentRecord).where(
+                AssignmentRecord.incident_id == accepted.incident_id,
+                AssignmentRecord.role == accepted.role,
+                AssignmentRecord.status == AssignmentStatus.OFFERED.value,
+                AssignmentRecord.id != accepted.id,
+            )
+        )
+    ).all()
+    now = uow.clock.now()
+    for other in others:
+        other.status = AssignmentStatus.CANCELLED.value
+        other.updated_at = now
+        other.updated_by = "dispatch"
+        await release_unit(uow, other)
+        await _cancel_timer(uow, other.id)
+        timeline.record(
+            uow.session,
+            other.incident_id,
+            at=now,
+            kind="assignment.cancelled",
+            actor="dispatch",
+            summary=f"{other.call_sign} offer withdrawn: {accepted.call_sign} accepted",
+            data={"assignment_id": other.id},
+        )
+
+
+async def _cancel_timer(uow: UnitOfWork, assignment_id: str) -> None:
+    await uow.session.execute(
+        update(TimerRecord)
+        .where(TimerRecord.assignment_id == assignment_id, TimerRecord.fired_at.is_(None))
+        .values(fired_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )

@@ -59,6 +59,9 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         location=incident.location,
         caller=incident.caller,
         triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
+        recommendation=incident.recommendation or [],
+        disposition=incident.disposition,
+        closed_at=as_utc(incident.closed_at) if incident.closed_at else None,
         assignments=[
             AssignmentView(
                 id=a.id,
@@ -70,6 +73,9 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
                 reasons=a.reasons,
                 offered_at=as_utc(a.offered_at),
                 updated_at=as_utc(a.updated_at),
+                updated_by=a.updated_by,
+                expires_at=as_utc(a.expires_at) if a.expires_at else None,
+                override_reason=a.override_reason,
             )
             for a in assignments
         ],

@@ -1,14 +1,24 @@
-"""Which available unit to offer for each role a call needs, with its ETA and the reasons.
+"""Ranking the units that could fill a role: nearest by ETA, then fit, then well-being.
 
-First version: for each required role, the available unit that can fill it with
-the shortest ETA; a unit is offered for one role per incident. Telehealth
-needs no travel, so its ETA is 0. Units without a known location rank last.
+ETAs within the same two-minute band count as equally near (a straight-line
+estimate is not finer than that); within a band, a unit with the capabilities
+the call needs (naloxone for an overdose, CIT training and the caller's
+language for a behavioural-health call) ranks first, then the one with fewer
+critical incidents (fatal overdoses, child-involved, violent) in the
+well-being window, so exposure is spread across responders. Telehealth needs
+no travel. Units without a known location rank last.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from schemas.vocabulary import Role
+from schemas.vocabulary import Capability, Category, Flag, Role
 from services.dispatch.domain.eta import EtaEstimator
+
+ETA_BAND_SECONDS = 120
+BEHAVIOURAL = frozenset(
+    {Category.MENTAL_HEALTH, Category.SUICIDE_RISK, Category.SUBSTANCE_USE, Category.WELFARE}
+)
 
 
 @dataclass(frozen=True)
@@ -18,21 +28,51 @@ class UnitCandidate:
     roles: frozenset[Role]
     lat: float | None
     lon: float | None
+    version: int = 1
+    capabilities: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    exposures: int = 0
 
 
 @dataclass(frozen=True)
-class Recommendation:
-    role: Role
-    unit_id: str
-    call_sign: str
+class Requirement:
+    """What the call asks of a unit beyond its role."""
+
+    capabilities: frozenset[str] = frozenset()
+    language: str | None = None
+
+    @classmethod
+    def for_incident(
+        cls, triage: dict[str, Any] | None, language: str | None = None
+    ) -> "Requirement":
+        if not triage:
+            return cls(language=language)
+        flags = set(triage.get("flags", []))
+        wanted: set[str] = set()
+        if Flag.NALOXONE.value in flags or Flag.OVERDOSE.value in flags:
+            wanted.add(Capability.NALOXONE.value)
+        if triage.get("category") in {c.value for c in BEHAVIOURAL}:
+            wanted.add(Capability.CIT_TRAINED.value)
+        if Flag.SUBSTANCE_USE.value in flags:
+            wanted.add(Capability.PEER_RECOVERY_COACH.value)
+        return cls(capabilities=frozenset(wanted), language=language)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    candidate: UnitCandidate
     eta_seconds: int | None
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class Unfilled:
-    role: Role
-    reason: str
+def _eta(
+    role: Role, unit: UnitCandidate, to_lat: float | None, to_lon: float | None, eta: EtaEstimator
+) -> int | None:
+    if role == Role.TELEHEALTH:
+        return 0
+    if unit.lat is None or unit.lon is None or to_lat is None or to_lon is None:
+        return None
+    return eta.eta_seconds(role, unit.lat, unit.lon, to_lat, to_lon)
 
 
 def rank_for_role(
@@ -41,28 +81,49 @@ def rank_for_role(
     to_lat: float | None,
     to_lon: float | None,
     eta: EtaEstimator,
-) -> list[tuple[int | None, UnitCandidate]]:
-    """Candidates able to fill ``role``, nearest first (unknown ETA last, then by call sign)."""
-    ranked: list[tuple[int | None, UnitCandidate]] = []
+    need: Requirement = Requirement(),
+) -> list[Ranked]:
+    """Candidates able to fill ``role``, best first, each with its ETA and reasons."""
+    scored: list[tuple[tuple[Any, ...], Ranked]] = []
     for unit in candidates:
         if role not in unit.roles:
             continue
-        if role == Role.TELEHEALTH:
-            ranked.append((0, unit))
-        elif unit.lat is None or unit.lon is None or to_lat is None or to_lon is None:
-            ranked.append((None, unit))
-        else:
-            ranked.append((eta.eta_seconds(role, unit.lat, unit.lon, to_lat, to_lon), unit))
-    ranked.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1].call_sign))
-    return ranked
+        eta_s = _eta(role, unit, to_lat, to_lon, eta)
+        fit = sorted(need.capabilities & unit.capabilities)
+        speaks = need.language is not None and need.language in unit.languages
+        reasons = [
+            f"can fill {role.value}",
+            "ETA unknown (no location)"
+            if eta_s is None
+            else f"ETA {eta_s // 60} min {eta_s % 60} s",
+        ]
+        reasons += [f"has {c.replace('_', ' ')}" for c in fit]
+        if speaks:
+            reasons.append(f"speaks {need.language}")
+        reasons.append(f"{unit.exposures} critical incidents in the well-being window")
+        key = (
+            eta_s is None,
+            (eta_s or 0) // ETA_BAND_SECONDS,
+            -(len(fit) + int(speaks)),
+            unit.exposures,
+            eta_s or 0,
+            unit.call_sign,
+        )
+        scored.append((key, Ranked(unit, eta_s, tuple(reasons))))
+    scored.sort(key=lambda item: item[0])
+    return [ranked for _, ranked in scored]
 
 
-def explain(role: Role, eta_s: int | None, rank: int, pool: int) -> tuple[str, ...]:
-    where = (
-        "ETA unknown (no location)" if eta_s is None else f"ETA {eta_s // 60} min {eta_s % 60} s"
-    )
-    return (
-        f"can fill {role.value}",
-        where,
-        f"nearest of {pool} available" if rank == 0 else f"choice {rank + 1} of {pool}",
-    )
+def needs_telehealth(best_clinician: Ranked | None, max_eta_seconds: int) -> str | None:
+    """Why telehealth must replace the in-person clinician, or None if one can come in time."""
+    if best_clinician is None:
+        return "no clinician is available"
+    if best_clinician.eta_seconds is None:
+        return None  # unknown is not late: offer the clinician and let them say
+    if best_clinician.eta_seconds > max_eta_seconds:
+        minutes, limit = best_clinician.eta_seconds // 60, max_eta_seconds // 60
+        return (
+            f"nearest clinician {best_clinician.candidate.call_sign} is {minutes} min away "
+            f"(policy maximum {limit} min)"
+        )
+    return None

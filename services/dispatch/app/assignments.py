@@ -1,0 +1,125 @@
+"""Moving an assignment along its lifecycle, by whoever reports it: the unit, a dispatcher, a timer.
+
+Every step is checked against the lifecycle, written to the incident's
+timeline with who and when, and has its consequences in the same
+transaction: an accept withdraws the other offers for that role; a decline
+or an expiry escalates; a final step frees the unit.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+
+from schemas.policy import Policy
+from schemas.vocabulary import AssignmentStatus, IncidentStatus, UnitStatus
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.models import (
+    AssignmentRecord,
+    IncidentRecord,
+    TimerRecord,
+    UnitRecord,
+)
+from services.dispatch.app import timeline
+from services.dispatch.app.offers import after_no_answer, release_unit, withdraw_siblings
+from services.dispatch.domain.errors import AssignmentNotFound
+from services.dispatch.domain.eta import EtaEstimator
+from services.dispatch.domain.lifecycle import COMMITTED, FINAL, check, unit_status_after
+
+
+async def transition(
+    uow: UnitOfWork,
+    assignment_id: str,
+    wanted: AssignmentStatus,
+    *,
+    actor: str,
+    policy_for: Callable[[str], Policy],
+    eta: EtaEstimator,
+    reason: str | None = None,
+) -> AssignmentRecord:
+    assignment = await uow.session.get(AssignmentRecord, assignment_id)
+    if assignment is None:
+        raise AssignmentNotFound(assignment_id)
+    current = AssignmentStatus(assignment.status)
+    check(assignment.id, current, wanted)
+    now = uow.clock.now()
+    assignment.status = wanted.value
+    assignment.updated_at = now
+    assignment.updated_by = actor
+    incident = await uow.session.get(IncidentRecord, assignment.incident_id)
+    assert incident is not None
+    timeline.record(
+        uow.session,
+        incident.id,
+        at=now,
+        kind=f"assignment.{wanted.value}",
+        actor=actor,
+        summary=f"{assignment.call_sign} ({assignment.role}) {wanted.value.replace('_', ' ')}"
+        + (f": {reason}" if reason else ""),
+        data={"assignment_id": assignment.id, "unit_id": assignment.unit_id, "from": current.value},
+    )
+    unit = await uow.session.get(UnitRecord, assignment.unit_id)
+    follows = unit_status_after(wanted)
+    if unit is not None and follows is not None:
+        unit.status = follows.value
+        unit.updated_at = now
+    if wanted != AssignmentStatus.EXPIRED and current == AssignmentStatus.OFFERED:
+        # Answered (or withdrawn) in time: its expiry timer has nothing left to do.
+        await cancel_timers(uow, assignment.id)
+    if wanted in FINAL:
+        await release_unit(uow, assignment)
+    if wanted == AssignmentStatus.ACCEPTED:
+        await withdraw_siblings(uow, assignment)
+        if incident.status == IncidentStatus.UNASSIGNED.value:
+            incident.status = IncidentStatus.DISPATCHED.value
+    elif wanted in (AssignmentStatus.DECLINED, AssignmentStatus.EXPIRED):
+        await after_no_answer(uow, assignment, policy_for(incident.jurisdiction), eta)
+    incident.updated_at = now
+    return assignment
+
+
+async def live_assignment_of(uow: UnitOfWork, unit: UnitRecord) -> AssignmentRecord | None:
+    if unit.current_assignment_id is None:
+        return None
+    return await uow.session.get(AssignmentRecord, unit.current_assignment_id)
+
+
+async def cancel_live(uow: UnitOfWork, incident: IncidentRecord, actor: str, why: str) -> int:
+    """Cancel every assignment of the incident that is not final; their units are freed."""
+    live = (
+        await uow.session.scalars(
+            select(AssignmentRecord).where(
+                AssignmentRecord.incident_id == incident.id,
+                AssignmentRecord.status.not_in([s.value for s in FINAL]),
+            )
+        )
+    ).all()
+    now = uow.clock.now()
+    for assignment in live:
+        was = AssignmentStatus(assignment.status)
+        assignment.status = AssignmentStatus.CANCELLED.value
+        assignment.updated_at = now
+        assignment.updated_by = actor
+        await release_unit(uow, assignment)
+        if was in COMMITTED:
+            unit = await uow.session.get(UnitRecord, assignment.unit_id)
+            if unit is not None and unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
+                unit.status = UnitStatus.AVAILABLE.value
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=now,
+            kind="assignment.cancelled",
+            actor=actor,
+            summary=f"{assignment.call_sign} ({assignment.role}) cancelled: {why}",
+            data={"assignment_id": assignment.id},
+        )
+    return len(live)
+
+
+async def cancel_timers(uow: UnitOfWork, assignment_id: str) -> None:
+    await uow.session.execute(
+        update(TimerRecord)
+        .where(TimerRecord.assignment_id == assignment_id, TimerRecord.fired_at.is_(None))
+        .values(fired_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,269 @@
+"""From a triage decision to units on the way, and from the scene to a closed incident.
+
+``plan``: recommend the best unit for every role, replacing an in-person
+clinician by telehealth (plus an on-scene unit with a tablet) when none can
+arrive within the policy's maximum ETA. ``start``: offer automatically for
+the priorities the policy names, otherwise wait for a dispatcher, whose
+choice (``confirm``) is offered as made; departing from the recommendation
+needs a reason, which is kept. ``close``: only with a disposition; live
+assignments are cancelled, and critical-incident exposure is counted for
+every unit that was on scene, alerting a supervisor past the threshold.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from schemas.policy import Policy
+from schemas.vocabulary import (
+    AssignmentStatus,
+    Capability,
+    Disposition,
+    Flag,
+    IncidentStatus,
+    Role,
+)
+from services.common.clock import new_id
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.models import (
+    AlertRecord,
+    AssignmentRecord,
+    ExposureRecord,
+    IncidentRecord,
+)
+from services.dispatch.app import timeline
+from services.dispatch.app.assignments import cancel_live
+from services.dispatch.app.offers import offer_step, ranked_candidates
+from services.dispatch.domain.errors import Conflict, Unprocessable
+from services.dispatch.domain.eta import EtaEstimator
+from services.dispatch.domain.recommend import needs_telehealth
+
+PolicyLookup = Callable[[str], Policy]
+
+
+async def plan(
+    uow: UnitOfWork, incident: IncidentRecord, policy: Policy, eta: EtaEstimator
+) -> list[dict[str, Any]]:
+    """The recommendation, one entry per role, stored on the incident."""
+    roles = [Role(r) for r in (incident.triage or {}).get("roles", [])]
+    notes: list[str] = []
+    if Role.CLINICIAN in roles:
+        best = await ranked_candidates(uow, incident, Role.CLINICIAN, eta, set())
+        why = needs_telehealth(
+            best[0] if best else None, policy.dispatch.max_clinician_eta_minutes * 60
+        )
+        if why is not None:
+            roles.remove(Role.CLINICIAN)
+            roles.append(Role.TELEHEALTH)
+            if not {Role.POLICE, Role.EMT} & set(roles):
+                roles.append(Role(policy.telehealth_on_scene))
+            notes.append(f"telehealth instead of an in-person clinician: {why}")
+    if Role.TELEHEALTH in roles:
+        notes.append("an on-scene unit with a telehealth tablet is preferred")
+    entries: list[dict[str, Any]] = []
+    for role in roles:
+        ranked = await ranked_candidates(uow, incident, role, eta, set())
+        if Role.TELEHEALTH in roles and role in (Role.POLICE, Role.EMT):
+            # The tablet has to be on scene: prefer units carrying one, nearest first.
+            with_tablet = [
+                r for r in ranked if Capability.TELEHEALTH_TABLET.value in r.candidate.capabilities
+            ]
+            ranked = with_tablet + [r for r in ranked if r not in with_tablet]
+        entries.append(
+            {
+                "role": role.value,
+                "unit_id": ranked[0].candidate.unit_id if ranked else None,
+                "call_sign": ranked[0].candidate.call_sign if ranked else None,
+                "eta_seconds": ranked[0].eta_seconds if ranked else None,
+                "reasons": list(ranked[0].reasons) if ranked else ["no available unit"],
+                "alternatives": [
+                    {
+                        "unit_id": r.candidate.unit_id,
+                        "call_sign": r.candidate.call_sign,
+                        "eta_seconds": r.eta_seconds,
+                    }
+                    for r in ranked[1:4]
+                ],
+                "notes": notes if role == Role.TELEHEALTH else [],
+            }
+        )
+    incident.recommendation = entries
+    for note in notes[:1]:
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=uow.clock.now(),
+            kind="recommendation.telehealth_fallback",
+            actor="dispatch",
+            summary=note,
+        )
+    return entries
+
+
+async def start(
+    uow: UnitOfWork, incident: IncidentRecord, policy: Policy, eta: EtaEstimator
+) -> None:
+    """After triage: recommend, then offer at once or wait for a dispatcher, per policy."""
+    entries = await plan(uow, incident, policy, eta)
+    now = uow.clock.now()
+    if incident.priority in policy.dispatch.auto_offer_priorities:
+        incident.status = IncidentStatus.DISPATCHED.value
+        for entry in entries:
+            await offer_step(uow, incident, Role(entry["role"]), policy, eta, loop=0, step=0)
+    else:
+        incident.status = IncidentStatus.AWAITING_DISPATCH.value
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=now,
+            kind="recommendation.ready",
+            actor="dispatch",
+            summary="recommended: "
+            + ", ".join(f"{e['role']} {e['call_sign'] or '(none)'}" for e in entries)
+            + "; waiting for a dispatcher",
+        )
+    incident.updated_at = now
+
+
+async def confirm(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    chosen: list[tuple[Role, str]],
+    override_reason: str | None,
+    actor: str,
+    policy: Policy,
+    eta: EtaEstimator,
+) -> list[AssignmentRecord]:
+    """A dispatcher sends these units; differing from the recommendation needs a reason."""
+    if incident.status == IncidentStatus.CLOSED.value:
+        raise Conflict(f"incident {incident.code} is closed")
+    if incident.triage is None:
+        raise Conflict(f"incident {incident.code} is not triaged yet")
+    recommended = {(e["role"], e["unit_id"]) for e in incident.recommendation or [] if e["unit_id"]}
+    picked = {(role.value, unit_id) for role, unit_id in chosen}
+    if picked != recommended and not (override_reason and override_reason.strip()):
+        raise Unprocessable(
+            "override_reason",
+            "these units differ from the recommendation; say why (it is kept on the timeline)",
+        )
+    reason = override_reason.strip() if override_reason and picked != recommended else None
+    offered: list[AssignmentRecord] = []
+    by_role: dict[Role, list[str]] = {}
+    for role, unit_id in chosen:
+        by_role.setdefault(role, []).append(unit_id)
+    for role, unit_ids in by_role.items():
+        offered += await offer_step(
+            uow,
+            incident,
+            role,
+            policy,
+            eta,
+            loop=0,
+            step=0,
+            actor=actor,
+            chosen=unit_ids,
+            override_reason=reason,
+        )
+    incident.status = IncidentStatus.DISPATCHED.value
+    incident.updated_at = uow.clock.now()
+    return offered
+
+
+async def close(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    disposition: Disposition,
+    note: str | None,
+    fatal_overdose: bool,
+    actor: str,
+    policy: Policy,
+) -> None:
+    if incident.status == IncidentStatus.CLOSED.value:
+        raise Conflict(f"incident {incident.code} is already closed ({incident.disposition})")
+    now = uow.clock.now()
+    on_scene = set(
+        (
+            await uow.session.scalars(
+                select(AssignmentRecord.unit_id).where(
+                    AssignmentRecord.incident_id == incident.id,
+                    AssignmentRecord.status.in_(
+                        [AssignmentStatus.ON_SCENE.value, AssignmentStatus.CLEARED.value]
+                    ),
+                )
+            )
+        ).all()
+    )
+    await cancel_live(uow, incident, actor, f"incident closed ({disposition.value})")
+    incident.status = IncidentStatus.CLOSED.value
+    incident.disposition = disposition.value
+    incident.closed_at = now
+    incident.closed_by = actor
+    incident.updated_at = now
+    timeline.record(
+        uow.session,
+        incident.id,
+        at=now,
+        kind="incident.closed",
+        actor=actor,
+        summary=f"closed: {disposition.value.replace('_', ' ')}" + (f" — {note}" if note else ""),
+        data={"disposition": disposition.value},
+    )
+    kinds = _critical_kinds(incident, fatal_overdose)
+    if kinds and on_scene:
+        await _count_exposure(uow, incident, sorted(on_scene), kinds, policy)
+
+
+def _critical_kinds(incident: IncidentRecord, fatal_overdose: bool) -> list[str]:
+    flags = set((incident.triage or {}).get("flags", []))
+    kinds = []
+    if fatal_overdose:
+        kinds.append("fatal_overdose")
+    if Flag.CHILDREN_PRESENT.value in flags:
+        kinds.append("child_involved")
+    if flags & {Flag.VIOLENCE.value, Flag.WEAPONS.value}:
+        kinds.append("violent")
+    return kinds
+
+
+async def _count_exposure(
+    uow: UnitOfWork, incident: IncidentRecord, unit_ids: list[str], kinds: list[str], policy: Policy
+) -> None:
+    now = uow.clock.now()
+    rule = policy.dispatch.wellbeing
+    since = now - timedelta(days=rule.window_days)
+    for unit_id in unit_ids:
+        uow.session.add(
+            ExposureRecord(unit_id=unit_id, incident_id=incident.id, kinds=kinds, at=now)
+        )
+        await uow.session.flush()
+        count = await uow.session.scalar(
+            select(func.count())
+            .select_from(ExposureRecord)
+            .where(ExposureRecord.unit_id == unit_id, ExposureRecord.at >= since)
+        )
+        if count is not None and count >= rule.threshold:
+            summary = (
+                f"unit {unit_id} has worked {count} critical incidents in {rule.window_days} days "
+                f"(threshold {rule.threshold}): check in with the responders"
+            )
+            uow.session.add(
+                AlertRecord(
+                    id=new_id(),
+                    kind="wellbeing",
+                    incident_id=incident.id,
+                    unit_id=unit_id,
+                    audience=["supervisor"],
+                    summary=summary,
+                    raised_at=now,
+                )
+            )
+            timeline.record(
+                uow.session,
+                incident.id,
+                at=now,
+                kind="alert.wellbeing",
+                actor="dispatch",
+                summary=summary,
+            )
