@@ -8,7 +8,7 @@ or an expiry escalates; a final step frees the unit.
 
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from schemas.policy import Policy
 from schemas.vocabulary import AssignmentStatus, IncidentStatus, UnitStatus
@@ -16,11 +16,16 @@ from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import (
     AssignmentRecord,
     IncidentRecord,
-    TimerRecord,
     UnitRecord,
 )
 from services.dispatch.app import timeline
-from services.dispatch.app.offers import after_no_answer, release_unit, withdraw_siblings
+from services.dispatch.app.offers import (
+    after_no_answer,
+    cancel,
+    cancel_timers,
+    release_unit,
+    withdraw_siblings,
+)
 from services.dispatch.domain.errors import AssignmentNotFound
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, FINAL, check, unit_status_after
@@ -93,33 +98,11 @@ async def cancel_live(uow: UnitOfWork, incident: IncidentRecord, actor: str, why
             )
         )
     ).all()
-    now = uow.clock.now()
     for assignment in live:
-        was = AssignmentStatus(assignment.status)
-        assignment.status = AssignmentStatus.CANCELLED.value
-        assignment.updated_at = now
-        assignment.updated_by = actor
-        await release_unit(uow, assignment)
-        if was in COMMITTED:
+        if AssignmentStatus(assignment.status) in COMMITTED:
+            # The unit was working this incident; it is back in service, not stuck on scene.
             unit = await uow.session.get(UnitRecord, assignment.unit_id)
             if unit is not None and unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
                 unit.status = UnitStatus.AVAILABLE.value
-        timeline.record(
-            uow.session,
-            incident.id,
-            at=now,
-            kind="assignment.cancelled",
-            actor=actor,
-            summary=f"{assignment.call_sign} ({assignment.role}) cancelled: {why}",
-            data={"assignment_id": assignment.id},
-        )
+        await cancel(uow, assignment, actor, why)
     return len(live)
-
-
-async def cancel_timers(uow: UnitOfWork, assignment_id: str) -> None:
-    await uow.session.execute(
-        update(TimerRecord)
-        .where(TimerRecord.assignment_id == assignment_id, TimerRecord.fired_at.is_(None))
-        .values(fired_at=uow.clock.now())
-        .execution_options(synchronize_session=False)
-    )

@@ -356,25 +356,31 @@ async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None
             )
         )
     ).all()
-    now = uow.clock.now()
     for other in others:
-        other.status = AssignmentStatus.CANCELLED.value
-        other.updated_at = now
-        other.updated_by = "dispatch"
-        await release_unit(uow, other)
-        await _cancel_timer(uow, other.id)
-        timeline.record(
-            uow.session,
-            other.incident_id,
-            at=now,
-            kind="assignment.cancelled",
-            actor="dispatch",
-            summary=f"{other.call_sign} offer withdrawn: {accepted.call_sign} accepted",
-            data={"assignment_id": other.id},
-        )
+        await cancel(uow, other, "dispatch", f"offer withdrawn: {accepted.call_sign} accepted")
 
 
-async def _cancel_timer(uow: UnitOfWork, assignment_id: str) -> None:
+async def cancel(uow: UnitOfWork, assignment: AssignmentRecord, actor: str, why: str) -> None:
+    """End an assignment that is not final: its unit is freed and its timer dropped."""
+    now = uow.clock.now()
+    assignment.status = AssignmentStatus.CANCELLED.value
+    assignment.updated_at = now
+    assignment.updated_by = actor
+    await release_unit(uow, assignment)
+    await cancel_timers(uow, assignment.id)
+    timeline.record(
+        uow.session,
+        assignment.incident_id,
+        at=now,
+        kind="assignment.cancelled",
+        actor=actor,
+        summary=f"{assignment.call_sign} ({assignment.role}) cancelled: {why}",
+        data={"assignment_id": assignment.id},
+    )
+
+
+async def cancel_timers(uow: UnitOfWork, assignment_id: str) -> None:
+    """The offer was answered or withdrawn: its expiry has nothing left to do."""
     await uow.session.execute(
         update(TimerRecord)
         .where(TimerRecord.assignment_id == assignment_id, TimerRecord.fired_at.is_(None))
