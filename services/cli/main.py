@@ -1,10 +1,11 @@
-"""``corespond``: run the stack, inspect and replay dead letters, measure."""
+"""``corespond``: run the stack, import units, inspect and replay dead letters, measure."""
 
 import click
 
 from services.cli.bench import bench
 from services.cli.dlq import dlq
 from services.cli.triage import triage
+from services.cli.units import units
 from services.cli.up import up
 
 
@@ -17,6 +18,7 @@ cli.add_command(up)
 cli.add_command(dlq)
 cli.add_command(bench)
 cli.add_command(triage)
+cli.add_command(units)
 
 
 def main() -> None:

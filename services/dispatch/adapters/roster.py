@@ -1,5 +1,13 @@
-"""Loading a roster of responder units (the demo seed; full import comes with unit management)."""
+"""Rosters of responder units: the shape of one unit, reading JSON and CSV files, seeding.
 
+A roster file is checked whole before anything is used: every bad row is
+reported with its row number and field, so an import either has nothing to
+fix or writes nothing. CSV lists (roles, capabilities, languages) are
+separated by ``;`` within a cell.
+"""
+
+import csv
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -50,17 +57,65 @@ class RosterError(ValueError):
     """A roster file that cannot be loaded; the message names the file and the field."""
 
 
+CSV_LIST_FIELDS = ("roles", "capabilities", "languages")
+
+
 def read_roster(path: Path) -> list[RosterUnit]:
+    """Every unit of a ``.json`` (a list of objects) or ``.csv`` roster, or every problem."""
     try:
-        raw = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RosterError(f"{path}: cannot read roster: {exc}") from exc
-    try:
-        return TypeAdapter(list[RosterUnit]).validate_python(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise RosterError(f"{path}: [{where}] {err['msg']}") from exc
+        text = path.read_text()
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot read roster: {exc.strerror or exc}") from exc
+    if path.suffix.lower() == ".csv":
+        rows = _csv_rows(text)
+        first_row = 2  # line 1 is the header
+    else:
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RosterError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(rows, list):
+            raise RosterError(f"{path}: expected a list of units")
+        first_row = 1
+    units: list[RosterUnit] = []
+    problems: list[str] = []
+    first_seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=first_row):
+        try:
+            unit = RosterUnit.model_validate(row)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "(unit)"
+                problems.append(f"{path}: row {number}: {where}: {err['msg']}")
+            continue
+        if unit.call_sign in first_seen:
+            again = first_seen[unit.call_sign]
+            problems.append(
+                f"{path}: row {number}: call_sign: {unit.call_sign!r} repeats row {again}"
+            )
+        first_seen.setdefault(unit.call_sign, number)
+        units.append(unit)
+    if problems:
+        raise RosterError("\n".join(problems))
+    if not units:
+        raise RosterError(f"{path}: no units")
+    return units
+
+
+def _csv_rows(text: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for raw in csv.DictReader(io.StringIO(text)):
+        row: dict[str, object] = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        for name in CSV_LIST_FIELDS:
+            if name in row:
+                row[name] = [part.strip() for part in str(row[name]).split(";") if part.strip()]
+        for name in ("lat", "lon", "phone", "id"):
+            if row.get(name) == "":
+                row[name] = None
+        if row.get("status") == "":
+            row.pop("status")
+        rows.append(row)
+    return rows
 
 
 def new_unit_record(unit: RosterUnit, now: datetime) -> UnitRecord:
