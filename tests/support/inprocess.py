@@ -60,10 +60,11 @@ class InProcessStack:
         self._stacks: dict[str, AsyncExitStack] = {}
 
     def settings(self, name: str) -> dict[str, Any]:
+        kind = _kind(name)
         common: dict[str, Any] = {
             "kafka_bootstrap_servers": self.bootstrap,
-            "database_url": self.database.url(name),
-            "database_schema": self.database.schema(name),
+            "database_url": self.database.url(kind),
+            "database_schema": self.database.schema(kind),
             "data_dir": self.data_dir,
             "bootstrap_token": TOKEN,
             "outbox_poll_interval_s": 0.2,
@@ -71,16 +72,16 @@ class InProcessStack:
             "log_json": True,
             **_broker_settings(),
         }
-        common.update(self.overrides.get(name, {}))
+        common.update(self.overrides.get(kind, {}))
         return common
 
     def _create(self, name: str) -> FastAPI:
         settings = self.settings(name)
-        if name == "dispatch":
+        if _kind(name) == "dispatch":
             return create_dispatch(
                 DispatchSettings(**settings, seed_roster=self.roster), clock=self.dispatch_clock
             )
-        if name == "triage":
+        if _kind(name) == "triage":
             return create_triage(TriageSettings(**settings))
         return create_notify(NotifySettings(**settings))
 
@@ -90,7 +91,9 @@ class InProcessStack:
             stack = AsyncExitStack()
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", headers=AUTH
+                transport=httpx.ASGITransport(app=app),
+                base_url=f"http://{name.replace('#', '-')}",
+                headers=AUTH,
             )
             await stack.enter_async_context(client)
             self.apps[name], self.clients[name], self._stacks[name] = app, client, stack
@@ -130,3 +133,8 @@ class InProcessStack:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+def _kind(name: str) -> str:
+    """``dispatch#2`` is a second replica of dispatch: same database, same consumer group."""
+    return name.split("#", 1)[0]

@@ -165,7 +165,15 @@ async def offer_step(
             actor,
             override_reason,
         )
-        if offered or chosen:
+        if chosen:
+            booked = {a.unit_id for a in offered}
+            lost = [u for u in chosen if u not in booked]
+            if lost:
+                # Another incident or replica booked it between the read and the
+                # write: refuse the whole order (the transaction rolls back).
+                raise UnitUnavailable(lost[0], role)
+            return offered
+        if offered:
             return offered
         following = _next(escalation, loop, step)
         if following is None:
