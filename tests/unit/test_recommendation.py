@@ -132,3 +132,15 @@ def test_slower_kind_of_unit_has_a_longer_eta() -> None:
     assert ETA.eta_seconds(Role.CLINICIAN, 39.75, -104.99, *SCENE) > ETA.eta_seconds(
         Role.POLICE, 39.75, -104.99, *SCENE
     )
+
+
+def test_when_telehealth_is_planned_the_tablet_outranks_distance() -> None:
+    units = [
+        _unit("NEAR", {Role.EMT}, 39.7395, -104.9903),
+        _unit("TABLET", {Role.EMT}, 39.76, -104.9903, frozenset({"telehealth_tablet"})),
+    ]
+    need = Requirement.for_incident({"flags": [], "category": "mental_health"}, telehealth=True)
+    ranked = rank_for_role(Role.EMT, units, *SCENE, ETA, need)
+    assert _signs(ranked) == ["TABLET", "NEAR"]
+    assert "carries the telehealth tablet" in ranked[0].reasons
+    assert _signs(rank_for_role(Role.EMT, units, *SCENE, ETA)) == ["NEAR", "TABLET"]

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from schemas.policy import Policy
 from schemas.vocabulary import (
     AssignmentStatus,
-    Capability,
     Disposition,
     Flag,
     IncidentStatus,
@@ -50,7 +49,9 @@ async def plan(
     roles = [Role(r) for r in (incident.triage or {}).get("roles", [])]
     notes: list[str] = []
     if Role.CLINICIAN in roles:
-        best = await ranked_candidates(uow, incident, Role.CLINICIAN, eta, set())
+        best = await ranked_candidates(
+            uow, incident, Role.CLINICIAN, policy, eta, set(), planned=set(roles)
+        )
         why = needs_telehealth(
             best[0] if best else None, policy.dispatch.max_clinician_eta_minutes * 60
         )
@@ -61,16 +62,10 @@ async def plan(
                 roles.append(Role(policy.telehealth_on_scene))
             notes.append(f"telehealth instead of an in-person clinician: {why}")
     if Role.TELEHEALTH in roles:
-        notes.append("an on-scene unit with a telehealth tablet is preferred")
+        notes.append("an on-scene unit carrying a telehealth tablet goes first")
     entries: list[dict[str, Any]] = []
     for role in roles:
-        ranked = await ranked_candidates(uow, incident, role, eta, set())
-        if Role.TELEHEALTH in roles and role in (Role.POLICE, Role.EMT):
-            # The tablet has to be on scene: prefer units carrying one, nearest first.
-            with_tablet = [
-                r for r in ranked if Capability.TELEHEALTH_TABLET.value in r.candidate.capabilities
-            ]
-            ranked = with_tablet + [r for r in ranked if r not in with_tablet]
+        ranked = await ranked_candidates(uow, incident, role, policy, eta, set(), set(roles))
         entries.append(
             {
                 "role": role.value,

@@ -57,13 +57,29 @@ async def ranked_candidates(
     uow: UnitOfWork,
     incident: IncidentRecord,
     role: Role,
+    policy: Policy,
     eta: EtaEstimator,
     exclude: set[str],
+    planned: set[Role] | None = None,
 ) -> list[Ranked]:
+    """Free units for ``role``, best first. ``planned`` is the incident's roles as dispatch
+    plans them (default: its stored recommendation); telehealth among them means the
+    on-scene unit needs a tablet."""
+    if planned is None:
+        planned = {Role(e["role"]) for e in incident.recommendation or []}
     lat, lon = _incident_point(incident)
-    found = await nearest_available(uow.session, role, lat, lon, CANDIDATES_PER_ROLE, uow.clock)
+    found = await nearest_available(
+        uow.session,
+        role,
+        lat,
+        lon,
+        CANDIDATES_PER_ROLE,
+        uow.clock,
+        window_days=policy.dispatch.wellbeing.window_days,
+    )
     pool = [c for c in found if c.unit_id not in exclude]
-    return rank_for_role(role, pool, lat, lon, eta, Requirement.for_incident(incident.triage))
+    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    return rank_for_role(role, pool, lat, lon, eta, need)
 
 
 def _incident_point(incident: IncidentRecord) -> tuple[float | None, float | None]:
@@ -146,7 +162,7 @@ async def offer_step(
     while True:
         rule = escalation.steps[step]
         exclude = await _tried(uow, incident.id, role, loop)
-        ranked = await ranked_candidates(uow, incident, role, eta, exclude)
+        ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
         if chosen:
             by_id = {r.candidate.unit_id: r for r in ranked}
             missing = [u for u in chosen if u not in by_id]

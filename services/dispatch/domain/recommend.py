@@ -1,6 +1,7 @@
 """Ranking the units that could fill a role: nearest by ETA, then fit, then well-being.
 
-ETAs within the same two-minute band count as equally near (a straight-line
+A unit that must carry the telehealth tablet and does not ranks after every
+one that does. ETAs within the same two-minute band count as equally near (a straight-line
 estimate is not finer than that); within a band, a unit with the capabilities
 the call needs (naloxone for an overdose, CIT training and the caller's
 language for a behavioural-health call) ranks first, then the one with fewer
@@ -16,6 +17,7 @@ from schemas.vocabulary import Capability, Category, Flag, Role
 from services.dispatch.domain.eta import EtaEstimator
 
 ETA_BAND_SECONDS = 120
+ON_SCENE = frozenset({Role.POLICE, Role.EMT})
 BEHAVIOURAL = frozenset(
     {Category.MENTAL_HEALTH, Category.SUICIDE_RISK, Category.SUBSTANCE_USE, Category.WELFARE}
 )
@@ -40,13 +42,16 @@ class Requirement:
 
     capabilities: frozenset[str] = frozenset()
     language: str | None = None
+    # Telehealth is planned: whoever goes on scene must carry the tablet, and
+    # that outranks distance (without it there is no video clinician at all).
+    tablet_on_scene: bool = False
 
     @classmethod
     def for_incident(
-        cls, triage: dict[str, Any] | None, language: str | None = None
+        cls, triage: dict[str, Any] | None, language: str | None = None, telehealth: bool = False
     ) -> "Requirement":
         if not triage:
-            return cls(language=language)
+            return cls(language=language, tablet_on_scene=telehealth)
         flags = set(triage.get("flags", []))
         wanted: set[str] = set()
         if Flag.NALOXONE.value in flags or Flag.OVERDOSE.value in flags:
@@ -55,7 +60,7 @@ class Requirement:
             wanted.add(Capability.CIT_TRAINED.value)
         if Flag.SUBSTANCE_USE.value in flags:
             wanted.add(Capability.PEER_RECOVERY_COACH.value)
-        return cls(capabilities=frozenset(wanted), language=language)
+        return cls(capabilities=frozenset(wanted), language=language, tablet_on_scene=telehealth)
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,15 @@ def rank_for_role(
         if speaks:
             reasons.append(f"speaks {need.language}")
         reasons.append(f"{unit.exposures} critical incidents in the well-being window")
+        no_tablet = (
+            need.tablet_on_scene
+            and role in ON_SCENE
+            and Capability.TELEHEALTH_TABLET.value not in unit.capabilities
+        )
+        if need.tablet_on_scene and role in ON_SCENE and not no_tablet:
+            reasons.append("carries the telehealth tablet")
         key = (
+            no_tablet,
             eta_s is None,
             (eta_s or 0) // ETA_BAND_SECONDS,
             -(len(fit) + int(speaks)),
