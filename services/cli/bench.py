@@ -22,6 +22,7 @@ import click
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.cli.bench_dispatch import measure_recommendation
 from services.cli.bench_triage import measure_engine
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
@@ -279,6 +280,12 @@ async def run_bench(
 @click.option("--timeout", "timeout_s", default=120.0, show_default=True)
 @click.option("--triage-only", is_flag=True, help="Only the triage engine, in process.")
 @click.option("--decisions", default=20_000, show_default=True, help="Engine decisions to time.")
+@click.option(
+    "--dispatch-only", is_flag=True, help="Only recommendation at 50 and 5,000 units, in process."
+)
+@click.option(
+    "--recommendations", default=300, show_default=True, help="Calls to recommend per roster size."
+)
 def bench(
     calls: int,
     rate: float,
@@ -287,6 +294,8 @@ def bench(
     timeout_s: float,
     triage_only: bool,
     decisions: int,
+    dispatch_only: bool,
+    recommendations: int,
 ) -> None:
     """Start a throwaway embedded stack, push calls through it, print the figures.
 
@@ -294,6 +303,9 @@ def bench(
     load), then the same number as fast as --concurrency clients can post
     (throughput; latency there is mostly queueing).
     """
+    if dispatch_only:
+        click.echo(measure_recommendation(calls=recommendations).report())
+        return
     engine = measure_engine(decisions)
     if triage_only:
         click.echo(engine.report())
@@ -335,5 +347,6 @@ def bench(
             tansu.stop()
     click.echo(report(phases, rtt))
     click.echo(engine.report())
+    click.echo(measure_recommendation(calls=recommendations).report())
     if any(phase.missing for phase in phases):
         raise SystemExit(1)

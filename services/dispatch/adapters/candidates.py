@@ -4,14 +4,16 @@ The search widens a bounding box around the incident (2, 8, 32, 128 km) and
 asks the database for the nearest few inside it, using the index on latitude,
 so recommending with thousands of units reads a small neighbourhood instead
 of every unit. Units with no known location are only looked at when the boxes
-found too few. Each candidate comes with its row version (for the conditional
+found too few; a unit beyond the widest box is hours away and never offered.
+Each candidate comes with its row version (for the conditional
 booking) and its critical-incident count in the well-being window.
 """
 
 import math
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.vocabulary import Role, UnitStatus
@@ -23,9 +25,21 @@ RADII_KM = (2.0, 8.0, 32.0, 128.0)
 KM_PER_DEGREE = 111.32
 
 
-def _free_for(role: Role) -> Select[UnitRecord]:
+_COLUMNS = (
+    UnitRecord.id,
+    UnitRecord.call_sign,
+    UnitRecord.lat,
+    UnitRecord.lon,
+    UnitRecord.version,
+    UnitRecord.capabilities,
+    UnitRecord.languages,
+)
+
+
+def _free_for(role: Role) -> Select[*tuple[Any, ...]]:
+    # Plain columns, not ORM objects: no identity map, no second query for roles.
     return (
-        select(UnitRecord)
+        select(*_COLUMNS)
         .join(
             UnitRoleRecord,
             and_(UnitRoleRecord.unit_id == UnitRecord.id, UnitRoleRecord.role == role.value),
@@ -34,6 +48,23 @@ def _free_for(role: Role) -> Select[UnitRecord]:
             UnitRecord.status == UnitStatus.AVAILABLE.value,
             UnitRecord.current_assignment_id.is_(None),
         )
+    )
+
+
+def box_query(
+    role: Role, lat: float, lon: float, radius_km: float, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """The nearest ``limit`` free units for ``role`` within a box of ``radius_km``."""
+    d_lat = radius_km / KM_PER_DEGREE
+    d_lon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return (
+        _free_for(role)
+        .where(
+            UnitRecord.lat.between(lat - d_lat, lat + d_lat),
+            UnitRecord.lon.between(lon - d_lon, lon + d_lon),
+        )
+        .order_by(_distance_sq(lat, lon), UnitRecord.call_sign)
+        .limit(limit)
     )
 
 
@@ -47,52 +78,39 @@ async def nearest_available(
     window_days: int = 30,
 ) -> list[UnitCandidate]:
     """Up to ``limit`` free units that can fill ``role``, nearest first."""
-    units: list[UnitRecord] = []
+    rows: list[Row[Any]] = []
     if lat is not None and lon is not None and role != Role.TELEHEALTH:
         for radius in RADII_KM:
-            d_lat = radius / KM_PER_DEGREE
-            d_lon = radius / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-            query = (
-                _free_for(role)
-                .where(
-                    UnitRecord.lat.between(lat - d_lat, lat + d_lat),
-                    UnitRecord.lon.between(lon - d_lon, lon + d_lon),
-                )
-                .order_by(_distance_sq(lat, lon), UnitRecord.call_sign)
-                .limit(limit)
-            )
-            units = list((await session.scalars(query)).all())
-            if len(units) >= limit:
+            query = box_query(role, lat, lon, radius, limit)
+            rows = list((await session.execute(query)).all())
+            if len(rows) >= limit:
                 break
-        if len(units) < limit:
-            # Far away or with no location: better offered last than not at all.
-            seen = {u.id for u in units}
-            rest = await session.scalars(
-                _free_for(role)
-                .order_by(UnitRecord.lat.is_(None), _distance_sq(lat, lon), UnitRecord.call_sign)
-                .limit(limit + len(seen))
-            )
-            units += [u for u in rest.all() if u.id not in seen][: limit - len(units)]
-    else:
-        units = list(
-            (
-                await session.scalars(_free_for(role).order_by(UnitRecord.call_sign).limit(limit))
+        if len(rows) < limit:
+            # Units with no known location: better offered last than not at all.
+            # (Beyond the widest box a unit is hours away; it is not a candidate.)
+            unplaced = _free_for(role).where(UnitRecord.lat.is_(None))
+            rows += (
+                await session.execute(
+                    unplaced.order_by(UnitRecord.call_sign).limit(limit - len(rows))
+                )
             ).all()
-        )
-    exposures = await _exposures(session, [u.id for u in units], clock, window_days)
+    else:
+        query = _free_for(role).order_by(UnitRecord.call_sign).limit(limit)
+        rows = list((await session.execute(query)).all())
+    exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
     return [
         UnitCandidate(
-            unit_id=u.id,
-            call_sign=u.call_sign,
-            roles=frozenset(Role(r) for r in u.roles),
-            lat=u.lat,
-            lon=u.lon,
-            version=u.version,
-            capabilities=frozenset(u.capabilities or []),
-            languages=frozenset(u.languages or []),
-            exposures=exposures.get(u.id, 0),
+            unit_id=row.id,
+            call_sign=row.call_sign,
+            roles=frozenset({role}),
+            lat=row.lat,
+            lon=row.lon,
+            version=row.version,
+            capabilities=frozenset(row.capabilities or []),
+            languages=frozenset(row.languages or []),
+            exposures=exposures.get(row.id, 0),
         )
-        for u in units
+        for row in rows
     ]
 
 

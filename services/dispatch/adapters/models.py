@@ -95,10 +95,10 @@ class UnitRecord(Base):
     )
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[str] = mapped_column(String(24))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The location used for ETAs: the newest of the device's and the manual one.
-    lat: Mapped[float | None] = mapped_column(Float, default=None, index=True)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
     lon: Mapped[float | None] = mapped_column(Float, default=None)
     location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     location_source: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -112,6 +112,12 @@ class UnitRecord(Base):
     current_assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
     current_incident_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    __table_args__ = (
+        # The candidate search is "free units in a latitude band": one index range
+        # scan. (An index on status alone made SQLite read every available unit.)
+        Index("ix_units_status_lat", "status", "lat"),
+    )
 
     @property
     def roles(self) -> list[str]:

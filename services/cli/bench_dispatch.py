@@ -1,0 +1,122 @@
+"""Recommendation at scale, in process: time to find and rank units for a call, by roster size.
+
+For each roster size a fresh SQLite database gets that many units spread over
+the same ~100 km square (so density grows with the roster, as it does when a
+region adds units), then calls at random points inside it are recommended
+for two roles (police and clinician) exactly as dispatch does: the database
+search by widening bounding boxes, then the domain's ranking. The query plan
+of the search dispatch runs is printed too, to show it is an index range on
+(status, latitude) instead of a read of every unit.
+"""
+
+import asyncio
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from schemas.vocabulary import Role
+from services.common.clock import SystemClock
+from services.common.db import Database
+from services.dispatch.adapters.candidates import RADII_KM, box_query, nearest_available
+from services.dispatch.adapters.models import Base
+from services.dispatch.adapters.roster import RosterUnit, new_unit_record
+from services.dispatch.domain.eta import StraightLineEta
+from services.dispatch.domain.recommend import Requirement, rank_for_role
+
+CENTRE = (39.7392, -104.9903)
+HALF_SIDE_DEG = (0.45, 0.58)  # ~100 km square around the centre
+ROLES = (Role.POLICE, Role.CLINICIAN, Role.EMT, Role.TELEHEALTH)
+CANDIDATES = 25  # as dispatch asks for
+
+
+@dataclass(frozen=True)
+class SizeFigures:
+    units: int
+    per_recommendation_ms: list[float]
+
+
+@dataclass(frozen=True)
+class RecommendationFigures:
+    sizes: list[SizeFigures]
+    query_plan: str
+
+    def report(self) -> str:
+        rows = ["recommendation (in process, SQLite, police + clinician per call)"]
+        rows.append(f"  {'units':>7}   {'p50':>9}   {'p99':>9}   {'max':>9}   calls")
+        for size in self.sizes:
+            ordered = sorted(size.per_recommendation_ms)
+
+            def pct(p: float, ordered: list[float] = ordered) -> float:
+                return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+            rows.append(
+                f"  {size.units:>7}   {pct(50):6.2f} ms   {pct(99):6.2f} ms   "
+                f"{ordered[-1]:6.2f} ms   {len(ordered)}"
+            )
+        rows.append(f"  query plan: {self.query_plan}")
+        return "\n".join(rows)
+
+
+def _roster(units: int, rng: random.Random) -> list[RosterUnit]:
+    return [
+        RosterUnit(
+            call_sign=f"U{i:05d}",
+            agency="bench",
+            roles=[ROLES[i % len(ROLES)]],
+            lat=CENTRE[0] + rng.uniform(-HALF_SIDE_DEG[0], HALF_SIDE_DEG[0]),
+            lon=CENTRE[1] + rng.uniform(-HALF_SIDE_DEG[1], HALF_SIDE_DEG[1]),
+        )
+        for i in range(units)
+    ]
+
+
+async def _measure_size(directory: Path, units: int, calls: int) -> tuple[SizeFigures, str]:
+    rng = random.Random(units)
+    db = Database(f"sqlite+aiosqlite:///{directory / f'units-{units}.db'}")
+    clock = SystemClock()
+    eta = StraightLineEta()
+    try:
+        await db.create_all([Base.metadata])
+        async with db.writing() as session:
+            now = clock.now()
+            session.add_all(new_unit_record(u, now) for u in _roster(units, rng))
+            await session.commit()
+        timings: list[float] = []
+        async with db.session() as session:
+            for _ in range(calls):
+                lat = CENTRE[0] + rng.uniform(-HALF_SIDE_DEG[0], HALF_SIDE_DEG[0]) * 0.8
+                lon = CENTRE[1] + rng.uniform(-HALF_SIDE_DEG[1], HALF_SIDE_DEG[1]) * 0.8
+                started = time.perf_counter_ns()
+                for role in (Role.POLICE, Role.CLINICIAN):
+                    found = await nearest_available(session, role, lat, lon, CANDIDATES, clock)
+                    rank_for_role(role, found, lat, lon, eta, Requirement())
+                timings.append((time.perf_counter_ns() - started) / 1e6)
+            # The plan of the very query dispatch runs, with this size's values.
+            compiled = box_query(
+                Role.POLICE, CENTRE[0], CENTRE[1], RADII_KM[1], CANDIDATES
+            ).compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True})
+            plan = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            query_plan = "; ".join(str(row[-1]) for row in plan.all())
+        return SizeFigures(units, timings), query_plan
+    finally:
+        await db.dispose()
+
+
+async def _measure(sizes: tuple[int, ...], calls: int) -> RecommendationFigures:
+    figures: list[SizeFigures] = []
+    plan = ""
+    with tempfile.TemporaryDirectory(prefix="corespond-bench-units-") as tmp:
+        for units in sizes:
+            size, plan = await _measure_size(Path(tmp), units, calls)
+            figures.append(size)
+    return RecommendationFigures(figures, plan)
+
+
+def measure_recommendation(
+    sizes: tuple[int, ...] = (50, 5_000), calls: int = 300
+) -> RecommendationFigures:
+    return asyncio.run(_measure(sizes, calls))
