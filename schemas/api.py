@@ -91,6 +91,13 @@ class IncidentView(BaseModel):
     narrative: str
     answers: Answers
     location: Location | None = None
+    locations: dict[str, Any] = Field(
+        default_factory=dict,
+        description="every source of the incident's place (reported, geocoded, pin) with its time",
+    )
+    location_used: str | None = Field(
+        default=None, description="which of ``locations`` ETAs are measured to"
+    )
     caller: Caller | None = None
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)

@@ -152,13 +152,17 @@ async def test_a_dispatcher_pin_is_used_and_the_reported_address_kept(
     desk: InProcessStack,
 ) -> None:
     incident_id = await submit(desk.dispatch, NON_URGENT)
-    await _until(desk, incident_id, "awaiting_dispatch")
+    before = await _until(desk, incident_id, "awaiting_dispatch")
+    assert before["location_used"] == "geocoded"
     pinned = await desk.dispatch.put(
         f"/v1/incidents/{incident_id}/pin", json={"lat": SCENE[0] + 0.0041, "lon": SCENE[1]}
     )
     assert pinned.status_code == 200
     assert "location.pinned" in [e["kind"] for e in pinned.json()["timeline"]]
-    assert pinned.json()["location"]["address"] == "1437 Bannock St"  # reported, kept
+    places = pinned.json()
+    assert places["location_used"] == "pin"
+    assert places["locations"]["reported"]["address"] == "1437 Bannock St"  # kept
+    assert places["locations"]["geocoded"]["lat"] == SCENE[0]  # not overwritten
     # The pin sits on STAR-2: a fresh offer now prefers it.
     entry = (await desk.dispatch.get(f"/v1/incidents/{incident_id}")).json()["recommendation"][0]
     order = {

@@ -37,6 +37,7 @@ from services.dispatch.adapters.models import (
 from services.dispatch.app import timeline
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
+from services.dispatch.domain.places import used_point
 from services.dispatch.domain.recommend import Ranked, Requirement, rank_for_role
 
 # How many of the nearest units per role to consider: enough to survive a few
@@ -83,14 +84,8 @@ async def ranked_candidates(
 
 
 def _incident_point(incident: IncidentRecord) -> tuple[float | None, float | None]:
-    """The pin a dispatcher dropped wins over the geocoded point; neither overwrites the other."""
-    places = incident.locations or {}
-    for source in ("pin", "geocoded"):
-        point = places.get(source)
-        if point and point.get("lat") is not None:
-            return float(point["lat"]), float(point["lon"])
-    location = incident.location or {}
-    return location.get("lat"), location.get("lon")
+    _source, lat, lon = used_point(incident.locations or {})
+    return lat, lon
 
 
 async def _book(

@@ -19,6 +19,7 @@ from services.dispatch.adapters.models import (
     TimelineRecord,
 )
 from services.dispatch.domain.errors import IncidentNotFound
+from services.dispatch.domain.places import used_point
 
 
 async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
@@ -57,6 +58,8 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         narrative=incident.narrative,
         answers=incident.answers,
         location=incident.location,
+        locations=incident.locations or {},
+        location_used=used_point(incident.locations or {})[0],
         caller=incident.caller,
         triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
         recommendation=incident.recommendation or [],
