@@ -144,3 +144,21 @@ def test_when_telehealth_is_planned_the_tablet_outranks_distance() -> None:
     assert _signs(ranked) == ["TABLET", "NEAR"]
     assert "carries the telehealth tablet" in ranked[0].reasons
     assert _signs(rank_for_role(Role.EMT, units, *SCENE, ETA)) == ["NEAR", "TABLET"]
+
+
+def test_a_co_responder_car_never_brings_an_officer_to_a_call_without_police() -> None:
+    units = [
+        _unit(
+            "CR-11", {Role.POLICE, Role.CLINICIAN}, 39.7393, -104.9903, frozenset({"cit_trained"})
+        ),
+        _unit("STAR-FAR", {Role.CLINICIAN}, 39.78, -104.9903),
+    ]
+    no_police = Requirement.for_incident({"roles": ["clinician"], "category": "mental_health"})
+    ranked = rank_for_role(Role.CLINICIAN, units, *SCENE, ETA, no_police)
+    assert _signs(ranked) == ["STAR-FAR", "CR-11"]
+    assert "would bring an officer the call does not need" in ranked[1].reasons
+    assert "has cit trained" not in ranked[1].reasons  # CIT is an officer's training
+    with_police = Requirement.for_incident(
+        {"roles": ["police", "clinician"], "category": "mental_health"}
+    )
+    assert _signs(rank_for_role(Role.CLINICIAN, units, *SCENE, ETA, with_police))[0] == "CR-11"

@@ -13,7 +13,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, literal, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.vocabulary import Role, UnitStatus
@@ -25,7 +25,14 @@ RADII_KM = (2.0, 8.0, 32.0, 128.0)
 KM_PER_DEGREE = 111.32
 
 
+_IS_POLICE = (
+    exists()
+    .where(UnitRoleRecord.unit_id == UnitRecord.id, UnitRoleRecord.role == Role.POLICE.value)
+    .correlate(UnitRecord)
+    .label("is_police")
+)
 _COLUMNS = (
+    _IS_POLICE,
     UnitRecord.id,
     UnitRecord.call_sign,
     UnitRecord.lat,
@@ -102,7 +109,9 @@ async def nearest_available(
         UnitCandidate(
             unit_id=row.id,
             call_sign=row.call_sign,
-            roles=frozenset({role}),
+            # The role asked for, and police if it is one: ranking needs to know
+            # whether sending it brings an officer.
+            roles=frozenset({role, Role.POLICE} if row.is_police else {role}),
             lat=row.lat,
             lon=row.lon,
             version=row.version,

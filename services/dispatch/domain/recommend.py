@@ -1,6 +1,8 @@
 """Ranking the units that could fill a role: nearest by ETA, then fit, then well-being.
 
-A unit that must carry the telehealth tablet and does not ranks after every
+A unit that would bring an officer to a call triage sent no police to (a
+co-responder car filling the clinician role) ranks after every unit that would
+not; a unit that must carry the telehealth tablet and does not ranks after every
 one that does. ETAs within the same two-minute band count as equally near (a straight-line
 estimate is not finer than that); within a band, a unit with the capabilities
 the call needs (naloxone for an overdose, CIT training and the caller's
@@ -45,6 +47,10 @@ class Requirement:
     # Telehealth is planned: whoever goes on scene must carry the tablet, and
     # that outranks distance (without it there is no video clinician at all).
     tablet_on_scene: bool = False
+    # Triage sent no police: a co-responder car (officer + clinician) filling the
+    # clinician role would bring an officer anyway, so it goes after every unit
+    # that would not (DOMAIN principle 3), whatever the distance.
+    police_needed: bool = True
 
     @classmethod
     def for_incident(
@@ -60,7 +66,23 @@ class Requirement:
             wanted.add(Capability.CIT_TRAINED.value)
         if Flag.SUBSTANCE_USE.value in flags:
             wanted.add(Capability.PEER_RECOVERY_COACH.value)
-        return cls(capabilities=frozenset(wanted), language=language, tablet_on_scene=telehealth)
+        return cls(
+            capabilities=frozenset(wanted),
+            language=language,
+            tablet_on_scene=telehealth,
+            police_needed=Role.POLICE.value in triage.get("roles", []),
+        )
+
+    def counts_for(self, role: Role) -> frozenset[str]:
+        """The capabilities that make a unit a better fit for ``role``: CIT training is
+        an officer's; a peer recovery coach rides with a clinician; naloxone anyone."""
+        unfit = {
+            Role.POLICE: {Capability.PEER_RECOVERY_COACH.value},
+            Role.CLINICIAN: {Capability.CIT_TRAINED.value},
+            Role.EMT: {Capability.CIT_TRAINED.value, Capability.PEER_RECOVERY_COACH.value},
+            Role.TELEHEALTH: {Capability.CIT_TRAINED.value, Capability.NALOXONE.value},
+        }[role]
+        return self.capabilities - unfit
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,8 @@ def rank_for_role(
         if role not in unit.roles:
             continue
         eta_s = _eta(role, unit, to_lat, to_lon, eta)
-        fit = sorted(need.capabilities & unit.capabilities)
+        fit = sorted(need.counts_for(role) & unit.capabilities)
+        brings_police = not need.police_needed and Role.POLICE in unit.roles
         speaks = need.language is not None and need.language in unit.languages
         reasons = [
             f"can fill {role.value}",
@@ -113,7 +136,10 @@ def rank_for_role(
         )
         if need.tablet_on_scene and role in ON_SCENE and not no_tablet:
             reasons.append("carries the telehealth tablet")
+        if brings_police:
+            reasons.append("would bring an officer the call does not need")
         key = (
+            brings_police,
             no_tablet,
             eta_s is None,
             (eta_s or 0) // ETA_BAND_SECONDS,
