@@ -25,14 +25,7 @@ RADII_KM = (2.0, 8.0, 32.0, 128.0)
 KM_PER_DEGREE = 111.32
 
 
-_IS_POLICE = (
-    exists()
-    .where(UnitRoleRecord.unit_id == UnitRecord.id, UnitRoleRecord.role == Role.POLICE.value)
-    .correlate(UnitRecord)
-    .label("is_police")
-)
 _COLUMNS = (
-    _IS_POLICE,
     UnitRecord.id,
     UnitRecord.call_sign,
     UnitRecord.lat,
@@ -64,7 +57,7 @@ def box_query(
     """The nearest ``limit`` free units for ``role`` within a box of ``radius_km``."""
     d_lat = radius_km / KM_PER_DEGREE
     d_lon = radius_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    return (
+    return _flag_police(
         _free_for(role)
         .where(
             UnitRecord.lat.between(lat - d_lat, lat + d_lat),
@@ -73,6 +66,19 @@ def box_query(
         .order_by(_distance_sq(lat, lon), UnitRecord.call_sign)
         .limit(limit)
     )
+
+
+def _flag_police(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """Add whether each unit can also fill ``police``, for the few rows the search kept
+    (ranking must know if sending it brings an officer). Outside the search, so it is
+    not evaluated for every unit of the band."""
+    found = query.subquery()
+    is_police = (
+        exists()
+        .where(UnitRoleRecord.unit_id == found.c.id, UnitRoleRecord.role == Role.POLICE.value)
+        .label("is_police")
+    )
+    return select(found, is_police)
 
 
 async def nearest_available(
@@ -96,14 +102,11 @@ async def nearest_available(
             # Units with no known location: better offered last than not at all.
             # (Beyond the widest box a unit is hours away; it is not a candidate.)
             unplaced = _free_for(role).where(UnitRecord.lat.is_(None))
-            rows += (
-                await session.execute(
-                    unplaced.order_by(UnitRecord.call_sign).limit(limit - len(rows))
-                )
-            ).all()
+            unplaced = unplaced.order_by(UnitRecord.call_sign).limit(limit - len(rows))
+            rows += (await session.execute(_flag_police(unplaced))).all()
     else:
         query = _free_for(role).order_by(UnitRecord.call_sign).limit(limit)
-        rows = list((await session.execute(query)).all())
+        rows = list((await session.execute(_flag_police(query))).all())
     exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
     return [
         UnitCandidate(
