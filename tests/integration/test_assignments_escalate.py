@@ -124,8 +124,10 @@ async def test_decline_and_expiry_escalate_then_accept_withdraws_and_close_frees
     view = closed.json()
     assert view["status"] == "closed"
     assert view["disposition"] == "deflected_to_treatment"
+    assert next(a for a in view["assignments"] if a["id"] == third["id"])["status"] == "cleared"
     unit = (await stack.dispatch.get(f"/v1/units/{third['unit_id']}")).json()
     assert unit["current_assignment_id"] is None
+    assert unit["status"] == "available"
     kinds = [e["kind"] for e in view["timeline"]]
     for kind in (
         "assignment.declined",
@@ -133,7 +135,7 @@ async def test_decline_and_expiry_escalate_then_accept_withdraws_and_close_frees
         "assignment.accepted",
         "assignment.en_route",
         "assignment.on_scene",
-        "assignment.cancelled",
+        "assignment.cleared",  # on scene when the incident closed: its work is done
         "incident.closed",
     ):
         assert kind in kinds

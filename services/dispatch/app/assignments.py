@@ -89,7 +89,11 @@ async def live_assignment_of(uow: UnitOfWork, unit: UnitRecord) -> AssignmentRec
 
 
 async def cancel_live(uow: UnitOfWork, incident: IncidentRecord, actor: str, why: str) -> int:
-    """Cancel every assignment of the incident that is not final; their units are freed."""
+    """End every assignment of the incident that is not final; their units are freed.
+
+    A unit on scene has done its work: it is cleared. Anything short of that
+    (an offer, an accept, a unit on its way) is cancelled.
+    """
     live = (
         await uow.session.scalars(
             select(AssignmentRecord).where(
@@ -99,10 +103,31 @@ async def cancel_live(uow: UnitOfWork, incident: IncidentRecord, actor: str, why
         )
     ).all()
     for assignment in live:
-        if AssignmentStatus(assignment.status) in COMMITTED:
+        status = AssignmentStatus(assignment.status)
+        if status in COMMITTED:
             # The unit was working this incident; it is back in service, not stuck on scene.
             unit = await uow.session.get(UnitRecord, assignment.unit_id)
             if unit is not None and unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
                 unit.status = UnitStatus.AVAILABLE.value
-        await cancel(uow, assignment, actor, why)
+        if status == AssignmentStatus.ON_SCENE:
+            await _clear(uow, assignment, actor, why)
+        else:
+            await cancel(uow, assignment, actor, why)
     return len(live)
+
+
+async def _clear(uow: UnitOfWork, assignment: AssignmentRecord, actor: str, why: str) -> None:
+    now = uow.clock.now()
+    assignment.status = AssignmentStatus.CLEARED.value
+    assignment.updated_at = now
+    assignment.updated_by = actor
+    await release_unit(uow, assignment)
+    timeline.record(
+        uow.session,
+        assignment.incident_id,
+        at=now,
+        kind="assignment.cleared",
+        actor=actor,
+        summary=f"{assignment.call_sign} ({assignment.role}) cleared: {why}",
+        data={"assignment_id": assignment.id},
+    )

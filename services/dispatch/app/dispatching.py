@@ -177,7 +177,6 @@ async def close(
 ) -> None:
     if incident.status == IncidentStatus.CLOSED.value:
         raise Conflict(f"incident {incident.code} is already closed ({incident.disposition})")
-    now = uow.clock.now()
     on_scene = set(
         (
             await uow.session.scalars(
@@ -191,6 +190,7 @@ async def close(
         ).all()
     )
     await cancel_live(uow, incident, actor, f"incident closed ({disposition.value})")
+    now = uow.clock.now()  # after the assignments end, so the timeline reads in order
     incident.status = IncidentStatus.CLOSED.value
     incident.disposition = disposition.value
     incident.closed_at = now

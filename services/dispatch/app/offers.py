@@ -296,7 +296,7 @@ async def _offer_batch(
             kind="assignment.offered",
             actor=actor,
             summary=f"{unit.call_sign} offered as {role.value}"
-            + (f", ETA {choice.eta_seconds // 60} min" if choice.eta_seconds is not None else "")
+            + (f", ETA {_minutes(choice.eta_seconds)}" if choice.eta_seconds is not None else "")
             + f", answer within {ack_seconds} s"
             + (f" (override: {override_reason})" if override_reason else ""),
             event_id=event.id,
@@ -406,3 +406,7 @@ async def cancel_timers(uow: UnitOfWork, assignment_id: str) -> None:
         .values(fired_at=uow.clock.now())
         .execution_options(synchronize_session=False)
     )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
