@@ -37,25 +37,29 @@ from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.offers import offer_step, ranked_candidates
 from services.dispatch.domain.errors import Conflict, Unprocessable
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.recommend import needs_telehealth
+from services.dispatch.domain.recommend import Ranked, needs_telehealth
 
 PolicyLookup = Callable[[str], Policy]
 
 
 async def plan(
     uow: UnitOfWork, incident: IncidentRecord, policy: Policy, eta: EtaEstimator
-) -> list[dict[str, Any]]:
-    """The recommendation, one entry per role, stored on the incident."""
+) -> dict[Role, list[Ranked]]:
+    """The recommendation, one entry per role, stored on the incident; returns the
+    ranked candidates per role so the first offers need not search again."""
     roles = [Role(r) for r in (incident.triage or {}).get("roles", [])]
     notes: list[str] = []
+    ranked_by_role: dict[Role, list[Ranked]] = {}
     if Role.CLINICIAN in roles:
         best = await ranked_candidates(
             uow, incident, Role.CLINICIAN, policy, eta, set(), planned=set(roles)
         )
+        ranked_by_role[Role.CLINICIAN] = best
         why = needs_telehealth(
             best[0] if best else None, policy.dispatch.max_clinician_eta_minutes * 60
         )
         if why is not None:
+            ranked_by_role.clear()
             roles.remove(Role.CLINICIAN)
             roles.append(Role.TELEHEALTH)
             if not {Role.POLICE, Role.EMT} & set(roles):
@@ -65,7 +69,11 @@ async def plan(
         notes.append("an on-scene unit carrying a telehealth tablet goes first")
     entries: list[dict[str, Any]] = []
     for role in roles:
-        ranked = await ranked_candidates(uow, incident, role, policy, eta, set(), set(roles))
+        if role not in ranked_by_role:
+            ranked_by_role[role] = await ranked_candidates(
+                uow, incident, role, policy, eta, set(), set(roles)
+            )
+        ranked = ranked_by_role[role]
         entries.append(
             {
                 "role": role.value,
@@ -94,19 +102,20 @@ async def plan(
             actor="dispatch",
             summary=note,
         )
-    return entries
+    return ranked_by_role
 
 
 async def start(
     uow: UnitOfWork, incident: IncidentRecord, policy: Policy, eta: EtaEstimator
 ) -> None:
     """After triage: recommend, then offer at once or wait for a dispatcher, per policy."""
-    entries = await plan(uow, incident, policy, eta)
+    ranked_by_role = await plan(uow, incident, policy, eta)
+    entries = incident.recommendation or []
     now = uow.clock.now()
     if incident.priority in policy.dispatch.auto_offer_priorities:
         incident.status = IncidentStatus.DISPATCHED.value
-        for entry in entries:
-            await offer_step(uow, incident, Role(entry["role"]), policy, eta, loop=0, step=0)
+        for role, ranked in ranked_by_role.items():
+            await offer_step(uow, incident, role, policy, eta, loop=0, step=0, first=ranked)
     else:
         incident.status = IncidentStatus.AWAITING_DISPATCH.value
         timeline.record(

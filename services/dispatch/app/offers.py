@@ -151,13 +151,21 @@ async def offer_step(
     actor: str = "dispatch",
     chosen: list[str] | None = None,
     override_reason: str | None = None,
+    first: list[Ranked] | None = None,
 ) -> list[AssignmentRecord]:
-    """Run one escalation step for one role; when nobody can be offered, move on or alert."""
+    """Run one escalation step for one role; when nobody can be offered, move on or alert.
+
+    ``first``: candidates the caller has just ranked for a fresh incident (nobody
+    tried yet), used for the first step instead of searching again.
+    """
     escalation = policy.dispatch.escalation[_priority(incident)]
     while True:
         rule = escalation.steps[step]
-        exclude = await _tried(uow, incident.id, role, loop)
-        ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
+        if first is not None:
+            ranked, first = first, None
+        else:
+            exclude = await _tried(uow, incident.id, role, loop)
+            ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
         if chosen:
             by_id = {r.candidate.unit_id: r for r in ranked}
             missing = [u for u in chosen if u not in by_id]
