@@ -13,6 +13,7 @@ from services.common.clock import as_utc
 from services.dispatch.adapters.models import AlertRecord
 from services.dispatch.api.deps import AlertReader, Context, Runtime, UnitReporter
 from services.dispatch.app.assignments import transition
+from services.dispatch.app.views import assignment_view
 
 router = APIRouter(prefix="/v1", tags=["assignments"])
 
@@ -52,20 +53,7 @@ async def move_assignment(
             reason=body.reason,
         )
         await uow.commit()
-        return AssignmentView(
-            id=a.id,
-            unit_id=a.unit_id,
-            call_sign=a.call_sign,
-            role=a.role,
-            status=a.status,
-            eta_seconds=a.eta_seconds,
-            reasons=a.reasons,
-            offered_at=as_utc(a.offered_at),
-            updated_at=as_utc(a.updated_at),
-            updated_by=a.updated_by,
-            expires_at=as_utc(a.expires_at) if a.expires_at else None,
-            override_reason=a.override_reason,
-        )
+        return assignment_view(a)
 
 
 @router.get("/alerts", response_model=list[AlertView])

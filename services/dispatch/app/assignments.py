@@ -21,8 +21,8 @@ from services.dispatch.adapters.models import (
 from services.dispatch.app import timeline
 from services.dispatch.app.offers import (
     after_no_answer,
-    cancel,
     cancel_timers,
+    end,
     release_unit,
     withdraw_siblings,
 )
@@ -109,25 +109,7 @@ async def cancel_live(uow: UnitOfWork, incident: IncidentRecord, actor: str, why
             unit = await uow.session.get(UnitRecord, assignment.unit_id)
             if unit is not None and unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
                 unit.status = UnitStatus.AVAILABLE.value
-        if status == AssignmentStatus.ON_SCENE:
-            await _clear(uow, assignment, actor, why)
-        else:
-            await cancel(uow, assignment, actor, why)
+        on_scene = status == AssignmentStatus.ON_SCENE
+        ending = AssignmentStatus.CLEARED if on_scene else AssignmentStatus.CANCELLED
+        await end(uow, assignment, ending, actor, why)
     return len(live)
-
-
-async def _clear(uow: UnitOfWork, assignment: AssignmentRecord, actor: str, why: str) -> None:
-    now = uow.clock.now()
-    assignment.status = AssignmentStatus.CLEARED.value
-    assignment.updated_at = now
-    assignment.updated_by = actor
-    await release_unit(uow, assignment)
-    timeline.record(
-        uow.session,
-        assignment.incident_id,
-        at=now,
-        kind="assignment.cleared",
-        actor=actor,
-        summary=f"{assignment.call_sign} ({assignment.role}) cleared: {why}",
-        data={"assignment_id": assignment.id},
-    )

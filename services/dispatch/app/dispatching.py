@@ -24,15 +24,14 @@ from schemas.vocabulary import (
     IncidentStatus,
     Role,
 )
-from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import (
-    AlertRecord,
     AssignmentRecord,
     ExposureRecord,
     IncidentRecord,
 )
 from services.dispatch.app import timeline
+from services.dispatch.app.alerts import raise_alert
 from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.offers import offer_step, ranked_candidates
 from services.dispatch.domain.errors import Conflict, Unprocessable
@@ -186,18 +185,15 @@ async def close(
 ) -> None:
     if incident.status == IncidentStatus.CLOSED.value:
         raise Conflict(f"incident {incident.code} is already closed ({incident.disposition})")
-    on_scene = set(
-        (
-            await uow.session.scalars(
-                select(AssignmentRecord.unit_id).where(
-                    AssignmentRecord.incident_id == incident.id,
-                    AssignmentRecord.status.in_(
-                        [AssignmentStatus.ON_SCENE.value, AssignmentStatus.CLEARED.value]
-                    ),
-                )
-            )
-        ).all()
+    rows = await uow.session.execute(
+        select(AssignmentRecord.unit_id, AssignmentRecord.call_sign).where(
+            AssignmentRecord.incident_id == incident.id,
+            AssignmentRecord.status.in_(
+                [AssignmentStatus.ON_SCENE.value, AssignmentStatus.CLEARED.value]
+            ),
+        )
     )
+    on_scene = {unit_id: call_sign for unit_id, call_sign in rows.all()}
     await cancel_live(uow, incident, actor, f"incident closed ({disposition.value})")
     now = uow.clock.now()  # after the assignments end, so the timeline reads in order
     incident.status = IncidentStatus.CLOSED.value
@@ -216,7 +212,7 @@ async def close(
     )
     kinds = _critical_kinds(incident, fatal_overdose)
     if kinds and on_scene:
-        await _count_exposure(uow, incident, sorted(on_scene), kinds, policy)
+        await _count_exposure(uow, incident, on_scene, kinds, policy)
 
 
 def _critical_kinds(incident: IncidentRecord, fatal_overdose: bool) -> list[str]:
@@ -232,12 +228,17 @@ def _critical_kinds(incident: IncidentRecord, fatal_overdose: bool) -> list[str]
 
 
 async def _count_exposure(
-    uow: UnitOfWork, incident: IncidentRecord, unit_ids: list[str], kinds: list[str], policy: Policy
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    call_signs: dict[str, str],
+    kinds: list[str],
+    policy: Policy,
 ) -> None:
+    """``call_signs``: unit id → call sign of every unit that was on scene."""
     now = uow.clock.now()
     rule = policy.dispatch.wellbeing
     since = now - timedelta(days=rule.window_days)
-    for unit_id in unit_ids:
+    for unit_id, call_sign in sorted(call_signs.items()):
         uow.session.add(
             ExposureRecord(unit_id=unit_id, incident_id=incident.id, kinds=kinds, at=now)
         )
@@ -249,25 +250,7 @@ async def _count_exposure(
         )
         if count is not None and count >= rule.threshold:
             summary = (
-                f"unit {unit_id} has worked {count} critical incidents in {rule.window_days} days "
+                f"{call_sign} has worked {count} critical incidents in {rule.window_days} days "
                 f"(threshold {rule.threshold}): check in with the responders"
             )
-            uow.session.add(
-                AlertRecord(
-                    id=new_id(),
-                    kind="wellbeing",
-                    incident_id=incident.id,
-                    unit_id=unit_id,
-                    audience=["supervisor"],
-                    summary=summary,
-                    raised_at=now,
-                )
-            )
-            timeline.record(
-                uow.session,
-                incident.id,
-                at=now,
-                kind="alert.wellbeing",
-                actor="dispatch",
-                summary=summary,
-            )
+            raise_alert(uow, "wellbeing", incident.id, ["supervisor"], summary, unit_id=unit_id)

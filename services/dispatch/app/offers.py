@@ -28,13 +28,13 @@ from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.candidates import nearest_available
 from services.dispatch.adapters.models import (
-    AlertRecord,
     AssignmentRecord,
     IncidentRecord,
     TimerRecord,
     UnitRecord,
 )
 from services.dispatch.app import timeline
+from services.dispatch.app.alerts import raise_alert
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
@@ -317,29 +317,16 @@ async def _offer_batch(
 async def alert_unfilled(
     uow: UnitOfWork, incident: IncidentRecord, role: Role, escalation: Escalation
 ) -> None:
-    now = uow.clock.now()
-    summary = f"nobody accepted {role.value} for incident {incident.code}: candidates exhausted"
-    uow.session.add(
-        AlertRecord(
-            id=new_id(),
-            kind="role_unfilled",
-            incident_id=incident.id,
-            audience=list(escalation.alert),
-            summary=summary,
-            raised_at=now,
-        )
-    )
-    incident.status = IncidentStatus.UNASSIGNED.value
-    incident.updated_at = now
-    timeline.record(
-        uow.session,
+    raise_alert(
+        uow,
+        "role_unfilled",
         incident.id,
-        at=now,
-        kind="alert.role_unfilled",
-        actor="dispatch",
-        summary=f"{summary}; alerted {', '.join(escalation.alert)}",
+        list(escalation.alert),
+        f"nobody accepted {role.value} for incident {incident.code}: candidates exhausted",
         data={"role": role.value},
     )
+    incident.status = IncidentStatus.UNASSIGNED.value
+    incident.updated_at = uow.clock.now()
 
 
 async def after_no_answer(
@@ -389,8 +376,20 @@ async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None
 
 async def cancel(uow: UnitOfWork, assignment: AssignmentRecord, actor: str, why: str) -> None:
     """End an assignment that is not final: its unit is freed and its timer dropped."""
+    await end(uow, assignment, AssignmentStatus.CANCELLED, actor, why)
+
+
+async def end(
+    uow: UnitOfWork,
+    assignment: AssignmentRecord,
+    status: AssignmentStatus,
+    actor: str,
+    why: str,
+) -> None:
+    """Put an assignment in a final ``status`` from outside its own lifecycle (a close,
+    a withdrawn offer): unit freed, timer dropped, a line on the timeline."""
     now = uow.clock.now()
-    assignment.status = AssignmentStatus.CANCELLED.value
+    assignment.status = status.value
     assignment.updated_at = now
     assignment.updated_by = actor
     await release_unit(uow, assignment)
@@ -399,9 +398,9 @@ async def cancel(uow: UnitOfWork, assignment: AssignmentRecord, actor: str, why:
         uow.session,
         assignment.incident_id,
         at=now,
-        kind="assignment.cancelled",
+        kind=f"assignment.{status.value}",
         actor=actor,
-        summary=f"{assignment.call_sign} ({assignment.role}) cancelled: {why}",
+        summary=f"{assignment.call_sign} ({assignment.role}) {status.value}: {why}",
         data={"assignment_id": assignment.id},
     )
 

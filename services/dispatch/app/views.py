@@ -65,23 +65,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         recommendation=incident.recommendation or [],
         disposition=incident.disposition,
         closed_at=as_utc(incident.closed_at) if incident.closed_at else None,
-        assignments=[
-            AssignmentView(
-                id=a.id,
-                unit_id=a.unit_id,
-                call_sign=a.call_sign,
-                role=a.role,
-                status=a.status,
-                eta_seconds=a.eta_seconds,
-                reasons=a.reasons,
-                offered_at=as_utc(a.offered_at),
-                updated_at=as_utc(a.updated_at),
-                updated_by=a.updated_by,
-                expires_at=as_utc(a.expires_at) if a.expires_at else None,
-                override_reason=a.override_reason,
-            )
-            for a in assignments
-        ],
+        assignments=[assignment_view(a) for a in assignments],
         notifications=[
             NotificationView(
                 id=n.id,
@@ -127,3 +111,20 @@ async def incident_list(
         )
         for i in (await session.scalars(query)).all()
     ]
+
+
+def assignment_view(a: AssignmentRecord) -> AssignmentView:
+    return AssignmentView(
+        id=a.id,
+        unit_id=a.unit_id,
+        call_sign=a.call_sign,
+        role=a.role,
+        status=a.status,
+        eta_seconds=a.eta_seconds,
+        reasons=a.reasons,
+        offered_at=as_utc(a.offered_at),
+        updated_at=as_utc(a.updated_at),
+        updated_by=a.updated_by,
+        expires_at=as_utc(a.expires_at) if a.expires_at else None,
+        override_reason=a.override_reason,
+    )
