@@ -19,6 +19,7 @@ class EventType:
     CALL_TRIAGED = "corespond.call.triaged.v1"
     ASSIGNMENT_OFFERED = "corespond.assignment.offered.v1"
     NOTIFICATION_STATUS = "corespond.notification.status.v1"
+    RESPONDER_REPLIED = "corespond.responder.replied.v1"
 
 
 class CloudEvent(BaseModel):

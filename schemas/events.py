@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from schemas.calls import E164, Answers, Location
 from schemas.envelope import EventType
 from schemas.triage import TriageDecision
-from schemas.vocabulary import CallSource, NotificationStatus, Role
+from schemas.vocabulary import CallSource, NotificationStatus, ReplyAnswer, Role
 
 
 class _Event(BaseModel):
@@ -76,9 +76,21 @@ class NotificationStatusChanged(_Event):
     occurred_at: datetime
 
 
+class ResponderReplied(_Event):
+    """notify → dispatch: a responder answered an offer by SMS (or the console simulated it)."""
+
+    reply_id: str
+    assignment_id: str
+    incident_id: str
+    answer: ReplyAnswer
+    from_masked: str
+    received_at: datetime
+
+
 EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.CALL_RECEIVED: CallReceived,
     EventType.CALL_TRIAGED: CallTriaged,
     EventType.ASSIGNMENT_OFFERED: AssignmentOffered,
     EventType.NOTIFICATION_STATUS: NotificationStatusChanged,
+    EventType.RESPONDER_REPLIED: ResponderReplied,
 }

@@ -114,3 +114,12 @@ class NotificationStatus(StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class ReplyAnswer(StrEnum):
+    """What a responder's SMS reply means for their assignment."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    ARRIVED = "arrived"
+    DONE = "done"

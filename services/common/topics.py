@@ -18,6 +18,8 @@ TOPIC_OF: dict[str, str] = {
     EventType.CALL_TRIAGED: TRIAGE,
     EventType.ASSIGNMENT_OFFERED: ASSIGNMENTS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
+    # Replies travel with the delivery news: both are notify → dispatch, per incident.
+    EventType.RESPONDER_REPLIED: NOTIFICATIONS,
 }
 
 DLQ_PREFIX = "corespond.dlq."

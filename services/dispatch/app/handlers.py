@@ -1,19 +1,32 @@
-"""dispatch's event handlers: a triage decision arrives, a notification status comes back."""
+"""dispatch's event handlers: a triage decision, a message's delivery news, a responder's reply."""
 
 import logging
 
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import CallTriaged, NotificationStatusChanged
+from schemas.events import CallTriaged, NotificationStatusChanged, ResponderReplied
 from schemas.policy import PolicyBook
-from schemas.vocabulary import NotificationStatus
+from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.models import IncidentRecord, NotificationRecord
+from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, NotificationRecord
 from services.dispatch.app import timeline
+from services.dispatch.app.assignments import transition
 from services.dispatch.app.dispatching import start
+from services.dispatch.domain.errors import AssignmentNotFound
 from services.dispatch.domain.eta import EtaEstimator
+from services.dispatch.domain.lifecycle import IllegalTransition
 
 log = logging.getLogger(__name__)
+
+UNDELIVERABLE = frozenset(
+    {NotificationStatus.FAILED, NotificationStatus.UNDELIVERED, NotificationStatus.SKIPPED}
+)
+REPLY_STEP = {
+    ReplyAnswer.ACCEPT: AssignmentStatus.ACCEPTED,
+    ReplyAnswer.DECLINE: AssignmentStatus.DECLINED,
+    ReplyAnswer.ARRIVED: AssignmentStatus.ON_SCENE,
+    ReplyAnswer.DONE: AssignmentStatus.CLEARED,
+}
 
 # Later states win; a late "sent" never overwrites "delivered" (the relay may
 # publish out of order after a retry).
@@ -91,10 +104,55 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
             event_id=event.id,
             data={"notification_id": data.notification_id, "assignment_id": data.assignment_id},
         )
+        if data.status in UNDELIVERABLE and data.assignment_id:
+            # Nobody can accept an offer they never received: it escalates now
+            # instead of waiting out its window.
+            assignment = await uow.session.get(AssignmentRecord, data.assignment_id)
+            if assignment is not None and assignment.status == AssignmentStatus.OFFERED.value:
+                await transition(
+                    uow,
+                    assignment.id,
+                    AssignmentStatus.DECLINED,
+                    actor="notify",
+                    policy_for=policies.get,
+                    eta=eta,
+                    reason=f"SMS {data.status.value}"
+                    + (f" ({data.error_code})" if data.error_code else ""),
+                )
+
+    async def on_responder_replied(
+        uow: UnitOfWork, event: CloudEvent, data: ResponderReplied
+    ) -> None:
+        wanted = REPLY_STEP[data.answer]
+        actor = f"SMS from {data.from_masked}"
+        try:
+            await transition(
+                uow,
+                data.assignment_id,
+                wanted,
+                actor=actor,
+                policy_for=policies.get,
+                eta=eta,
+                reason="replied by SMS",
+            )
+        except (IllegalTransition, AssignmentNotFound) as why:
+            # A late or repeated answer ("Y" after the offer expired or was
+            # withdrawn) is a fact for the timeline, not a failed event.
+            timeline.record(
+                uow.session,
+                data.incident_id,
+                at=data.received_at,
+                kind="reply.ignored",
+                actor=actor,
+                summary=f"reply '{data.answer.value}' not applied: {why}",
+                event_id=event.id,
+                data={"assignment_id": data.assignment_id},
+            )
 
     return {
         EventType.CALL_TRIAGED: on_call_triaged,
         EventType.NOTIFICATION_STATUS: on_notification_status,
+        EventType.RESPONDER_REPLIED: on_responder_replied,
     }
 
 
