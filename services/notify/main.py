@@ -12,7 +12,7 @@ from services.common.settings import ServiceSettings
 from services.common.topics import ASSIGNMENTS
 from services.notify.adapters.models import Base
 from services.notify.adapters.sms import ConsoleSmsBackend, SmsBackend, TwilioSmsBackend
-from services.notify.api import messages
+from services.notify.api import messages, twilio_hooks
 from services.notify.app.delivery import DeliveryWorker
 from services.notify.app.handlers import make_handlers
 
@@ -74,4 +74,12 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         Subscription(group_id="notify", topics=[ASSIGNMENTS], handlers=make_handlers(worker.wake))
     )
     runtime.add_worker("delivery", worker.run)
-    return build_app(runtime, title="corespond notify", routers=[messages.router])
+    app = build_app(
+        runtime, title="corespond notify", routers=[messages.router, twilio_hooks.router]
+    )
+    app.state.sms_backend = settings.sms_backend
+    app.state.public_base_url = settings.public_base_url
+    app.state.twilio_auth_token = (
+        settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
+    )
+    return app

@@ -119,6 +119,7 @@ ROUTES = [
     ("triage", "POST", "/v1/triage/preview"),
     ("triage", "GET", "/v1/policies"),
     ("notify", "GET", "/v1/messages"),
+    ("notify", "POST", "/v1/console/sms/inbound"),
 ]
 
 

@@ -295,6 +295,7 @@ async def _offer_batch(
                 lat=lat,
                 lon=lon,
                 offered_at=now,
+                expires_at=expires,
             ),
         )
         timeline.record(

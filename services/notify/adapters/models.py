@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -19,7 +19,12 @@ class MessageRecord(Base):
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
     assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    to_phone: Mapped[str] = mapped_column(String(20))
+    # What a reply "Y 4821" is matched against: the code, and until when the offer stands.
+    incident_code: Mapped[str | None] = mapped_column(String(12), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The last answer relayed for this offer (accept/decline/arrived/done).
+    answer: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_phone: Mapped[str] = mapped_column(String(20), index=True)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -44,3 +49,25 @@ class ConsoleSms(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ContactRecord(Base):
+    """A phone number's messaging consent: STOP opts out, START opts back in."""
+
+    __tablename__ = "contacts"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InboundRecord(Base):
+    """Each inbound SMS once: a retried webhook with the same provider id changes nothing."""
+
+    __tablename__ = "inbound"
+
+    provider_message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    answer_text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -11,7 +11,7 @@ from schemas.vocabulary import NotificationStatus
 from services.common.clock import new_id
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
-from services.notify.adapters.models import MessageRecord
+from services.notify.adapters.models import ContactRecord, MessageRecord
 from services.notify.app.status import announce
 from services.notify.domain.templates import OfferText, render_offer
 
@@ -34,6 +34,8 @@ def make_handlers(wake_delivery: Callable[[], None]) -> dict[str, Handler]:
             dedupe_key=key,
             incident_id=data.incident_id,
             assignment_id=data.assignment_id,
+            incident_code=data.incident_code,
+            expires_at=data.expires_at,
             to_phone=data.contact_phone or "",
             body=render_offer(
                 OfferText(
@@ -52,6 +54,13 @@ def make_handlers(wake_delivery: Callable[[], None]) -> dict[str, Handler]:
         if not data.contact_phone:
             message.error_code = "no_contact"
             message.error_message = f"{data.call_sign} has no phone number on file"
+            announce(uow, message, NotificationStatus.SKIPPED)
+            return
+        contact = await uow.session.get(ContactRecord, data.contact_phone)
+        if contact is not None and contact.opted_out:
+            # They texted STOP: no message, and dispatch moves the offer on.
+            message.error_code = "opted_out"
+            message.error_message = f"{data.call_sign}'s number has opted out (STOP)"
             announce(uow, message, NotificationStatus.SKIPPED)
             return
         announce(uow, message, NotificationStatus.QUEUED)

@@ -1,0 +1,99 @@
+"""Twilio's webhooks (``/twilio/sms/status``, ``/twilio/sms/inbound``); the console's simulator.
+
+Every webhook request's ``X-Twilio-Signature`` is checked with twilio's own
+``RequestValidator`` against the public URL Twilio called (``CORESPOND_PUBLIC_BASE_URL``
+plus the path, so it holds behind a proxy); a bad or missing signature is 403
+and changes nothing. Inbound answers are TwiML.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from schemas.calls import E164
+from services.common.auth import Principal, StaffRole, require_roles
+from services.common.clock import new_id
+from services.common.runtime import ServiceRuntime
+from services.notify.app.callbacks import apply_status
+from services.notify.app.inbound import handle_inbound
+
+router = APIRouter(tags=["sms"])
+
+Simulator = Annotated[Principal, Depends(require_roles(StaffRole.DISPATCHER, StaffRole.SUPERVISOR))]
+
+
+def _runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+async def _verified_form(request: Request) -> dict[str, str]:
+    """The form Twilio posted, after its signature checks out."""
+    token = request.app.state.twilio_auth_token
+    if not token:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Twilio webhooks are not configured")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    base = request.app.state.public_base_url
+    url = (
+        base.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if base
+        else str(request.url)
+    )
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not RequestValidator(token).validate(url, form, signature):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "bad or missing X-Twilio-Signature")
+    return form
+
+
+@router.post("/twilio/sms/status", status_code=status.HTTP_204_NO_CONTENT)
+async def status_callback(request: Request) -> Response:
+    form = await _verified_form(request)
+    async with _runtime(request).unit_of_work() as uow:
+        await apply_status(
+            uow, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode")
+        )
+        await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/twilio/sms/inbound")
+async def inbound_sms(request: Request) -> Response:
+    form = await _verified_form(request)
+    async with _runtime(request).unit_of_work() as uow:
+        answer = await handle_inbound(
+            uow, form.get("MessageSid", ""), form.get("From", ""), form.get("Body", "")
+        )
+        await uow.commit()
+    twiml = MessagingResponse()
+    twiml.message(answer)
+    return Response(content=str(twiml), media_type="application/xml")
+
+
+class SimulatedReply(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: E164 = Field(alias="from")
+    body: str = Field(min_length=1, max_length=1600)
+
+
+class SimulatedAnswer(BaseModel):
+    reply: str
+
+
+@router.post("/v1/console/sms/inbound", response_model=SimulatedAnswer)
+async def simulate_inbound(
+    body: SimulatedReply, _who: Simulator, request: Request
+) -> SimulatedAnswer:
+    """Console backend only: a responder's reply as if it came in by SMS (demos, tests)."""
+    if request.app.state.sms_backend != "console":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "only the console SMS backend simulates replies"
+        )
+
+    async with _runtime(request).unit_of_work() as uow:
+        answer = await handle_inbound(uow, "SIM" + new_id(), body.from_, body.body)
+        await uow.commit()
+    return SimulatedAnswer(reply=answer)
