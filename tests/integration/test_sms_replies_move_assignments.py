@@ -54,7 +54,7 @@ async def _texted(stack: InProcessStack, incident_id: str, count: int = 1) -> No
     async def probe() -> bool:
         params = {"incident_id": incident_id}
         messages = (await stack.notify.get("/v1/messages", params=params)).json()
-        return sum(m["status"] == "sent" for m in messages) >= count
+        return bool(sum(m["status"] == "sent" for m in messages) >= count)
 
     await eventually(probe, what=f"offer SMS for {incident_id}")
 
