@@ -20,6 +20,7 @@ class EventType:
     ASSIGNMENT_OFFERED = "corespond.assignment.offered.v1"
     NOTIFICATION_STATUS = "corespond.notification.status.v1"
     RESPONDER_REPLIED = "corespond.responder.replied.v1"
+    TELEHEALTH_JOINED = "corespond.telehealth.joined.v1"
 
 
 class CloudEvent(BaseModel):

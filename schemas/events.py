@@ -87,10 +87,19 @@ class ResponderReplied(_Event):
     received_at: datetime
 
 
+class TelehealthJoined(_Event):
+    """notify → dispatch: the telehealth clinician opened their link and joined the video room."""
+
+    assignment_id: str
+    incident_id: str
+    joined_at: datetime
+
+
 EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.CALL_RECEIVED: CallReceived,
     EventType.CALL_TRIAGED: CallTriaged,
     EventType.ASSIGNMENT_OFFERED: AssignmentOffered,
     EventType.NOTIFICATION_STATUS: NotificationStatusChanged,
     EventType.RESPONDER_REPLIED: ResponderReplied,
+    EventType.TELEHEALTH_JOINED: TelehealthJoined,
 }

@@ -20,6 +20,7 @@ TOPIC_OF: dict[str, str] = {
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
     # Replies travel with the delivery news: both are notify → dispatch, per incident.
     EventType.RESPONDER_REPLIED: NOTIFICATIONS,
+    EventType.TELEHEALTH_JOINED: NOTIFICATIONS,
 }
 
 DLQ_PREFIX = "corespond.dlq."

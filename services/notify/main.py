@@ -12,9 +12,10 @@ from services.common.settings import ServiceSettings
 from services.common.topics import ASSIGNMENTS
 from services.notify.adapters.models import Base
 from services.notify.adapters.sms import ConsoleSmsBackend, SmsBackend, TwilioSmsBackend
-from services.notify.api import messages, twilio_hooks
+from services.notify.api import join_links, messages, twilio_hooks
 from services.notify.app.delivery import DeliveryWorker
 from services.notify.app.handlers import make_handlers
+from services.notify.app.telehealth import Links
 
 
 class NotifySettings(ServiceSettings):
@@ -40,6 +41,8 @@ class NotifySettings(ServiceSettings):
         default=None,
         validation_alias=AliasChoices("TWILIO_FROM_NUMBER", "CORESPOND_TWILIO_FROM_NUMBER"),
     )
+    # Telehealth rooms: a Jitsi-compatible service (self-hosted in production).
+    telehealth_video_base_url: str = "https://meet.jit.si"
     # Only for tests and demos against a local fake of the Twilio REST API.
     twilio_api_base_url: str | None = None
 
@@ -66,16 +69,28 @@ def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend
     )
 
 
+def links(settings: NotifySettings) -> Links:
+    """Links in SMS must reach corespond from a phone: the public URL when there is one."""
+    public = settings.public_base_url or f"http://127.0.0.1:{settings.port}"
+    return Links(public_base_url=public, video_base_url=settings.telehealth_video_base_url)
+
+
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = ServiceRuntime(settings, [Base.metadata])
     worker = DeliveryWorker(sms_backend(settings, runtime), runtime.unit_of_work, runtime.clock)
     runtime.subscribe(
-        Subscription(group_id="notify", topics=[ASSIGNMENTS], handlers=make_handlers(worker.wake))
+        Subscription(
+            group_id="notify",
+            topics=[ASSIGNMENTS],
+            handlers=make_handlers(worker.wake, links(settings)),
+        )
     )
     runtime.add_worker("delivery", worker.run)
     app = build_app(
-        runtime, title="corespond notify", routers=[messages.router, twilio_hooks.router]
+        runtime,
+        title="corespond notify",
+        routers=[messages.router, twilio_hooks.router, join_links.router],
     )
     app.state.sms_backend = settings.sms_backend
     app.state.public_base_url = settings.public_base_url

@@ -41,3 +41,12 @@ def test_offer_text(role: Role, address: str | None, lat: float | None, lon: flo
     assert not [word for word in FORBIDDEN if word in text.lower()]
     if address:
         assert address in text
+
+
+@pytest.mark.parametrize("address", ["1437 Bannock St", "x" * 300])
+def test_a_telehealth_offer_carries_its_whole_join_link_and_nothing_clinical(address: str) -> None:
+    link = "https://corespond.example.org/t/" + "A" * 32
+    text = render_offer(OfferText("4821", Role.TELEHEALTH, 2, address, None, None, link))
+    assert text.endswith(f"Join: {link}")
+    assert len(text) <= SMS_MAX_CHARS
+    assert not [word for word in FORBIDDEN if word in text.lower()]

@@ -3,7 +3,12 @@
 import logging
 
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import CallTriaged, NotificationStatusChanged, ResponderReplied
+from schemas.events import (
+    CallTriaged,
+    NotificationStatusChanged,
+    ResponderReplied,
+    TelehealthJoined,
+)
 from schemas.policy import PolicyBook
 from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer
 from services.common.consumer import Handler
@@ -149,8 +154,25 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
                 data={"assignment_id": data.assignment_id},
             )
 
+    async def on_telehealth_joined(
+        uow: UnitOfWork, event: CloudEvent, data: TelehealthJoined
+    ) -> None:
+        assignment = await uow.session.get(AssignmentRecord, data.assignment_id)
+        who = assignment.call_sign if assignment else "the telehealth clinician"
+        timeline.record(
+            uow.session,
+            data.incident_id,
+            at=data.joined_at,
+            kind="telehealth.joined",
+            actor="notify",
+            summary=f"clinician joined: {who} is in the video session",
+            event_id=event.id,
+            data={"assignment_id": data.assignment_id},
+        )
+
     return {
         EventType.CALL_TRIAGED: on_call_triaged,
+        EventType.TELEHEALTH_JOINED: on_telehealth_joined,
         EventType.NOTIFICATION_STATUS: on_notification_status,
         EventType.RESPONDER_REPLIED: on_responder_replied,
     }

@@ -71,3 +71,18 @@ class InboundRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     answer_text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TelehealthSession(Base):
+    """A video room per telehealth assignment, reached only through an expiring link."""
+
+    __tablename__ = "telehealth_sessions"
+
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    room_url: Mapped[str] = mapped_column(Text)
+    # The secret in /t/{token}; unguessable, tied to this assignment's provider.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    joined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

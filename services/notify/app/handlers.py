@@ -7,18 +7,19 @@ from sqlalchemy import select
 
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import AssignmentOffered
-from schemas.vocabulary import NotificationStatus
+from schemas.vocabulary import NotificationStatus, Role
 from services.common.clock import new_id
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.notify.adapters.models import ContactRecord, MessageRecord
 from services.notify.app.status import announce
+from services.notify.app.telehealth import Links, open_session
 from services.notify.domain.templates import OfferText, render_offer
 
 log = logging.getLogger(__name__)
 
 
-def make_handlers(wake_delivery: Callable[[], None]) -> dict[str, Handler]:
+def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, Handler]:
     async def on_assignment_offered(
         uow: UnitOfWork, event: CloudEvent, data: AssignmentOffered
     ) -> None:
@@ -29,6 +30,11 @@ def make_handlers(wake_delivery: Callable[[], None]) -> dict[str, Handler]:
             log.info("notify.already_queued")
             return
         now = uow.clock.now()
+        join_link = (
+            await open_session(uow, data, links)
+            if data.role == Role.TELEHEALTH and data.contact_phone
+            else None
+        )
         message = MessageRecord(
             id=new_id(),
             dedupe_key=key,
@@ -39,7 +45,13 @@ def make_handlers(wake_delivery: Callable[[], None]) -> dict[str, Handler]:
             to_phone=data.contact_phone or "",
             body=render_offer(
                 OfferText(
-                    data.incident_code, data.role, data.priority, data.address, data.lat, data.lon
+                    data.incident_code,
+                    data.role,
+                    data.priority,
+                    data.address,
+                    data.lat,
+                    data.lon,
+                    join_link,
                 )
             ),
             status=NotificationStatus.QUEUED.value,

@@ -27,6 +27,8 @@ class OfferText:
     address: str | None
     lat: float | None
     lon: float | None
+    # Telehealth only: corespond's expiring link to the video room (never the room itself).
+    join_link: str | None = None
 
 
 def where(offer: OfferText) -> str:
@@ -43,4 +45,8 @@ def render_offer(offer: OfferText) -> str:
         f"at {where(offer)}. Reply Y {offer.incident_code} to accept, "
         f"N {offer.incident_code} to decline."
     )
+    if offer.join_link:
+        # The link goes last and whole: a cut link is worse than a shorter address.
+        room = SMS_MAX_CHARS - len(offer.join_link) - len(" Join: ")
+        return f"{text[:room]} Join: {offer.join_link}"
     return text[:SMS_MAX_CHARS]

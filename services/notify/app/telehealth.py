@@ -1,0 +1,68 @@
+"""Telehealth sessions: a video room per assignment, joined through corespond's expiring link.
+
+The SMS never carries the room: it carries ``/t/{token}``, an unguessable
+token tied to one assignment and its provider's number, valid for a few hours.
+Opening it records the join (dispatch shows "clinician joined") and sends the
+browser on to the room. The room is a Jitsi-compatible URL on a configurable
+base with an unguessable name.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from schemas.envelope import EventType
+from schemas.events import AssignmentOffered, TelehealthJoined
+from services.common.clock import as_utc
+from services.common.outbox import UnitOfWork
+from services.notify.adapters.models import TelehealthSession
+
+LINK_VALID_FOR = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where links point: corespond's public address, and the video service's."""
+
+    public_base_url: str
+    video_base_url: str = "https://meet.jit.si"
+
+
+async def open_session(uow: UnitOfWork, offer: AssignmentOffered, links: Links) -> str:
+    """The join link for this assignment's provider (the same link if asked again)."""
+    session = await uow.session.get(TelehealthSession, offer.assignment_id)
+    if session is None:
+        session = TelehealthSession(
+            assignment_id=offer.assignment_id,
+            incident_id=offer.incident_id,
+            room_url=f"{links.video_base_url.rstrip('/')}/corespond-{secrets.token_urlsafe(18)}",
+            token=secrets.token_urlsafe(24),
+            phone=offer.contact_phone or "",
+            expires_at=uow.clock.now() + LINK_VALID_FOR,
+        )
+        uow.session.add(session)
+    return f"{links.public_base_url.rstrip('/')}/t/{session.token}"
+
+
+async def join(uow: UnitOfWork, token: str) -> str | None:
+    """The room to send the browser to, recording the first join; None if unknown or expired."""
+    session = await uow.session.scalar(
+        select(TelehealthSession).where(TelehealthSession.token == token)
+    )
+    now = uow.clock.now()
+    if session is None or as_utc(session.expires_at) < now:
+        return None
+    if session.joined_at is None:
+        session.joined_at = now
+        uow.emit(
+            EventType.TELEHEALTH_JOINED,
+            session.incident_id,
+            TelehealthJoined(
+                assignment_id=session.assignment_id,
+                incident_id=session.incident_id,
+                joined_at=now,
+            ),
+        )
+    return session.room_url

@@ -1,0 +1,83 @@
+"""A telehealth provider's SMS carries corespond's expiring link; opening it is recorded.
+
+Real broker, SQLite and PostgreSQL; the console backend holds the SMS.
+"""
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from services.cli.stack import Tansu
+from tests.support.databases import DatabaseTarget
+from tests.support.flow import incident, submit
+from tests.support.inprocess import DEMO_CALL, InProcessStack
+from tests.support.waiting import eventually
+
+ROSTER = [
+    {"call_sign": "TH-1", "agency": "TeleCrisis", "roles": ["telehealth"], "phone": "+17205550601"},
+    {
+        "call_sign": "M4",
+        "agency": "Rural Fire",
+        "roles": ["emt"],
+        "phone": "+17205550602",
+        "capabilities": ["telehealth_tablet"],
+        "lat": 39.74,
+        "lon": -104.99,
+    },
+]
+PUBLIC = "https://corespond.example.org"
+
+
+@pytest_asyncio.fixture
+async def rural(
+    broker: Tansu, database: DatabaseTarget, tmp_path: Path
+) -> AsyncIterator[InProcessStack]:
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(ROSTER))
+    overrides = {
+        "notify": {"public_base_url": PUBLIC, "telehealth_video_base_url": "https://video.example"}
+    }
+    async with InProcessStack(
+        broker.bootstrap, database, tmp_path, roster=roster, overrides=overrides
+    ) as stack:
+        yield stack
+
+
+async def test_the_join_link_is_recorded_and_leads_to_the_room(rural: InProcessStack) -> None:
+    incident_id = await submit(rural.dispatch, {**DEMO_CALL, "jurisdiction": "rural"})
+
+    async def telehealth_sms() -> str | None:
+        messages = (
+            await rural.notify.get("/v1/messages", params={"incident_id": incident_id})
+        ).json()
+        bodies = [m["body"] for m in messages if "Join:" in m["body"]]
+        return bodies[0] if bodies else None
+
+    body = await eventually(telehealth_sms, what="the telehealth SMS")
+    match = re.search(rf"{re.escape(PUBLIC)}/t/([\w-]+)$", body)
+    assert match, body
+    token = match.group(1)
+    assert len(token) >= 32  # unguessable
+    assert "video.example" not in body  # the room itself never travels by SMS
+
+    opened = await rural.notify.get(f"/t/{token}")
+    assert opened.status_code == 303
+    room = opened.headers["location"]
+    assert room.startswith("https://video.example/corespond-")
+
+    async def joined() -> list[str] | None:
+        view = await incident(rural.dispatch, incident_id)
+        found = [e["summary"] for e in view["timeline"] if e["kind"] == "telehealth.joined"]
+        return found or None
+
+    [summary] = await eventually(joined, what="clinician joined on the timeline")
+    assert "TH-1" in summary
+
+    again = await rural.notify.get(f"/t/{token}")
+    assert again.headers["location"] == room
+    assert len(await joined() or []) == 1  # the first join is the one recorded
+
+    assert (await rural.notify.get("/t/not-a-real-token")).status_code == 410
