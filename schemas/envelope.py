@@ -21,6 +21,7 @@ class EventType:
     NOTIFICATION_STATUS = "corespond.notification.status.v1"
     RESPONDER_REPLIED = "corespond.responder.replied.v1"
     TELEHEALTH_JOINED = "corespond.telehealth.joined.v1"
+    FOLLOW_UP_DUE = "corespond.followup.due.v1"
 
 
 class CloudEvent(BaseModel):

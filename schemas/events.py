@@ -95,6 +95,22 @@ class TelehealthJoined(_Event):
     joined_at: datetime
 
 
+class FollowUpDue(_Event):
+    """dispatch → notify: a post-overdose outreach visit is due; remind the outreach team.
+
+    The reminder names the follow-up's own incident code and where to go; never
+    why (no overdose, no substance, no name).
+    """
+
+    incident_id: str
+    incident_code: str
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    team_phone: E164
+    due_at: datetime
+
+
 EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.CALL_RECEIVED: CallReceived,
     EventType.CALL_TRIAGED: CallTriaged,
@@ -102,4 +118,5 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.NOTIFICATION_STATUS: NotificationStatusChanged,
     EventType.RESPONDER_REPLIED: ResponderReplied,
     EventType.TELEHEALTH_JOINED: TelehealthJoined,
+    EventType.FOLLOW_UP_DUE: FollowUpDue,
 }

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from schemas.calls import E164
+
 
 class UnknownJurisdiction(LookupError):
     """No policy exists for the jurisdiction named in the call."""
@@ -81,6 +83,18 @@ DEFAULT_ESCALATION: dict[Literal[1, 2, 3], Escalation] = {
 }
 
 
+class FollowUp(BaseModel):
+    """After a suspected overdose, an outreach visit (DOMAIN: within 24 to 72 h)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after_overdose: bool = True
+    hours: int = Field(default=48, ge=24, le=72, description="after the incident closes")
+    team_phone: E164 | None = Field(
+        default=None, description="the outreach team's on-call number, reminded by SMS"
+    )
+
+
 class DispatchPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -99,6 +113,7 @@ class DispatchPolicy(BaseModel):
         description="per priority; a file that gives any priority must give all three",
     )
     wellbeing: Wellbeing = Wellbeing()
+    follow_up: FollowUp = FollowUp()
 
     @model_validator(mode="after")
     def _every_priority_escalates(self) -> "DispatchPolicy":

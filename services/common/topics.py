@@ -17,6 +17,8 @@ TOPIC_OF: dict[str, str] = {
     EventType.CALL_RECEIVED: CALLS,
     EventType.CALL_TRIAGED: TRIAGE,
     EventType.ASSIGNMENT_OFFERED: ASSIGNMENTS,
+    # Also dispatch → notify, for the outreach team.
+    EventType.FOLLOW_UP_DUE: ASSIGNMENTS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
     # Replies travel with the delivery news: both are notify → dispatch, per incident.
     EventType.RESPONDER_REPLIED: NOTIFICATIONS,

@@ -175,3 +175,46 @@ async def test_offer_timers_survive_a_dispatch_restart(
     assert await _timers(stack).fire_due() == 1
     view = await _offers(stack, incident_id, 2)
     assert next(a for a in view["assignments"] if a["id"] == offer["id"])["status"] == "expired"
+
+
+async def test_after_an_overdose_a_follow_up_visit_opens_and_the_team_is_reminded(
+    clocked: tuple[InProcessStack, ManualClock],
+) -> None:
+    stack, clock = clocked
+    overdose = {
+        **DEMO_CALL,
+        "narrative": "friend nodding out, lips blue, used fentanyl",
+        "answers": {},
+    }
+    incident_id = await submit(stack.dispatch, overdose)
+    await _offers(stack, incident_id, 1)
+    closed = await stack.dispatch.post(
+        f"/v1/incidents/{incident_id}/close", json={"disposition": "transported"}
+    )
+    assert "follow_up.scheduled" in [e["kind"] for e in closed.json()["timeline"]]
+
+    clock.advance(47 * 3600)
+    assert await _timers(stack).fire_due() == 0  # not yet: the policy says 48 h
+    clock.advance(3600 + 1)
+    assert await _timers(stack).fire_due() == 1
+
+    async def visit() -> dict[str, Any] | None:
+        listed = (await stack.dispatch.get("/v1/incidents")).json()
+        found = [i for i in listed if i["id"] != incident_id and i["priority"] is not None]
+        return found[0] if found else None
+
+    summary = await eventually(visit, what="the follow-up incident, triaged")
+    view = await incident(stack.dispatch, summary["id"])
+    assert view["source"] == "follow_up"
+    assert view["triage"]["roles"] == ["clinician"]
+    assert view["triage"]["priority"] == 3
+    assert view["location"]["address"] == DEMO_CALL["location"]["address"]
+
+    async def reminder() -> list[dict[str, Any]] | None:
+        params = {"incident_id": summary["id"]}
+        sent = (await stack.notify.get("/v1/messages", params=params)).json()
+        return [m for m in sent if m["to_masked"] == "+1720***0190"] or None
+
+    [sms] = await eventually(reminder, what="the outreach team's reminder")
+    assert f"#{view['code']}" in sms["body"]
+    assert "1437 Bannock St" in sms["body"]

@@ -3,7 +3,13 @@
 import pytest
 
 from schemas.vocabulary import Role
-from services.notify.domain.templates import SMS_MAX_CHARS, OfferText, render_offer
+from services.notify.domain.templates import (
+    SMS_MAX_CHARS,
+    FollowUpText,
+    OfferText,
+    render_follow_up,
+    render_offer,
+)
 
 FORBIDDEN = (
     "overdose",
@@ -48,5 +54,13 @@ def test_a_telehealth_offer_carries_its_whole_join_link_and_nothing_clinical(add
     link = "https://corespond.example.org/t/" + "A" * 32
     text = render_offer(OfferText("4821", Role.TELEHEALTH, 2, address, None, None, link))
     assert text.endswith(f"Join: {link}")
+    assert len(text) <= SMS_MAX_CHARS
+    assert not [word for word in FORBIDDEN if word in text.lower()]
+
+
+@pytest.mark.parametrize("address", ["1437 Bannock St", None])
+def test_a_follow_up_reminder_says_where_and_never_why(address: str | None) -> None:
+    text = render_follow_up(FollowUpText("4821", address, 39.7392, -104.9903))
+    assert "#4821" in text
     assert len(text) <= SMS_MAX_CHARS
     assert not [word for word in FORBIDDEN if word in text.lower()]

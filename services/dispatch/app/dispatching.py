@@ -33,6 +33,7 @@ from services.dispatch.adapters.models import (
 from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
 from services.dispatch.app.assignments import cancel_live
+from services.dispatch.app.follow_up import schedule_if_needed
 from services.dispatch.app.offers import offer_step, ranked_candidates
 from services.dispatch.domain.errors import Conflict, Unprocessable
 from services.dispatch.domain.eta import EtaEstimator
@@ -210,6 +211,7 @@ async def close(
         summary=f"closed: {disposition.value.replace('_', ' ')}" + (f" — {note}" if note else ""),
         data={"disposition": disposition.value},
     )
+    schedule_if_needed(uow, incident, policy, fatal=fatal_overdose)
     kinds = _critical_kinds(incident, fatal_overdose)
     if kinds and on_scene:
         await _count_exposure(uow, incident, on_scene, kinds, policy)

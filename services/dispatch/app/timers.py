@@ -1,4 +1,4 @@
-"""The timer worker: fires stored deadlines (offer expiry) when they fall due.
+"""The timer worker: fires stored deadlines (offer expiry, follow-up visits) when they fall due.
 
 Timers are rows, so a restart loses none: whatever fell due while dispatch was
 down fires when it comes back. Each timer is claimed with a conditional update
@@ -18,8 +18,9 @@ from schemas.vocabulary import AssignmentStatus
 from services.common.clock import Clock
 from services.common.outbox import UnitOfWork
 from services.common.waits import wait_any
-from services.dispatch.adapters.models import AssignmentRecord, TimerRecord
+from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, TimerRecord
 from services.dispatch.app.assignments import transition
+from services.dispatch.app.follow_up import FOLLOW_UP, open_follow_up
 from services.dispatch.app.offers import OFFER_EXPIRY
 from services.dispatch.domain.eta import EtaEstimator
 
@@ -97,5 +98,9 @@ class TimerWorker:
                         eta=self.eta,
                         reason="no answer in time",
                     )
+            elif timer.kind == FOLLOW_UP:
+                original = await uow.session.get(IncidentRecord, timer.incident_id)
+                if original is not None:
+                    await open_follow_up(uow, timer, self.policy_for(original.jurisdiction))
             await uow.commit()
         return True

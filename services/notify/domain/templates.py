@@ -50,3 +50,20 @@ def render_offer(offer: OfferText) -> str:
         room = SMS_MAX_CHARS - len(offer.join_link) - len(" Join: ")
         return f"{text[:room]} Join: {offer.join_link}"
     return text[:SMS_MAX_CHARS]
+
+
+@dataclass(frozen=True)
+class FollowUpText:
+    incident_code: str
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+def render_follow_up(visit: FollowUpText) -> str:
+    place = OfferText(visit.incident_code, Role.CLINICIAN, 3, visit.address, visit.lat, visit.lon)
+    text = (
+        f"corespond #{visit.incident_code}: outreach follow-up visit due at {where(place)}. "
+        "Details in the console."
+    )
+    return text[:SMS_MAX_CHARS]
