@@ -18,6 +18,7 @@ class EventType:
     CALL_RECEIVED = "corespond.call.received.v1"
     CALL_TRIAGED = "corespond.call.triaged.v1"
     ASSIGNMENT_OFFERED = "corespond.assignment.offered.v1"
+    ASSIGNMENT_ENDED = "corespond.assignment.ended.v1"
     NOTIFICATION_STATUS = "corespond.notification.status.v1"
     RESPONDER_REPLIED = "corespond.responder.replied.v1"
     TELEHEALTH_JOINED = "corespond.telehealth.joined.v1"

@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict
 from schemas.calls import E164, Answers, Location
 from schemas.envelope import EventType
 from schemas.triage import TriageDecision
-from schemas.vocabulary import CallSource, NotificationStatus, ReplyAnswer, Role
+from schemas.vocabulary import (
+    AssignmentStatus,
+    CallSource,
+    NotificationStatus,
+    ReplyAnswer,
+    Role,
+)
 
 
 class _Event(BaseModel):
@@ -59,6 +65,16 @@ class AssignmentOffered(_Event):
     lon: float | None = None
     offered_at: datetime
     expires_at: datetime | None = None
+
+
+class AssignmentEnded(_Event):
+    """dispatch → notify: an assignment reached a final state (declined, expired, cleared,
+    cancelled); its offer can no longer be answered."""
+
+    assignment_id: str
+    incident_id: str
+    status: AssignmentStatus
+    ended_at: datetime
 
 
 class NotificationStatusChanged(_Event):
@@ -115,6 +131,7 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.CALL_RECEIVED: CallReceived,
     EventType.CALL_TRIAGED: CallTriaged,
     EventType.ASSIGNMENT_OFFERED: AssignmentOffered,
+    EventType.ASSIGNMENT_ENDED: AssignmentEnded,
     EventType.NOTIFICATION_STATUS: NotificationStatusChanged,
     EventType.RESPONDER_REPLIED: ResponderReplied,
     EventType.TELEHEALTH_JOINED: TelehealthJoined,

@@ -17,6 +17,7 @@ TOPIC_OF: dict[str, str] = {
     EventType.CALL_RECEIVED: CALLS,
     EventType.CALL_TRIAGED: TRIAGE,
     EventType.ASSIGNMENT_OFFERED: ASSIGNMENTS,
+    EventType.ASSIGNMENT_ENDED: ASSIGNMENTS,
     # Also dispatch → notify, for the outreach team.
     EventType.FOLLOW_UP_DUE: ASSIGNMENTS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,

@@ -152,3 +152,29 @@ async def test_stop_opts_out_so_the_next_offer_is_skipped_and_escalates(
     assert [m["error_code"] for m in skipped] == ["opted_out"]
 
     assert "on again" in await _text(phones, PHONES["STAR-1"], "START")
+
+
+async def test_a_withdrawn_offer_is_texted_and_can_no_longer_be_accepted(
+    phones: InProcessStack,
+) -> None:
+    incident_id = await submit(phones.dispatch, DEMO_CALL)
+    await _texted(phones, incident_id)
+    await _text(phones, PHONES["STAR-1"], "N")
+    # The policy's second step offers STAR-2 and STAR-3 at once.
+    await _assignment(phones, incident_id, "STAR-2", "offered")
+    await _assignment(phones, incident_id, "STAR-3", "offered")
+    await _texted(phones, incident_id, count=3)
+    code = (await incident(phones.dispatch, incident_id))["code"]
+    await _text(phones, PHONES["STAR-3"], f"Y {code}")
+    await _assignment(phones, incident_id, "STAR-2", "cancelled")
+
+    async def withdrawn() -> list[dict[str, Any]] | None:
+        params = {"incident_id": incident_id}
+        messages = (await phones.notify.get("/v1/messages", params=params)).json()
+        found = [m for m in messages if "withdrawn" in m["body"] and m["status"] == "sent"]
+        return found or None
+
+    [sms] = await eventually(withdrawn, what="STAR-2 told not to go")
+    assert sms["to_masked"] == "+1720***0402"
+    assert f"#{code}" in sms["body"]
+    assert "No open corespond assignment" in await _text(phones, PHONES["STAR-2"], f"Y {code}")

@@ -23,7 +23,7 @@ from services.dispatch.app.offers import (
     after_no_answer,
     cancel_timers,
     end,
-    release_unit,
+    finalize,
     withdraw_siblings,
 )
 from services.dispatch.domain.errors import AssignmentNotFound
@@ -71,7 +71,7 @@ async def transition(
         # Answered (or withdrawn) in time: its expiry timer has nothing left to do.
         await cancel_timers(uow, assignment.id)
     if wanted in FINAL:
-        await release_unit(uow, assignment)
+        await finalize(uow, assignment)
     if wanted == AssignmentStatus.ACCEPTED:
         await withdraw_siblings(uow, assignment)
         if incident.status == IncidentStatus.UNASSIGNED.value:

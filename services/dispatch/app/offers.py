@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import select, update
 
 from schemas.envelope import EventType
-from schemas.events import AssignmentOffered
+from schemas.events import AssignmentEnded, AssignmentOffered
 from schemas.policy import Escalation, Policy
 from schemas.vocabulary import AssignmentStatus, IncidentStatus, Role, UnitStatus
 from services.common.clock import new_id
@@ -109,17 +109,29 @@ async def _book(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def release_unit(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
-    """The assignment is final: its unit may be offered again."""
+async def finalize(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
+    """The assignment is final: its unit may be offered again, and notify hears of it
+    (an offer that ended is no longer answerable; a withdrawn one is worth a text)."""
     await uow.session.execute(
         update(UnitRecord)
         .where(
-            UnitRecord.id == assignment.unit_id, UnitRecord.current_assignment_id == assignment.id
+            UnitRecord.id == assignment.unit_id,
+            UnitRecord.current_assignment_id == assignment.id,
         )
         .values(
             version=UnitRecord.version + 1, current_assignment_id=None, current_incident_id=None
         )
         .execution_options(synchronize_session=False)
+    )
+    uow.emit(
+        EventType.ASSIGNMENT_ENDED,
+        assignment.incident_id,
+        AssignmentEnded(
+            assignment_id=assignment.id,
+            incident_id=assignment.incident_id,
+            status=AssignmentStatus(assignment.status),
+            ended_at=uow.clock.now(),
+        ),
     )
 
 
@@ -393,7 +405,7 @@ async def end(
     assignment.status = status.value
     assignment.updated_at = now
     assignment.updated_by = actor
-    await release_unit(uow, assignment)
+    await finalize(uow, assignment)
     await cancel_timers(uow, assignment.id)
     timeline.record(
         uow.session,

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import AssignmentOffered, FollowUpDue
-from schemas.vocabulary import NotificationStatus, Role
+from schemas.events import AssignmentEnded, AssignmentOffered, FollowUpDue
+from schemas.vocabulary import AssignmentStatus, NotificationStatus, Role
 from services.common.clock import new_id
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
@@ -23,9 +23,14 @@ from services.notify.domain.templates import (
     OfferText,
     render_follow_up,
     render_offer,
+    render_withdrawn,
 )
 
 log = logging.getLogger(__name__)
+
+# An offer's ``answer`` once its assignment is over: no reply matches it any more.
+ENDED = "ended"
+REACHED = frozenset({NotificationStatus.SENT.value, NotificationStatus.DELIVERED.value})
 
 
 async def queue_message(
@@ -132,7 +137,38 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
         ):
             uow.on_committed(wake_delivery)
 
+    async def on_assignment_ended(
+        uow: UnitOfWork, event: CloudEvent, data: AssignmentEnded
+    ) -> None:
+        offer = await uow.session.scalar(
+            select(MessageRecord).where(MessageRecord.dedupe_key == f"offer:{data.assignment_id}")
+        )
+        if offer is None or offer.answer == ENDED:
+            return
+        unanswered = offer.answer is None
+        offer.answer = ENDED  # no reply can match it any more
+        reached = offer.status in {
+            NotificationStatus.SENT.value,
+            NotificationStatus.DELIVERED.value,
+        }
+        if not (data.status == AssignmentStatus.CANCELLED and unanswered and reached):
+            return
+        # They were asked and have not answered: tell them not to go.
+        queued = await queue_message(
+            uow,
+            event,
+            dedupe_key=f"withdrawn:{data.assignment_id}",
+            incident_id=data.incident_id,
+            to_phone=offer.to_phone,
+            body=render_withdrawn(offer.incident_code or "?"),
+            who="the responder",
+            assignment_id=data.assignment_id,
+        )
+        if queued:
+            uow.on_committed(wake_delivery)
+
     return {
         EventType.ASSIGNMENT_OFFERED: on_assignment_offered,
+        EventType.ASSIGNMENT_ENDED: on_assignment_ended,
         EventType.FOLLOW_UP_DUE: on_follow_up_due,
     }

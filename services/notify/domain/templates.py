@@ -67,3 +67,7 @@ def render_follow_up(visit: FollowUpText) -> str:
         "Details in the console."
     )
     return text[:SMS_MAX_CHARS]
+
+
+def render_withdrawn(incident_code: str) -> str:
+    return f"corespond #{incident_code}: offer withdrawn, someone else is going. No action needed."
