@@ -23,6 +23,8 @@ class EventType:
     RESPONDER_REPLIED = "corespond.responder.replied.v1"
     TELEHEALTH_JOINED = "corespond.telehealth.joined.v1"
     FOLLOW_UP_DUE = "corespond.followup.due.v1"
+    HANDOFF_OFFERED = "corespond.handoff.offered.v1"
+    HANDOFF_REPLIED = "corespond.handoff.replied.v1"
 
 
 class CloudEvent(BaseModel):

@@ -127,6 +127,32 @@ class FollowUpDue(_Event):
     due_at: datetime
 
 
+class HandoffOffered(_Event):
+    """dispatch → notify: ask a provider's on-call contact to take a warm handoff.
+
+    The provider's own name for its service, the incident code, and nothing
+    about the person.
+    """
+
+    handoff_id: str
+    incident_id: str
+    incident_code: str
+    organization: str
+    service_name: str
+    contact_phone: E164
+    expires_at: datetime
+
+
+class HandoffReplied(_Event):
+    """notify → dispatch: a provider's on-call contact answered a handoff request by SMS."""
+
+    handoff_id: str
+    incident_id: str
+    accepted: bool
+    from_masked: str
+    received_at: datetime
+
+
 EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.CALL_RECEIVED: CallReceived,
     EventType.CALL_TRIAGED: CallTriaged,
@@ -136,4 +162,6 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.RESPONDER_REPLIED: ResponderReplied,
     EventType.TELEHEALTH_JOINED: TelehealthJoined,
     EventType.FOLLOW_UP_DUE: FollowUpDue,
+    EventType.HANDOFF_OFFERED: HandoffOffered,
+    EventType.HANDOFF_REPLIED: HandoffReplied,
 }

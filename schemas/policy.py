@@ -114,6 +114,9 @@ class DispatchPolicy(BaseModel):
     )
     wellbeing: Wellbeing = Wellbeing()
     follow_up: FollowUp = FollowUp()
+    handoff_ack_seconds: int = Field(
+        default=600, ge=60, le=7200, description="how long a provider has to answer a handoff"
+    )
 
     @model_validator(mode="after")
     def _every_priority_escalates(self) -> "DispatchPolicy":

@@ -123,3 +123,23 @@ class ReplyAnswer(StrEnum):
     DECLINE = "decline"
     ARRIVED = "arrived"
     DONE = "done"
+
+
+class HandoffService(StrEnum):
+    """What a warm handoff asks a treatment provider for."""
+
+    MAT_INDUCTION = "mat_induction"  # MAT / buprenorphine induction
+    DETOX = "detox"
+    CRISIS_STABILISATION = "crisis_stabilisation"
+    SHELTER_BED = "shelter_bed"
+    HARM_REDUCTION = "harm_reduction"
+    FAMILY_SUPPORT = "family_support"
+
+
+class HandoffStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    # Every suitable provider declined or did not answer: supervisors are alerted.
+    UNPLACED = "unplaced"

@@ -4,6 +4,7 @@ import click
 
 from services.cli.bench import bench
 from services.cli.dlq import dlq
+from services.cli.providers import providers
 from services.cli.triage import triage
 from services.cli.units import units
 from services.cli.up import up
@@ -19,6 +20,7 @@ cli.add_command(dlq)
 cli.add_command(bench)
 cli.add_command(triage)
 cli.add_command(units)
+cli.add_command(providers)
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ TOPIC_OF: dict[str, str] = {
     EventType.ASSIGNMENT_ENDED: ASSIGNMENTS,
     # Also dispatch → notify, for the outreach team.
     EventType.FOLLOW_UP_DUE: ASSIGNMENTS,
+    EventType.HANDOFF_OFFERED: ASSIGNMENTS,
+    EventType.HANDOFF_REPLIED: NOTIFICATIONS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
     # Replies travel with the delivery news: both are notify → dispatch, per incident.
     EventType.RESPONDER_REPLIED: NOTIFICATIONS,

@@ -14,7 +14,7 @@ from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS, TRIAGE
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
-from services.dispatch.api import assignments, calls, incidents, units
+from services.dispatch.api import assignments, calls, incidents, providers, units
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.offers import UnitUnavailable
@@ -77,7 +77,13 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     app = build_app(
         runtime,
         title="corespond dispatch",
-        routers=[calls.router, incidents.router, units.router, assignments.router],
+        routers=[
+            calls.router,
+            incidents.router,
+            units.router,
+            assignments.router,
+            providers.router,
+        ],
         domain_errors={
             IncidentNotFound: 404,
             UnitNotFound: 404,

@@ -166,6 +166,7 @@ class TimerRecord(Base):
     kind: Mapped[str] = mapped_column(String(32))
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
     assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    handoff_id: Mapped[str | None] = mapped_column(String(64), default=None)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
@@ -209,4 +210,46 @@ class NotificationRecord(Base):
     to_masked: Mapped[str | None] = mapped_column(String(24), default=None)
     error_code: Mapped[str | None] = mapped_column(String(16), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderRecord(Base):
+    """One service of a treatment provider (HSDS: organisation, service, location, schedule,
+    contact), as warm handoffs need it."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120))
+    service_type: Mapped[str] = mapped_column(String(32), index=True)
+    service_name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(Text, default=None)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # [{"days": ["mon", ...], "opens": "08:00", "closes": "17:00"}]; empty = always open.
+    schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Places free now (beds, induction slots); None = not reported.
+    capacity: Mapped[int | None] = mapped_column(Integer, default=None)
+    contact_name: Mapped[str | None] = mapped_column(String(120), default=None)
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HandoffRecord(Base):
+    """A warm handoff for an incident: which service, which provider is asked now, who declined."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    service_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    organization: Mapped[str | None] = mapped_column(String(120), default=None)
+    tried: Mapped[list[str]] = mapped_column(JSON, default=list)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -5,6 +5,7 @@ import logging
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import (
     CallTriaged,
+    HandoffReplied,
     NotificationStatusChanged,
     ResponderReplied,
     TelehealthJoined,
@@ -14,7 +15,7 @@ from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, NotificationRecord
-from services.dispatch.app import timeline
+from services.dispatch.app import handoffs, timeline
 from services.dispatch.app.assignments import transition
 from services.dispatch.app.dispatching import start
 from services.dispatch.domain.errors import AssignmentNotFound
@@ -170,8 +171,14 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
             data={"assignment_id": data.assignment_id},
         )
 
+    async def on_handoff_replied(uow: UnitOfWork, event: CloudEvent, data: HandoffReplied) -> None:
+        await handoffs.answered(
+            uow, data.handoff_id, data.accepted, f"SMS from {data.from_masked}", policies.get
+        )
+
     return {
         EventType.CALL_TRIAGED: on_call_triaged,
+        EventType.HANDOFF_REPLIED: on_handoff_replied,
         EventType.TELEHEALTH_JOINED: on_telehealth_joined,
         EventType.NOTIFICATION_STATUS: on_notification_status,
         EventType.RESPONDER_REPLIED: on_responder_replied,

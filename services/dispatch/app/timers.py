@@ -1,4 +1,4 @@
-"""The timer worker: fires stored deadlines (offer expiry, follow-up visits) when they fall due.
+"""The timer worker: fires stored deadlines (offer and handoff expiry, follow-ups) when due.
 
 Timers are rows, so a restart loses none: whatever fell due while dispatch was
 down fires when it comes back. Each timer is claimed with a conditional update
@@ -21,6 +21,7 @@ from services.common.waits import wait_any
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, TimerRecord
 from services.dispatch.app.assignments import transition
 from services.dispatch.app.follow_up import FOLLOW_UP, open_follow_up
+from services.dispatch.app.handoffs import HANDOFF_EXPIRY, lapsed
 from services.dispatch.app.offers import OFFER_EXPIRY
 from services.dispatch.domain.eta import EtaEstimator
 
@@ -98,6 +99,8 @@ class TimerWorker:
                         eta=self.eta,
                         reason="no answer in time",
                     )
+            elif timer.kind == HANDOFF_EXPIRY and timer.handoff_id:
+                await lapsed(uow, timer.handoff_id, self.policy_for)
             elif timer.kind == FOLLOW_UP:
                 original = await uow.session.get(IncidentRecord, timer.incident_id)
                 if original is not None:

@@ -19,6 +19,8 @@ class MessageRecord(Base):
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
     assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A warm-handoff request to a provider (instead of an offer to a unit).
+    handoff_id: Mapped[str | None] = mapped_column(String(64), default=None)
     # What a reply "Y 4821" is matched against: the code, and until when the offer stands.
     incident_code: Mapped[str | None] = mapped_column(String(12), default=None)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import AssignmentEnded, AssignmentOffered, FollowUpDue
+from schemas.events import AssignmentEnded, AssignmentOffered, FollowUpDue, HandoffOffered
 from schemas.vocabulary import AssignmentStatus, NotificationStatus, Role
 from services.common.clock import new_id
 from services.common.consumer import Handler
@@ -22,6 +22,7 @@ from services.notify.domain.templates import (
     FollowUpText,
     OfferText,
     render_follow_up,
+    render_handoff,
     render_offer,
     render_withdrawn,
 )
@@ -43,6 +44,7 @@ async def queue_message(
     body: str,
     who: str,
     assignment_id: str | None = None,
+    handoff_id: str | None = None,
     incident_code: str | None = None,
     expires_at: datetime | None = None,
 ) -> bool:
@@ -62,6 +64,7 @@ async def queue_message(
         dedupe_key=dedupe_key,
         incident_id=incident_id,
         assignment_id=assignment_id,
+        handoff_id=handoff_id,
         incident_code=incident_code,
         expires_at=expires_at,
         to_phone=to_phone or "",
@@ -167,7 +170,23 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
         if queued:
             uow.on_committed(wake_delivery)
 
+    async def on_handoff_offered(uow: UnitOfWork, event: CloudEvent, data: HandoffOffered) -> None:
+        if await queue_message(
+            uow,
+            event,
+            dedupe_key=f"handoff:{data.handoff_id}:{data.contact_phone}",
+            incident_id=data.incident_id,
+            to_phone=data.contact_phone,
+            body=render_handoff(data.incident_code, data.service_name),
+            who=data.organization,
+            handoff_id=data.handoff_id,
+            incident_code=data.incident_code,
+            expires_at=data.expires_at,
+        ):
+            uow.on_committed(wake_delivery)
+
     return {
+        EventType.HANDOFF_OFFERED: on_handoff_offered,
         EventType.ASSIGNMENT_OFFERED: on_assignment_offered,
         EventType.ASSIGNMENT_ENDED: on_assignment_ended,
         EventType.FOLLOW_UP_DUE: on_follow_up_due,

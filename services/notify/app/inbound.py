@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from schemas.envelope import EventType
-from schemas.events import ResponderReplied
+from schemas.events import HandoffReplied, ResponderReplied
 from schemas.vocabulary import ReplyAnswer
 from services.common.clock import new_id
 from services.common.logs import mask_phone
@@ -65,9 +65,22 @@ async def _answer(uow: UnitOfWork, phone: str, reply: Reply) -> str:
     if len({m.incident_code for m in open_offers}) > 1:
         return replies.which_code_text([m.incident_code or "?" for m in open_offers])
     offer = open_offers[0]
-    assert offer.assignment_id is not None  # offers always carry both
-    assert offer.incident_code is not None
+    assert offer.incident_code is not None  # offers and handoff requests carry it
     offer.answer = reply.answer.value
+    if offer.handoff_id is not None:
+        uow.emit(
+            EventType.HANDOFF_REPLIED,
+            offer.incident_id,
+            HandoffReplied(
+                handoff_id=offer.handoff_id,
+                incident_id=offer.incident_id,
+                accepted=reply.answer == ReplyAnswer.ACCEPT,
+                from_masked=mask_phone(phone),
+                received_at=uow.clock.now(),
+            ),
+        )
+        return replies.acknowledgement(reply.answer, offer.incident_code)
+    assert offer.assignment_id is not None
     uow.emit(
         EventType.RESPONDER_REPLIED,
         offer.incident_id,
@@ -87,15 +100,17 @@ async def _open_offers(uow: UnitOfWork, phone: str, answer: ReplyAnswer) -> list
     now = uow.clock.now()
     query = select(MessageRecord).where(
         MessageRecord.to_phone == phone,
-        MessageRecord.assignment_id.is_not(None),
         MessageRecord.created_at >= now - ANSWERABLE_FOR,
     )
     if answer in _NEEDS_ACCEPTED:
+        # Only units arrive and finish; a handoff is answered yes or no.
         query = query.where(
-            MessageRecord.answer.in_([ReplyAnswer.ACCEPT.value, ReplyAnswer.ARRIVED.value])
+            MessageRecord.assignment_id.is_not(None),
+            MessageRecord.answer.in_([ReplyAnswer.ACCEPT.value, ReplyAnswer.ARRIVED.value]),
         )
     else:
         query = query.where(
+            or_(MessageRecord.assignment_id.is_not(None), MessageRecord.handoff_id.is_not(None)),
             MessageRecord.answer.is_(None),
             or_(MessageRecord.expires_at.is_(None), MessageRecord.expires_at > now),
         )

@@ -71,3 +71,12 @@ def render_follow_up(visit: FollowUpText) -> str:
 
 def render_withdrawn(incident_code: str) -> str:
     return f"corespond #{incident_code}: offer withdrawn, someone else is going. No action needed."
+
+
+def render_handoff(incident_code: str, service_name: str) -> str:
+    """The provider's own name for its service and the code; nothing about the person."""
+    text = (
+        f"corespond #{incident_code}: warm handoff requested for your service "
+        f"'{service_name}'. Reply Y {incident_code} to accept, N {incident_code} to decline."
+    )
+    return text[:SMS_MAX_CHARS]

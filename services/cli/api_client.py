@@ -1,0 +1,44 @@
+"""Talking to a running corespond service from the CLI: its token, listing, sending.
+
+The token comes from ``--token``, else ``CORESPOND_TOKEN``, else the file
+``corespond up`` writes (``.corespond/bootstrap-token``). Errors are CLI
+messages with a non-zero exit, naming what failed.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+
+def resolve_token(explicit: str | None, data_dir: Path) -> str:
+    if explicit:
+        return explicit
+    if os.environ.get("CORESPOND_TOKEN"):
+        return os.environ["CORESPOND_TOKEN"]
+    path = data_dir / "bootstrap-token"
+    if path.exists():
+        return path.read_text().strip()
+    raise click.UsageError(
+        f"no token: pass --token, set CORESPOND_TOKEN, or run `corespond up` (writes {path})"
+    )
+
+
+def get_list(client: httpx.Client, path: str) -> list[dict[str, Any]]:
+    try:
+        response = client.get(path)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach dispatch at {client.base_url}: {exc}") from exc
+    if response.status_code != 200:
+        raise click.ClickException(f"GET {path}: {response.status_code} {response.text}")
+    units: list[dict[str, Any]] = response.json()
+    return units
+
+
+def send(client: httpx.Client, method: str, path: str, body: dict[str, Any], sign: str) -> None:
+    response = client.request(method, path, json=body)
+    if response.status_code not in (200, 201):
+        detail = response.json().get("detail", response.text) if response.content else ""
+        raise click.ClickException(f"{sign}: {method} {path}: {response.status_code} {detail}")

@@ -1,0 +1,53 @@
+"""``corespond providers import``: load a provider directory (HSDS-like JSON) into dispatch.
+
+The file is checked whole first; any bad entry stops the import before
+anything is written, with every problem listed by entry and field. An entry
+whose organisation and service name are already listed is left as it is
+(update capacity through ``PATCH /v1/providers/{id}``).
+"""
+
+import sys
+from pathlib import Path
+
+import click
+import httpx
+
+from services.cli.api_client import get_list, resolve_token, send
+from services.dispatch.adapters.provider_files import ProviderFileError, read_providers
+
+
+@click.group()
+def providers() -> None:
+    """Treatment providers for warm handoffs."""
+
+
+@providers.command("import")
+@click.argument("directory", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch")
+@click.option(
+    "--token",
+    default=None,
+    help="bearer token (default: CORESPOND_TOKEN, then .corespond/bootstrap-token)",
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path(".corespond"), show_default=True
+)
+def import_providers(directory: Path, url: str, token: str | None, data_dir: Path) -> None:
+    """Add every provider service in DIRECTORY (.json) not listed yet."""
+    try:
+        entries = read_providers(directory)
+    except ProviderFileError as exc:
+        click.echo(str(exc), err=True)
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+    headers = {"Authorization": f"Bearer {resolve_token(token, data_dir)}"}
+    added = kept = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        listed = {(p["organization"], p["service_name"]) for p in get_list(client, "/v1/providers")}
+        for entry in entries:
+            if (entry.organization, entry.service.name) in listed:
+                kept += 1
+                continue
+            send(client, "POST", "/v1/providers", entry.model_dump(mode="json"), entry.organization)
+            added += 1
+    click.echo(f"{added} added, {kept} already listed, from {directory}")

@@ -1,0 +1,116 @@
+"""The provider directory's shape (close to Open Referral HSDS) and reading it from JSON.
+
+One entry is one service of one organisation at one location, with its
+opening hours and its on-call contact. A file is checked whole: every bad
+entry is reported by number and field, and nothing is written if any is bad.
+"""
+
+import json
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from schemas.calls import E164
+from schemas.vocabulary import HandoffService
+
+Day = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
+
+
+class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    type: HandoffService
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class OpeningHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: Annotated[list[Day], Field(min_length=1)]
+    opens: str
+    closes: str
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError("a time of day like 08:00") from exc
+        return value
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    phone: E164
+
+
+class ProviderIn(BaseModel):
+    """One service of one organisation, as ``POST /v1/providers`` and the import take it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    service: ServiceIn
+    location: LocationIn = LocationIn()
+    schedule: list[OpeningHours] = Field(
+        default_factory=list, description="empty means open around the clock"
+    )
+    timezone: str = "America/Denver"
+    capacity: int | None = Field(default=None, ge=0)
+    contact: ContactIn
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class ProviderFileError(ValueError):
+    """A directory file that cannot be used; lists every problem by entry and field."""
+
+
+def read_providers(path: Path) -> list[ProviderIn]:
+    try:
+        raw = json.loads(path.read_text())
+    except OSError as exc:
+        raise ProviderFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ProviderFileError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, list) or not raw:
+        raise ProviderFileError(f"{path}: expected a non-empty list of provider services")
+    entries, problems = [], []
+    for number, entry in enumerate(raw, start=1):
+        try:
+            entries.append(ProviderIn.model_validate(entry))
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "(entry)"
+                problems.append(f"{path}: entry {number}: {where}: {err['msg']}")
+    if problems:
+        raise ProviderFileError("\n".join(problems))
+    return entries
