@@ -6,12 +6,14 @@ signature is refused and changes nothing; a retried webhook is a no-op; a
 number Twilio refuses (21610) or cannot reach (30003) escalates the offer.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
+from twilio.rest import Client
 
 from services.cli.stack import Tansu
 from tests.support.databases import DatabaseTarget
@@ -83,6 +85,11 @@ async def test_offer_goes_through_twilio_and_a_signed_y_code_accepts(
     assert sent["To"] == PHONES["STAR-1"]
     assert sent["From"] == "+17205550000"
     assert sent["StatusCallback"] == f"{PUBLIC}/twilio/sms/status"
+    # The fake answers fetch as Twilio does, for the real client.
+    client = Client(ACCOUNT_SID, AUTH_TOKEN)
+    client.api.base_url = fake.base_url
+    fetched = await asyncio.to_thread(lambda: client.messages(sent["sid"]).fetch())
+    assert fetched.to == PHONES["STAR-1"]
 
     assert await fake.deliver_callbacks(stack.notify) == [204, 204]
     view = await _until(

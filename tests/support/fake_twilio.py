@@ -69,6 +69,21 @@ class FakeTwilio:
                 self.callbacks += [(callback, params) for params in self._statuses(sid, to)]
             return JSONResponse(_message_json(account, sid, form), status_code=201)
 
+        @app.get("/2010-04-01/Accounts/{account}/Messages/{sid}.json")
+        async def fetch(account: str, sid: str) -> Response:
+            found = next((m for m in self.messages if m["sid"] == sid), None)
+            if found is None:
+                return JSONResponse(
+                    {
+                        "code": 20404,
+                        "message": f"The requested resource {sid} was not found",
+                        "more_info": "https://www.twilio.com/docs/errors/20404",
+                        "status": 404,
+                    },
+                    status_code=404,
+                )
+            return JSONResponse(_message_json(account, sid, found))
+
         return app
 
     def _statuses(self, sid: str, to: str) -> list[dict[str, str]]:
@@ -156,3 +171,22 @@ async def signed_post(
         return await client.post(path or url, data=params, headers=headers)
     async with httpx.AsyncClient(timeout=10) as outbound:
         return await outbound.post(url, data=params, headers=headers)
+
+
+if __name__ == "__main__":
+    # A demo without a Twilio account: run this, then start notify with
+    # CORESPOND_SMS_BACKEND=twilio, TWILIO_ACCOUNT_SID=<ACCOUNT_SID>,
+    # TWILIO_AUTH_TOKEN=<AUTH_TOKEN>, TWILIO_FROM_NUMBER=+17205550000 and
+    # CORESPOND_TWILIO_API_BASE_URL=<printed URL>. Messages are printed as they arrive.
+    fake = FakeTwilio()
+    fake.start()
+    print(f"fake Twilio API at {fake.base_url} (account {ACCOUNT_SID}, token {AUTH_TOKEN})")
+    seen = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            for message in fake.messages[seen:]:
+                print(f"SMS {message['sid']} to {message.get('To')}: {message.get('Body')}")
+            seen = len(fake.messages)
+    except KeyboardInterrupt:
+        fake.stop()

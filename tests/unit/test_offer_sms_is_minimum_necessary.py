@@ -8,7 +8,9 @@ from services.notify.domain.templates import (
     FollowUpText,
     OfferText,
     render_follow_up,
+    render_handoff,
     render_offer,
+    render_withdrawn,
 )
 
 FORBIDDEN = (
@@ -64,3 +66,15 @@ def test_a_follow_up_reminder_says_where_and_never_why(address: str | None) -> N
     assert "#4821" in text
     assert len(text) <= SMS_MAX_CHARS
     assert not [word for word in FORBIDDEN if word in text.lower()]
+
+
+def test_a_handoff_request_and_a_withdrawal_say_nothing_about_the_person() -> None:
+    for text in (
+        render_handoff("4821", "Withdrawal management bed"),
+        render_withdrawn("4821"),
+    ):
+        assert "#4821" in text
+        assert len(text) <= SMS_MAX_CHARS
+        # The provider's own service name is the one clinical-sounding phrase allowed.
+        scrubbed = text.lower().replace("withdrawal management bed", "")
+        assert not [word for word in FORBIDDEN if word in scrubbed]
