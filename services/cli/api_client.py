@@ -6,8 +6,9 @@ messages with a non-zero exit, naming what failed.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import httpx
@@ -42,3 +43,27 @@ def send(client: httpx.Client, method: str, path: str, body: dict[str, Any], sig
     if response.status_code not in (200, 201):
         detail = response.json().get("detail", response.text) if response.content else ""
         raise click.ClickException(f"{sign}: {method} {path}: {response.status_code} {detail}")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dispatch_options(command: F) -> F:
+    """``--url``, ``--token`` and ``--data-dir``: where dispatch is and how to sign in."""
+    command = click.option(
+        "--data-dir", type=click.Path(path_type=Path), default=Path(".corespond"), show_default=True
+    )(command)
+    command = click.option(
+        "--token",
+        default=None,
+        help="bearer token (default: CORESPOND_TOKEN, then .corespond/bootstrap-token)",
+    )(command)
+    command = click.option(
+        "--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch"
+    )(command)
+    return command
+
+
+def dispatch_client(url: str, token: str | None, data_dir: Path) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {resolve_token(token, data_dir)}"}
+    return httpx.Client(base_url=url, headers=headers, timeout=30)

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import click
-import httpx
 
-from services.cli.api_client import get_list, resolve_token, send
+from services.cli.api_client import dispatch_client, dispatch_options, get_list, send
 from services.dispatch.adapters.provider_files import ProviderFileError, read_providers
 
 
@@ -23,15 +22,7 @@ def providers() -> None:
 
 @providers.command("import")
 @click.argument("directory", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch")
-@click.option(
-    "--token",
-    default=None,
-    help="bearer token (default: CORESPOND_TOKEN, then .corespond/bootstrap-token)",
-)
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), default=Path(".corespond"), show_default=True
-)
+@dispatch_options
 def import_providers(directory: Path, url: str, token: str | None, data_dir: Path) -> None:
     """Add every provider service in DIRECTORY (.json) not listed yet."""
     try:
@@ -40,9 +31,8 @@ def import_providers(directory: Path, url: str, token: str | None, data_dir: Pat
         click.echo(str(exc), err=True)
         click.echo("nothing imported", err=True)
         sys.exit(1)
-    headers = {"Authorization": f"Bearer {resolve_token(token, data_dir)}"}
     added = kept = 0
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+    with dispatch_client(url, token, data_dir) as client:
         listed = {(p["organization"], p["service_name"]) for p in get_list(client, "/v1/providers")}
         for entry in entries:
             if (entry.organization, entry.service.name) in listed:

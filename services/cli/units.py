@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
-from services.cli.api_client import get_list, resolve_token, send
+from services.cli.api_client import dispatch_client, dispatch_options, get_list, send
 from services.dispatch.adapters.roster import RosterError, read_roster
 
 # What PATCH may change; status and location are the units' own reports.
@@ -28,15 +27,7 @@ def units() -> None:
 
 @units.command("import")
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch")
-@click.option(
-    "--token",
-    default=None,
-    help="bearer token (default: CORESPOND_TOKEN, then .corespond/bootstrap-token)",
-)
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), default=Path(".corespond"), show_default=True
-)
+@dispatch_options
 def import_units(roster: Path, url: str, token: str | None, data_dir: Path) -> None:
     """Create or update every unit in ROSTER (.csv or .json)."""
     try:
@@ -45,9 +36,8 @@ def import_units(roster: Path, url: str, token: str | None, data_dir: Path) -> N
         click.echo(str(exc), err=True)
         click.echo("nothing imported", err=True)
         sys.exit(1)
-    headers = {"Authorization": f"Bearer {resolve_token(token, data_dir)}"}
     created = updated = 0
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+    with dispatch_client(url, token, data_dir) as client:
         existing = get_list(client, "/v1/units")
         by_sign = {u["call_sign"]: u["id"] for u in existing}
         for unit in wanted:

@@ -1,14 +1,14 @@
 """``corespond providers import`` loads the HSDS-like directory into a real dispatch process."""
 
-import asyncio
 import json
 from pathlib import Path
 
 import httpx
 
-from services.cli.stack import Stack, StackConfig, Tansu, free_port
+from services.cli.stack import Tansu
 from tests.support.cli import corespond
 from tests.support.databases import DatabaseTarget
+from tests.support.dispatch_process import dispatch_process
 from tests.support.inprocess import TOKEN
 
 DEMO = Path(__file__).parents[2] / "deploy" / "demo" / "providers.json"
@@ -17,20 +17,7 @@ DEMO = Path(__file__).parents[2] / "deploy" / "demo" / "providers.json"
 async def test_the_demo_directory_imports_once_and_a_bad_one_writes_nothing(
     broker: Tansu, sqlite_db: DatabaseTarget, tmp_path: Path
 ) -> None:
-    stack = Stack(
-        StackConfig(
-            data_dir=tmp_path / "run",
-            bootstrap_servers=broker.bootstrap,
-            token=TOKEN,
-            ports={name: free_port() for name in ("dispatch", "triage", "notify")},
-            database_urls=sqlite_db.urls,
-            database_schemas=sqlite_db.schemas,
-        )
-    )
-    dispatch = stack.services["dispatch"]
-    await asyncio.to_thread(dispatch.start)
-    try:
-        await asyncio.to_thread(dispatch.wait_ready)
+    async with dispatch_process(broker.bootstrap, sqlite_db, tmp_path / "run") as dispatch:
         args = ("--url", dispatch.url, "--token", TOKEN)
         ran = await corespond("providers", "import", str(DEMO), *args)
         assert ran.code == 0, ran.err
@@ -58,5 +45,3 @@ async def test_the_demo_directory_imports_once_and_a_bad_one_writes_nothing(
             "harm_reduction",
             "family_support",
         }
-    finally:
-        await asyncio.to_thread(dispatch.stop)

@@ -4,15 +4,15 @@ The import runs the real ``corespond units import`` against a real dispatch
 process; the API checks run in process over a real broker and SQLite.
 """
 
-import asyncio
 import json
 from pathlib import Path
 
 import httpx
 
-from services.cli.stack import Stack, StackConfig, Tansu, free_port
+from services.cli.stack import Tansu
 from tests.support.cli import corespond
 from tests.support.databases import DatabaseTarget
+from tests.support.dispatch_process import dispatch_process
 from tests.support.inprocess import TOKEN, InProcessStack
 
 UNIT = {
@@ -87,20 +87,7 @@ async def test_device_and_manual_locations_are_kept_apart_and_the_newest_is_used
 async def test_roster_import_creates_then_updates_and_a_bad_file_writes_nothing(
     broker: Tansu, sqlite_db: DatabaseTarget, tmp_path: Path
 ) -> None:
-    stack = Stack(
-        StackConfig(
-            data_dir=tmp_path / "run",
-            bootstrap_servers=broker.bootstrap,
-            token=TOKEN,
-            ports={name: free_port() for name in ("dispatch", "triage", "notify")},
-            database_urls=sqlite_db.urls,
-            database_schemas=sqlite_db.schemas,
-        )
-    )
-    dispatch = stack.services["dispatch"]
-    await asyncio.to_thread(dispatch.start)
-    try:
-        await asyncio.to_thread(dispatch.wait_ready)
+    async with dispatch_process(broker.bootstrap, sqlite_db, tmp_path / "run") as dispatch:
         url, token = ("--url", dispatch.url), ("--token", TOKEN)
 
         roster = tmp_path / "roster.csv"
@@ -139,5 +126,3 @@ async def test_roster_import_creates_then_updates_and_a_bad_file_writes_nothing(
         assert {u["agency"] for u in units} == {"STAR", "Denver PD"}
         star = next(u for u in units if u["call_sign"] == "STAR-7")
         assert star["languages"] == ["en", "es"]
-    finally:
-        await asyncio.to_thread(dispatch.stop)
