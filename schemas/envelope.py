@@ -25,6 +25,7 @@ class EventType:
     FOLLOW_UP_DUE = "corespond.followup.due.v1"
     HANDOFF_OFFERED = "corespond.handoff.offered.v1"
     HANDOFF_REPLIED = "corespond.handoff.replied.v1"
+    ALERT_RAISED = "corespond.alert.raised.v1"
 
 
 class CloudEvent(BaseModel):

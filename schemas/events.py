@@ -12,10 +12,12 @@ from schemas.calls import E164, Answers, Location
 from schemas.envelope import EventType
 from schemas.triage import TriageDecision
 from schemas.vocabulary import (
+    AlertKind,
     AssignmentStatus,
     CallSource,
     NotificationStatus,
     ReplyAnswer,
+    ReplyChannel,
     Role,
 )
 
@@ -93,7 +95,8 @@ class NotificationStatusChanged(_Event):
 
 
 class ResponderReplied(_Event):
-    """notify → dispatch: a responder answered an offer by SMS (or the console simulated it)."""
+    """notify → dispatch: a responder answered an offer (SMS, the responder page, or the console's
+    simulated SMS)."""
 
     reply_id: str
     assignment_id: str
@@ -101,6 +104,8 @@ class ResponderReplied(_Event):
     answer: ReplyAnswer
     from_masked: str
     received_at: datetime
+    # How they answered: by SMS, or with a button on the page their SMS link opens.
+    channel: ReplyChannel = ReplyChannel.SMS
 
 
 class TelehealthJoined(_Event):
@@ -109,6 +114,20 @@ class TelehealthJoined(_Event):
     assignment_id: str
     incident_id: str
     joined_at: datetime
+
+
+class AlertRaised(_Event):
+    """dispatch → notify: supervisors must look at an incident now; page them by SMS.
+
+    The page says which incident and what kind of problem, from a fixed list; the
+    details (who, why) stay in the console.
+    """
+
+    alert_id: str
+    incident_id: str
+    incident_code: str
+    kind: AlertKind
+    phones: list[E164]
 
 
 class FollowUpDue(_Event):
@@ -164,4 +183,5 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.FOLLOW_UP_DUE: FollowUpDue,
     EventType.HANDOFF_OFFERED: HandoffOffered,
     EventType.HANDOFF_REPLIED: HandoffReplied,
+    EventType.ALERT_RAISED: AlertRaised,
 }

@@ -117,6 +117,11 @@ class DispatchPolicy(BaseModel):
     handoff_ack_seconds: int = Field(
         default=600, ge=60, le=7200, description="how long a provider has to answer a handoff"
     )
+    supervisor_phones: list[E164] = Field(
+        default=[],
+        max_length=10,
+        description="on-duty supervisors' numbers, paged by SMS when an alert names supervisors",
+    )
 
     @model_validator(mode="after")
     def _every_priority_escalates(self) -> "DispatchPolicy":

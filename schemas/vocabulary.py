@@ -125,6 +125,21 @@ class ReplyAnswer(StrEnum):
     DONE = "done"
 
 
+class AlertKind(StrEnum):
+    """Why supervisors are alerted."""
+
+    ROLE_UNFILLED = "role_unfilled"  # every candidate was asked; nobody accepted
+    HANDOFF_UNPLACED = "handoff_unplaced"  # no provider can take a warm handoff
+    WELLBEING = "wellbeing"  # a unit passed the critical-incident exposure threshold
+
+
+class ReplyChannel(StrEnum):
+    """How a responder answered: an SMS reply, or a button on their secure-link page."""
+
+    SMS = "sms"
+    LINK = "link"
+
+
 class HandoffService(StrEnum):
     """What a warm handoff asks a treatment provider for."""
 

@@ -21,6 +21,7 @@ TOPIC_OF: dict[str, str] = {
     # Also dispatch → notify, for the outreach team.
     EventType.FOLLOW_UP_DUE: ASSIGNMENTS,
     EventType.HANDOFF_OFFERED: ASSIGNMENTS,
+    EventType.ALERT_RAISED: ASSIGNMENTS,
     EventType.HANDOFF_REPLIED: NOTIFICATIONS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
     # Replies travel with the delivery news: both are notify → dispatch, per incident.

@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field, SecretStr
 
+from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
 from services.common.runtime import ServiceRuntime
@@ -12,7 +13,7 @@ from services.common.settings import ServiceSettings
 from services.common.topics import ASSIGNMENTS
 from services.notify.adapters.models import Base
 from services.notify.adapters.sms import ConsoleSmsBackend, SmsBackend, TwilioSmsBackend
-from services.notify.api import join_links, messages, twilio_hooks
+from services.notify.api import join_links, messages, responder_page, twilio_hooks
 from services.notify.app.delivery import DeliveryWorker
 from services.notify.app.handlers import make_handlers
 from services.notify.app.telehealth import Links
@@ -75,9 +76,9 @@ def links(settings: NotifySettings) -> Links:
     return Links(public_base_url=public, video_base_url=settings.telehealth_video_base_url)
 
 
-def create_app(settings: NotifySettings | None = None) -> FastAPI:
+def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    runtime = ServiceRuntime(settings, [Base.metadata])
+    runtime = ServiceRuntime(settings, [Base.metadata], clock=clock)
     worker = DeliveryWorker(sms_backend(settings, runtime), runtime.unit_of_work, runtime.clock)
     runtime.subscribe(
         Subscription(
@@ -90,7 +91,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     app = build_app(
         runtime,
         title="corespond notify",
-        routers=[messages.router, twilio_hooks.router, join_links.router],
+        routers=[messages.router, twilio_hooks.router, join_links.router, responder_page.router],
     )
     app.state.sms_backend = settings.sms_backend
     app.state.public_base_url = settings.public_base_url

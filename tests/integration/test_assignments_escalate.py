@@ -162,6 +162,16 @@ async def test_when_candidates_run_out_supervisors_are_alerted(
     assert "supervisor" in alert["audience"]
     assert sum(a["status"] == "declined" for a in view["assignments"]) == len(CLINICIANS)
 
+    async def paged() -> list[dict[str, Any]] | None:
+        params = {"incident_id": incident_id}
+        sent = (await stack.notify.get("/v1/messages", params=params)).json()
+        return [m for m in sent if m["to_masked"] == "+1720***0199"] or None
+
+    [sms] = await eventually(paged, what="the supervisor paged by SMS")
+    assert sms["body"].startswith(f"corespond ALERT #{view['code']}: nobody accepted")
+    # Minimum necessary: no unit, no person, nothing clinical.
+    assert "STAR" not in sms["body"]
+
 
 async def test_offer_timers_survive_a_dispatch_restart(
     clocked: tuple[InProcessStack, ManualClock],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from services.cli.stack import Tansu
+from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
 from tests.support.flow import incident, submit
 from tests.support.inprocess import DEMO_CALL, InProcessStack
@@ -32,8 +33,13 @@ PUBLIC = "https://corespond.example.org"
 
 
 @pytest_asyncio.fixture
+async def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest_asyncio.fixture
 async def rural(
-    broker: Tansu, database: DatabaseTarget, tmp_path: Path
+    broker: Tansu, database: DatabaseTarget, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[InProcessStack]:
     roster = tmp_path / "roster.json"
     roster.write_text(json.dumps(ROSTER))
@@ -41,14 +47,12 @@ async def rural(
         "notify": {"public_base_url": PUBLIC, "telehealth_video_base_url": "https://video.example"}
     }
     async with InProcessStack(
-        broker.bootstrap, database, tmp_path, roster=roster, overrides=overrides
+        broker.bootstrap, database, tmp_path, roster=roster, overrides=overrides, notify_clock=clock
     ) as stack:
         yield stack
 
 
-async def test_the_join_link_is_recorded_and_leads_to_the_room(rural: InProcessStack) -> None:
-    incident_id = await submit(rural.dispatch, {**DEMO_CALL, "jurisdiction": "rural"})
-
+async def _join_token(rural: InProcessStack, incident_id: str) -> str:
     async def telehealth_sms() -> str | None:
         messages = (
             await rural.notify.get("/v1/messages", params={"incident_id": incident_id})
@@ -59,9 +63,17 @@ async def test_the_join_link_is_recorded_and_leads_to_the_room(rural: InProcessS
     body = await eventually(telehealth_sms, what="the telehealth SMS")
     match = re.search(rf"{re.escape(PUBLIC)}/t/([\w-]+)$", body)
     assert match, body
-    token = match.group(1)
-    assert len(token) >= 32  # unguessable
     assert "video.example" not in body  # the room itself never travels by SMS
+    return match.group(1)
+
+
+async def test_the_join_link_is_recorded_and_leads_to_the_room(rural: InProcessStack) -> None:
+    incident_id = await submit(rural.dispatch, {**DEMO_CALL, "jurisdiction": "rural"})
+    token = await _join_token(rural, incident_id)
+    assert len(token) >= 32  # unguessable
+    # The same token opens the assignment's page, which offers the way in too.
+    page = await rural.notify.get(f"/r/{token}")
+    assert f'href="/t/{token}"' in page.text
 
     opened = await rural.notify.get(f"/t/{token}")
     assert opened.status_code == 303
@@ -81,3 +93,16 @@ async def test_the_join_link_is_recorded_and_leads_to_the_room(rural: InProcessS
     assert len(await joined() or []) == 1  # the first join is the one recorded
 
     assert (await rural.notify.get("/t/not-a-real-token")).status_code == 410
+
+
+async def test_the_join_link_expires(rural: InProcessStack, clock: ManualClock) -> None:
+    incident_id = await submit(rural.dispatch, {**DEMO_CALL, "jurisdiction": "rural"})
+    token = await _join_token(rural, incident_id)
+
+    clock.advance(4 * 3600 + 1)
+    assert (await rural.notify.get(f"/t/{token}")).status_code == 410
+    page = await rural.notify.get(f"/r/{token}")
+    assert page.status_code == 200  # the page lives a shift; the way into the room does not
+    assert "/t/" not in page.text
+    view = await incident(rural.dispatch, incident_id)
+    assert not [e for e in view["timeline"] if e["kind"] == "telehealth.joined"]

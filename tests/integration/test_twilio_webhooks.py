@@ -125,6 +125,43 @@ async def test_offer_goes_through_twilio_and_a_signed_y_code_accepts(
     assert [m["status"] for m in messages] == ["delivered"]
 
 
+async def test_a_retried_webhook_gets_its_first_answer_whatever_it_carries(
+    twilio: tuple[InProcessStack, FakeTwilio],
+) -> None:
+    stack, fake = twilio
+    incident_id = await submit(stack.dispatch, DEMO_CALL)
+    await eventually(lambda: fake.messages, what="the offer SMS")
+    code = (await incident(stack.dispatch, incident_id))["code"]
+    url = f"{PUBLIC}/twilio/sms/inbound"
+    first = await signed_post(
+        url,
+        {"MessageSid": "SMin0101", "From": PHONES["STAR-1"], "Body": f"Y {code}"},
+        client=stack.notify,
+        path="/twilio/sms/inbound",
+        idempotency_token="idem-0101",
+    )
+    await _until(stack, incident_id, lambda v: _status(v, "STAR-1") == "accepted", "accepted")
+    # Same token, different content: Twilio's retry key wins, nothing is read again.
+    retried = await signed_post(
+        url,
+        {"MessageSid": "SMin0102", "From": PHONES["STAR-1"], "Body": f"DONE {code}"},
+        client=stack.notify,
+        path="/twilio/sms/inbound",
+        idempotency_token="idem-0101",
+    )
+    assert retried.text == first.text
+    # Without the token the same words are a new message: proof the token did the work.
+    fresh = await signed_post(
+        url,
+        {"MessageSid": "SMin0103", "From": PHONES["STAR-1"], "Body": "HELP"},
+        client=stack.notify,
+        path="/twilio/sms/inbound",
+    )
+    assert "STOP to stop messages" in fresh.text
+    await asyncio.sleep(0.5)  # time for a wrongly applied DONE to reach dispatch
+    assert _status(await incident(stack.dispatch, incident_id), "STAR-1") == "accepted"
+
+
 async def test_a_bad_signature_is_refused_and_changes_nothing(
     twilio: tuple[InProcessStack, FakeTwilio],
 ) -> None:

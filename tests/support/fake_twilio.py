@@ -104,7 +104,13 @@ class FakeTwilio:
         pending, self.callbacks = self.callbacks, []
         codes = []
         for url, params in pending:
-            response = await signed_post(url, params, client=notify, path=urlsplit(url).path)
+            response = await signed_post(
+                url,
+                params,
+                client=notify,
+                path=urlsplit(url).path,
+                idempotency_token=f"{params['MessageSid']}-{params['MessageStatus']}",
+            )
             codes.append(response.status_code)
         return codes
 
@@ -163,10 +169,14 @@ async def signed_post(
     token: str = AUTH_TOKEN,
     client: httpx.AsyncClient | None = None,
     path: str | None = None,
+    idempotency_token: str | None = None,
 ) -> httpx.Response:
     """POST a form to ``url`` signed as Twilio signs it. With ``client`` (an in-process
-    app), the request goes to ``path`` on it, still signed for the public ``url``."""
+    app), the request goes to ``path`` on it, still signed for the public ``url``.
+    Twilio sends the same ``idempotency_token`` again when it retries a webhook."""
     headers = {"X-Twilio-Signature": signature(url, params, token)}
+    if idempotency_token:
+        headers["I-Twilio-Idempotency-Token"] = idempotency_token
     if client is not None:
         return await client.post(path or url, data=params, headers=headers)
     async with httpx.AsyncClient(timeout=10) as outbound:

@@ -48,8 +48,10 @@ class InProcessStack:
         roster: Path | None = None,
         overrides: dict[str, dict[str, Any]] | None = None,
         dispatch_clock: Clock | None = None,
+        notify_clock: Clock | None = None,
     ) -> None:
         self.dispatch_clock = dispatch_clock
+        self.notify_clock = notify_clock
         self.bootstrap = bootstrap
         self.database = database
         self.data_dir = data_dir
@@ -83,7 +85,7 @@ class InProcessStack:
             )
         if _kind(name) == "triage":
             return create_triage(TriageSettings(**settings))
-        return create_notify(NotifySettings(**settings))
+        return create_notify(NotifySettings(**settings), clock=self.notify_clock)
 
     async def start(self, *names: str) -> None:
         for name in names or ("dispatch", "triage", "notify"):

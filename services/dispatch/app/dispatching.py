@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from schemas.policy import Policy
 from schemas.vocabulary import (
+    AlertKind,
     AssignmentStatus,
     Disposition,
     Flag,
@@ -255,4 +256,12 @@ async def _count_exposure(
                 f"{call_sign} has worked {count} critical incidents in {rule.window_days} days "
                 f"(threshold {rule.threshold}): check in with the responders"
             )
-            raise_alert(uow, "wellbeing", incident.id, ["supervisor"], summary, unit_id=unit_id)
+            raise_alert(
+                uow,
+                AlertKind.WELLBEING,
+                incident,
+                ["supervisor"],
+                summary,
+                supervisor_phones=policy.dispatch.supervisor_phones,
+                unit_id=unit_id,
+            )

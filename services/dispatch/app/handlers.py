@@ -11,7 +11,7 @@ from schemas.events import (
     TelehealthJoined,
 )
 from schemas.policy import PolicyBook
-from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer
+from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer, ReplyChannel
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, NotificationRecord
@@ -130,7 +130,8 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
         uow: UnitOfWork, event: CloudEvent, data: ResponderReplied
     ) -> None:
         wanted = REPLY_STEP[data.answer]
-        actor = f"SMS from {data.from_masked}"
+        by_link = data.channel == ReplyChannel.LINK
+        actor = f"{'responder page of' if by_link else 'SMS from'} {data.from_masked}"
         try:
             await transition(
                 uow,
@@ -139,7 +140,7 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
                 actor=actor,
                 policy_for=policies.get,
                 eta=eta,
-                reason="replied by SMS",
+                reason="answered on the responder page" if by_link else "replied by SMS",
             )
         except (IllegalTransition, AssignmentNotFound) as why:
             # A late or repeated answer ("Y" after the offer expired or was

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from schemas.envelope import EventType
 from schemas.events import HandoffOffered
 from schemas.policy import Policy
-from schemas.vocabulary import HandoffService, HandoffStatus, IncidentStatus
+from schemas.vocabulary import AlertKind, HandoffService, HandoffStatus, IncidentStatus
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import (
@@ -87,11 +87,12 @@ async def _ask_next(
         handoff.updated_at = now
         raise_alert(
             uow,
-            "handoff_unplaced",
-            incident.id,
+            AlertKind.HANDOFF_UNPLACED,
+            incident,
             ["supervisor"],
             f"no provider can take the {handoff.service_type.replace('_', ' ')} handoff "
             f"for incident {incident.code}",
+            supervisor_phones=policy.dispatch.supervisor_phones,
             data={"handoff_id": handoff.id},
         )
         return

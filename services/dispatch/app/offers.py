@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from schemas.envelope import EventType
 from schemas.events import AssignmentEnded, AssignmentOffered
 from schemas.policy import Escalation, Policy
-from schemas.vocabulary import AssignmentStatus, IncidentStatus, Role, UnitStatus
+from schemas.vocabulary import AlertKind, AssignmentStatus, IncidentStatus, Role, UnitStatus
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.candidates import nearest_available
@@ -208,7 +208,7 @@ async def offer_step(
             return offered
         following = _next(escalation, loop, step)
         if following is None:
-            await alert_unfilled(uow, incident, role, escalation)
+            await alert_unfilled(uow, incident, role, policy)
             return []
         loop, step = following
 
@@ -328,14 +328,15 @@ async def _offer_batch(
 
 
 async def alert_unfilled(
-    uow: UnitOfWork, incident: IncidentRecord, role: Role, escalation: Escalation
+    uow: UnitOfWork, incident: IncidentRecord, role: Role, policy: Policy
 ) -> None:
     raise_alert(
         uow,
-        "role_unfilled",
-        incident.id,
-        list(escalation.alert),
+        AlertKind.ROLE_UNFILLED,
+        incident,
+        policy.dispatch.escalation[_priority(incident)].alert,
         f"nobody accepted {role.value} for incident {incident.code}: candidates exhausted",
+        supervisor_phones=policy.dispatch.supervisor_phones,
         data={"role": role.value},
     )
     incident.status = IncidentStatus.UNASSIGNED.value
@@ -366,7 +367,7 @@ async def after_no_answer(
     following = _next(escalation, assignment.loop, assignment.step)
     role = Role(assignment.role)
     if following is None:
-        await alert_unfilled(uow, incident, role, escalation)
+        await alert_unfilled(uow, incident, role, policy)
         return
     await offer_step(uow, incident, role, policy, eta, loop=following[0], step=following[1])
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -75,6 +75,42 @@ class InboundRecord(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ResponderLink(Base):
+    """The secure link in an offer SMS: ``/r/{token}`` opens that one assignment's page.
+
+    The token is the credential (unguessable, expiring, tied to the number the
+    offer went to) and reaches nothing but this assignment. What the page shows
+    is copied here from the offer, so it needs nothing else to render.
+    """
+
+    __tablename__ = "responder_links"
+
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    incident_code: Mapped[str] = mapped_column(String(12))
+    call_sign: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(Text, default=None)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookReceipt(Base):
+    """A Twilio webhook retry (same ``I-Twilio-Idempotency-Token``) gets the first answer back."""
+
+    __tablename__ = "webhook_receipts"
+
+    token: Mapped[str] = mapped_column(String(128), primary_key=True)
+    path: Mapped[str] = mapped_column(String(64))
+    response_body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class TelehealthSession(Base):
     """A video room per telehealth assignment, reached only through an expiring link."""
 
@@ -83,7 +119,7 @@ class TelehealthSession(Base):
     assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
     room_url: Mapped[str] = mapped_column(Text)
-    # The secret in /t/{token}; unguessable, tied to this assignment's provider.
+    # The secret in /t/{token}: the same as the assignment's /r/{token} page link.
     token: Mapped[str] = mapped_column(String(64), unique=True)
     phone: Mapped[str] = mapped_column(String(20))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

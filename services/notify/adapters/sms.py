@@ -88,6 +88,9 @@ class TwilioSmsBackend:
                 "twilio backend needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"
             )
         self._client = Client(account_sid, auth_token)
+        # twilio logs every request's URL and headers at INFO: noise, and the URL names the
+        # account. Our own delivery log says what was sent.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         if api_base_url:
             self._client.api.base_url = api_base_url.rstrip("/")
         self._messaging_service_sid = messaging_service_sid

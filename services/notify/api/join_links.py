@@ -5,16 +5,13 @@ to one assignment, expiring — and it opens nothing but that video room.
 """
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from services.common.runtime import ServiceRuntime
+from services.notify.api.responder_page import PAGE_HEADERS, gone
 from services.notify.app.telehealth import join
 
 router = APIRouter(tags=["telehealth"])
-
-_GONE = """<!doctype html><html lang="en"><meta name="viewport" content="width=device-width">
-<title>Link expired</title><body style="font-family:sans-serif;padding:1rem">
-<h1>This link has expired</h1><p>Call dispatch for a new one.</p></body></html>"""
 
 
 @router.get("/t/{token}", include_in_schema=False)
@@ -24,5 +21,5 @@ async def open_link(token: str, request: Request) -> Response:
         room = await join(uow, token)
         await uow.commit()
     if room is None:
-        return HTMLResponse(_GONE, status_code=410)
-    return RedirectResponse(room, status_code=303)
+        return gone()
+    return RedirectResponse(room, status_code=303, headers=PAGE_HEADERS)

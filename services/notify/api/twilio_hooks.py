@@ -3,13 +3,16 @@
 Every webhook request's ``X-Twilio-Signature`` is checked with twilio's own
 ``RequestValidator`` against the public URL Twilio called (``CORESPOND_PUBLIC_BASE_URL``
 plus the path, so it holds behind a proxy); a bad or missing signature is 403
-and changes nothing. Inbound answers are TwiML.
+and changes nothing. Inbound answers are TwiML. A retry carrying an
+``I-Twilio-Idempotency-Token`` already seen gets the first answer and changes nothing.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -17,6 +20,7 @@ from schemas.calls import E164
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.clock import new_id
 from services.common.runtime import ServiceRuntime
+from services.notify.app import receipts
 from services.notify.app.callbacks import apply_status
 from services.notify.app.inbound import handle_inbound
 
@@ -48,28 +52,65 @@ async def _verified_form(request: Request) -> dict[str, str]:
     return form
 
 
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+
+
 @router.post("/twilio/sms/status", status_code=status.HTTP_204_NO_CONTENT)
 async def status_callback(request: Request) -> Response:
     form = await _verified_form(request)
-    async with _runtime(request).unit_of_work() as uow:
-        await apply_status(
-            uow, form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode")
-        )
-        await uow.commit()
+    retry_token = request.headers.get(IDEMPOTENCY_HEADER)
+
+    async def apply() -> str:
+        async with _runtime(request).unit_of_work() as uow:
+            if await receipts.earlier_answer(uow, retry_token) is None:
+                await apply_status(
+                    uow,
+                    form.get("MessageSid", ""),
+                    form.get("MessageStatus", ""),
+                    form.get("ErrorCode"),
+                )
+                await receipts.keep(uow, retry_token, request.url.path, "")
+                await uow.commit()
+        return ""
+
+    await _once(request, retry_token, apply)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/twilio/sms/inbound")
 async def inbound_sms(request: Request) -> Response:
     form = await _verified_form(request)
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await handle_inbound(
-            uow, form.get("MessageSid", ""), form.get("From", ""), form.get("Body", "")
-        )
-        await uow.commit()
+    retry_token = request.headers.get(IDEMPOTENCY_HEADER)
+
+    async def apply() -> str:
+        async with _runtime(request).unit_of_work() as uow:
+            earlier = await receipts.earlier_answer(uow, retry_token)
+            if earlier is not None:
+                return earlier
+            answer = await handle_inbound(
+                uow, form.get("MessageSid", ""), form.get("From", ""), form.get("Body", "")
+            )
+            await receipts.keep(uow, retry_token, request.url.path, answer)
+            await uow.commit()
+        return answer
+
     twiml = MessagingResponse()
-    twiml.message(answer)
+    twiml.message(await _once(request, retry_token, apply))
     return Response(content=str(twiml), media_type="application/xml")
+
+
+async def _once(
+    request: Request, retry_token: str | None, apply: Callable[[], Awaitable[str]]
+) -> str:
+    """Run ``apply``; if a concurrent retry with the same token won the race, its answer."""
+    try:
+        return await apply()
+    except IntegrityError:
+        async with _runtime(request).unit_of_work() as uow:
+            earlier = await receipts.earlier_answer(uow, retry_token)
+        if earlier is None:
+            raise
+        return earlier
 
 
 class SimulatedReply(BaseModel):

@@ -10,17 +10,25 @@ from datetime import datetime
 from sqlalchemy import select
 
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import AssignmentEnded, AssignmentOffered, FollowUpDue, HandoffOffered
+from schemas.events import (
+    AlertRaised,
+    AssignmentEnded,
+    AssignmentOffered,
+    FollowUpDue,
+    HandoffOffered,
+)
 from schemas.vocabulary import AssignmentStatus, NotificationStatus, Role
 from services.common.clock import new_id
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.notify.adapters.models import ContactRecord, MessageRecord
+from services.notify.app.responder_links import issue_link
 from services.notify.app.status import announce
 from services.notify.app.telehealth import Links, open_session
 from services.notify.domain.templates import (
     FollowUpText,
     OfferText,
+    render_alert,
     render_follow_up,
     render_handoff,
     render_offer,
@@ -98,11 +106,14 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
     async def on_assignment_offered(
         uow: UnitOfWork, event: CloudEvent, data: AssignmentOffered
     ) -> None:
-        join_link = (
-            await open_session(uow, data, links)
-            if data.role == Role.TELEHEALTH and data.contact_phone
-            else None
-        )
+        link = None
+        if data.contact_phone:
+            token = await issue_link(uow, data)
+            link = (
+                await open_session(uow, data, links, token)
+                if data.role == Role.TELEHEALTH
+                else links.page(token)
+            )
         text = OfferText(
             data.incident_code,
             data.role,
@@ -110,7 +121,7 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
             data.address,
             data.lat,
             data.lon,
-            join_link,
+            link,
         )
         if await queue_message(
             uow,
@@ -185,7 +196,22 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
         ):
             uow.on_committed(wake_delivery)
 
+    async def on_alert_raised(uow: UnitOfWork, event: CloudEvent, data: AlertRaised) -> None:
+        body = render_alert(data.incident_code, data.kind)
+        for phone in data.phones:
+            if await queue_message(
+                uow,
+                event,
+                dedupe_key=f"alert:{data.alert_id}:{phone}",
+                incident_id=data.incident_id,
+                to_phone=phone,
+                body=body,
+                who="the supervisor",
+            ):
+                uow.on_committed(wake_delivery)
+
     return {
+        EventType.ALERT_RAISED: on_alert_raised,
         EventType.HANDOFF_OFFERED: on_handoff_offered,
         EventType.ASSIGNMENT_OFFERED: on_assignment_offered,
         EventType.ASSIGNMENT_ENDED: on_assignment_ended,

@@ -7,14 +7,14 @@ sender's open offers: the code picks one when several are open; with no code
 and several open, the sender is asked which.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from schemas.envelope import EventType
 from schemas.events import HandoffReplied, ResponderReplied
-from schemas.vocabulary import ReplyAnswer
-from services.common.clock import new_id
+from schemas.vocabulary import ReplyAnswer, ReplyChannel
+from services.common.clock import as_utc, new_id
 from services.common.logs import mask_phone
 from services.common.outbox import UnitOfWork
 from services.notify.adapters.models import ContactRecord, InboundRecord, MessageRecord
@@ -66,7 +66,19 @@ async def _answer(uow: UnitOfWork, phone: str, reply: Reply) -> str:
         return replies.which_code_text([m.incident_code or "?" for m in open_offers])
     offer = open_offers[0]
     assert offer.incident_code is not None  # offers and handoff requests carry it
-    offer.answer = reply.answer.value
+    relay_answer(uow, offer, reply.answer, phone, ReplyChannel.SMS)
+    return replies.acknowledgement(reply.answer, offer.incident_code)
+
+
+def relay_answer(
+    uow: UnitOfWork,
+    offer: MessageRecord,
+    answer: ReplyAnswer,
+    phone: str,
+    channel: ReplyChannel,
+) -> None:
+    """Record the answer on the offer and tell dispatch (an SMS reply or the responder page)."""
+    offer.answer = answer.value
     if offer.handoff_id is not None:
         uow.emit(
             EventType.HANDOFF_REPLIED,
@@ -74,12 +86,12 @@ async def _answer(uow: UnitOfWork, phone: str, reply: Reply) -> str:
             HandoffReplied(
                 handoff_id=offer.handoff_id,
                 incident_id=offer.incident_id,
-                accepted=reply.answer == ReplyAnswer.ACCEPT,
+                accepted=answer == ReplyAnswer.ACCEPT,
                 from_masked=mask_phone(phone),
                 received_at=uow.clock.now(),
             ),
         )
-        return replies.acknowledgement(reply.answer, offer.incident_code)
+        return
     assert offer.assignment_id is not None
     uow.emit(
         EventType.RESPONDER_REPLIED,
@@ -88,12 +100,24 @@ async def _answer(uow: UnitOfWork, phone: str, reply: Reply) -> str:
             reply_id=new_id(),
             assignment_id=offer.assignment_id,
             incident_id=offer.incident_id,
-            answer=reply.answer,
+            answer=answer,
             from_masked=mask_phone(phone),
             received_at=uow.clock.now(),
+            channel=channel,
         ),
     )
-    return replies.acknowledgement(reply.answer, offer.incident_code)
+
+
+def answerable(offer: MessageRecord, answer: ReplyAnswer, now: datetime) -> bool:
+    """Whether this answer can still be given to this offer (the rule ``_open_offers`` queries)."""
+    if offer.created_at is not None and as_utc(offer.created_at) < now - ANSWERABLE_FOR:
+        return False
+    if answer in _NEEDS_ACCEPTED:
+        return offer.assignment_id is not None and offer.answer in {
+            ReplyAnswer.ACCEPT.value,
+            ReplyAnswer.ARRIVED.value,
+        }
+    return offer.answer is None and (offer.expires_at is None or as_utc(offer.expires_at) > now)
 
 
 async def _open_offers(uow: UnitOfWork, phone: str, answer: ReplyAnswer) -> list[MessageRecord]:

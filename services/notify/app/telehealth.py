@@ -29,21 +29,33 @@ class Links:
     public_base_url: str
     video_base_url: str = "https://meet.jit.si"
 
+    def page(self, token: str) -> str:
+        """A responder's assignment page (``/r/{token}``)."""
+        return f"{self.public_base_url.rstrip('/')}/r/{token}"
 
-async def open_session(uow: UnitOfWork, offer: AssignmentOffered, links: Links) -> str:
-    """The join link for this assignment's provider (the same link if asked again)."""
+    def join(self, token: str) -> str:
+        """A telehealth provider's way into the video room (``/t/{token}``)."""
+        return f"{self.public_base_url.rstrip('/')}/t/{token}"
+
+
+async def open_session(uow: UnitOfWork, offer: AssignmentOffered, links: Links, token: str) -> str:
+    """The join link for this assignment's provider (the same link if asked again).
+
+    ``token`` is the assignment's responder-link token: one secret opens both
+    the page and the room.
+    """
     session = await uow.session.get(TelehealthSession, offer.assignment_id)
     if session is None:
         session = TelehealthSession(
             assignment_id=offer.assignment_id,
             incident_id=offer.incident_id,
             room_url=f"{links.video_base_url.rstrip('/')}/corespond-{secrets.token_urlsafe(18)}",
-            token=secrets.token_urlsafe(24),
+            token=token,
             phone=offer.contact_phone or "",
             expires_at=uow.clock.now() + LINK_VALID_FOR,
         )
         uow.session.add(session)
-    return f"{links.public_base_url.rstrip('/')}/t/{session.token}"
+    return links.join(session.token)
 
 
 async def join(uow: UnitOfWork, token: str) -> str | None:

@@ -7,7 +7,7 @@ inputs here are typed so that nothing else can reach a template.
 
 from dataclasses import dataclass
 
-from schemas.vocabulary import Role
+from schemas.vocabulary import AlertKind, Role
 
 _ROLE_WORDS = {
     Role.POLICE: "officer",
@@ -27,8 +27,9 @@ class OfferText:
     address: str | None
     lat: float | None
     lon: float | None
-    # Telehealth only: corespond's expiring link to the video room (never the room itself).
-    join_link: str | None = None
+    # corespond's expiring link: the assignment's page, or for telehealth the way into the
+    # video room (never the room itself).
+    link: str | None = None
 
 
 def where(offer: OfferText) -> str:
@@ -40,16 +41,18 @@ def where(offer: OfferText) -> str:
 
 
 def render_offer(offer: OfferText) -> str:
-    text = (
-        f"corespond P{offer.priority} #{offer.incident_code}: {_ROLE_WORDS[offer.role]} requested "
-        f"at {where(offer)}. Reply Y {offer.incident_code} to accept, "
-        f"N {offer.incident_code} to decline."
-    )
-    if offer.join_link:
-        # The link goes last and whole: a cut link is worse than a shorter address.
-        room = SMS_MAX_CHARS - len(offer.join_link) - len(" Join: ")
-        return f"{text[:room]} Join: {offer.join_link}"
-    return text[:SMS_MAX_CHARS]
+    code = offer.incident_code
+    head = f"corespond P{offer.priority} #{code}: {_ROLE_WORDS[offer.role]} requested at "
+    tail = f". Reply Y {code} to accept, N {code} to decline."
+    if offer.link:
+        tail += f" {'Join' if offer.role == Role.TELEHEALTH else 'Open'}: {offer.link}"
+    # Only the place gives way to the limit: the code, how to answer and the link (a cut
+    # link is worse than none) always arrive whole.
+    place = where(offer)
+    room = SMS_MAX_CHARS - len(head) - len(tail)
+    if len(place) > room:
+        place = place[: max(room - 1, 0)] + "…"
+    return head + place + tail
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,15 @@ def render_handoff(incident_code: str, service_name: str) -> str:
         f"'{service_name}'. Reply Y {incident_code} to accept, N {incident_code} to decline."
     )
     return text[:SMS_MAX_CHARS]
+
+
+_ALERT_WORDS = {
+    AlertKind.ROLE_UNFILLED: "nobody accepted an offer; the role is unfilled",
+    AlertKind.HANDOFF_UNPLACED: "no provider can take a requested warm handoff",
+    AlertKind.WELLBEING: "a unit passed the critical-incident exposure threshold",
+}
+
+
+def render_alert(incident_code: str, kind: AlertKind) -> str:
+    """A supervisor's page: which incident and what kind of problem; the rest is in the console."""
+    return f"corespond ALERT #{incident_code}: {_ALERT_WORDS[kind]}. See the console now."
