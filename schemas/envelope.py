@@ -26,6 +26,8 @@ class EventType:
     HANDOFF_OFFERED = "corespond.handoff.offered.v1"
     HANDOFF_REPLIED = "corespond.handoff.replied.v1"
     ALERT_RAISED = "corespond.alert.raised.v1"
+    SUBJECT_REVOKED = "corespond.subject.revoked.v1"
+    AUDIT_RECORDED = "corespond.audit.recorded.v1"
 
 
 class CloudEvent(BaseModel):

@@ -130,6 +130,38 @@ class AlertRaised(_Event):
     phones: list[E164]
 
 
+class SubjectRevoked(_Event):
+    """dispatch → every service: tokens of this subject issued before ``revoked_at`` are void.
+
+    ``key`` is ``user:<id>`` (disabled, password or MFA reset), ``client:<id>``
+    (API key revoked or rotated) or ``session:<id>`` (signed out).
+    """
+
+    key: str
+    revoked_at: datetime
+    reason: str
+
+
+class AuditRecorded(_Event):
+    """every service → dispatch's audit trail: who did what to which record, from where.
+
+    ``action`` is the route (``GET /v1/incidents/{incident_id}``) or a named
+    action (``auth.sign_in_failed``); ``outcome`` the HTTP status or ``ok``.
+    """
+
+    at: datetime
+    service: str
+    actor: str
+    actor_kind: str
+    roles: list[str]
+    source_ip: str | None = None
+    action: str
+    target_type: str | None = None
+    target_id: str | None = None
+    outcome: str
+    request_id: str | None = None
+
+
 class FollowUpDue(_Event):
     """dispatch → notify: a post-overdose outreach visit is due; remind the outreach team.
 
@@ -184,4 +216,6 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
     EventType.HANDOFF_OFFERED: HandoffOffered,
     EventType.HANDOFF_REPLIED: HandoffReplied,
     EventType.ALERT_RAISED: AlertRaised,
+    EventType.SUBJECT_REVOKED: SubjectRevoked,
+    EventType.AUDIT_RECORDED: AuditRecorded,
 }

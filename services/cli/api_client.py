@@ -1,8 +1,9 @@
 """Talking to a running corespond service from the CLI: its token, listing, sending.
 
-The token comes from ``--token``, else ``CORESPOND_TOKEN``, else the file
-``corespond up`` writes (``.corespond/bootstrap-token``). Errors are CLI
-messages with a non-zero exit, naming what failed.
+The token comes from ``--token``, else ``CORESPOND_TOKEN``, else is signed for
+the local operator with the secret ``corespond up`` keeps
+(``.corespond/auth-secret``). Errors are CLI messages with a non-zero exit,
+naming what failed.
 """
 
 import os
@@ -13,17 +14,20 @@ from typing import Any, TypeVar
 import click
 import httpx
 
+from services.cli.local_auth import SECRET_FILE, auth_secret, operator_token
+
 
 def resolve_token(explicit: str | None, data_dir: Path) -> str:
     if explicit:
         return explicit
     if os.environ.get("CORESPOND_TOKEN"):
         return os.environ["CORESPOND_TOKEN"]
-    path = data_dir / "bootstrap-token"
-    if path.exists():
-        return path.read_text().strip()
+    secret = auth_secret(data_dir)
+    if secret:
+        return operator_token(secret)
     raise click.UsageError(
-        f"no token: pass --token, set CORESPOND_TOKEN, or run `corespond up` (writes {path})"
+        "no token: pass --token, set CORESPOND_TOKEN, or run where `corespond up` keeps "
+        f"its secret ({data_dir / SECRET_FILE})"
     )
 
 
@@ -56,7 +60,7 @@ def dispatch_options(command: F) -> F:
     command = click.option(
         "--token",
         default=None,
-        help="bearer token (default: CORESPOND_TOKEN, then .corespond/bootstrap-token)",
+        help="bearer token (default: CORESPOND_TOKEN, then one signed with .corespond/auth-secret)",
     )(command)
     command = click.option(
         "--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch"

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.cli.bench_dispatch import measure_recommendation
 from services.cli.bench_triage import measure_engine
+from services.cli.local_auth import operator_token
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
@@ -316,12 +317,13 @@ def bench(
         roster.write_text(json.dumps(demo_roster(units_per_role=2 * calls)))
         tansu = Tansu(log=(data_dir / "tansu.log").open("ab"))
         tansu.start()
-        token = secrets.token_urlsafe(16)
+        secret = secrets.token_urlsafe(48)
+        token = operator_token(secret)
         stack = Stack(
             StackConfig(
                 data_dir=data_dir,
                 bootstrap_servers=tansu.bootstrap,
-                token=token,
+                auth_secret=secret,
                 ports={name: free_port() for name in ("dispatch", "triage", "notify")},
                 seed_roster=roster,
                 extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},

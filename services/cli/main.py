@@ -2,6 +2,7 @@
 
 import click
 
+from services.cli.accounts import audit, clients, token, users
 from services.cli.bench import bench
 from services.cli.dlq import dlq
 from services.cli.providers import providers
@@ -21,6 +22,10 @@ cli.add_command(bench)
 cli.add_command(triage)
 cli.add_command(units)
 cli.add_command(providers)
+cli.add_command(users)
+cli.add_command(clients)
+cli.add_command(audit)
+cli.add_command(token)
 
 
 def main() -> None:

@@ -165,7 +165,7 @@ class ServiceProcess:
 class StackConfig:
     data_dir: Path
     bootstrap_servers: str
-    token: str
+    auth_secret: str
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_urls: Mapping[str, str] = field(default_factory=dict)
     database_schemas: Mapping[str, str] = field(default_factory=dict)
@@ -190,7 +190,7 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
     env.update(
         {
             "KAFKA_BOOTSTRAP_SERVERS": config.bootstrap_servers,
-            "CORESPOND_BOOTSTRAP_TOKEN": config.token,
+            "CORESPOND_AUTH_SECRET": config.auth_secret,
             "CORESPOND_DATA_DIR": str(config.data_dir),
             "CORESPOND_PORT": str(config.ports[name]),
             "CORESPOND_HOST": "127.0.0.1",

@@ -2,12 +2,12 @@
 
 Tansu on 127.0.0.1 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), the
 three services on 8000/8001/8002 with SQLite under ``./.corespond/``, a demo
-roster, and a bootstrap admin token (``CORESPOND_BOOTSTRAP_TOKEN``, or one
-generated on first run and kept in the data folder, readable only by you).
+roster, and the secret that signs access tokens (``CORESPOND_AUTH_SECRET``, or
+one generated on first run and kept in the data folder, readable only by you;
+``corespond token`` signs an operator token with it).
 """
 
 import os
-import secrets
 import signal
 import time
 from pathlib import Path
@@ -15,22 +15,10 @@ from types import FrameType
 
 import click
 
+from services.cli.local_auth import auth_secret
 from services.cli.stack import DEFAULT_PORTS, Stack, StackConfig, Tansu, free_port, port_is_free
 
 DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.json"
-
-
-def bootstrap_token(data_dir: Path) -> str:
-    from_env = os.environ.get("CORESPOND_BOOTSTRAP_TOKEN")
-    if from_env:
-        return from_env
-    path = data_dir / "bootstrap-token"
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token + "\n")
-    return token
 
 
 @click.command()
@@ -75,11 +63,12 @@ def up(
         tansu = Tansu(port, log=(data_dir / "tansu.log").open("ab"))
         click.echo(f"starting Tansu on 127.0.0.1:{port} (memory storage) ...")
         tansu.start()
-    token = bootstrap_token(data_dir)
+    secret = auth_secret(data_dir, create=True)
+    assert secret is not None
     config = StackConfig(
         data_dir=data_dir.resolve(),
         bootstrap_servers=external or (tansu.bootstrap if tansu else ""),
-        token=token,
+        auth_secret=secret,
         ports=ports,
         seed_roster=roster.resolve(),
         embedded_broker=tansu is not None,
@@ -96,7 +85,7 @@ def up(
     try:
         click.echo("starting dispatch, triage, notify ...")
         stack.start()
-        _banner(stack, config, token)
+        _banner(stack, config)
         while not stopping:
             dead = [
                 s.name
@@ -117,7 +106,7 @@ def up(
         click.echo("stopped.")
 
 
-def _banner(stack: Stack, config: StackConfig, token: str) -> None:
+def _banner(stack: Stack, config: StackConfig) -> None:
     click.echo(
         f"""
 corespond is up.
@@ -127,7 +116,7 @@ corespond is up.
   broker    {config.bootstrap_servers}
   data      {config.data_dir}   (SQLite databases and service logs)
 
-  export TOKEN={token}
+  export TOKEN=$(corespond token)     # a one-hour admin token for local-operator
   curl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
        -d @deploy/demo/call.json {stack.url("dispatch")}/v1/calls
 

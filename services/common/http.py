@@ -7,10 +7,11 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.common.auth import TokenAuthenticator
+from services.common.access_audit import audited, record_access
 from services.common.logs import bind
 from services.common.problems import install_problem_handlers
 from services.common.runtime import ServiceRuntime
+from services.common.tokens import TokenKeys
 
 
 def build_app(
@@ -23,7 +24,8 @@ def build_app(
     app = FastAPI(title=title, version="1", lifespan=runtime.lifespan)
     app.add_middleware(CurlJsonMiddleware)
     app.state.runtime = runtime
-    app.state.authenticator = TokenAuthenticator(runtime.settings.bootstrap_token)
+    secret = runtime.settings.auth_secret
+    app.state.token_keys = TokenKeys(secret.get_secret_value()) if secret else None
     install_problem_handlers(app, domain_errors or {})
     app.include_router(health_router(runtime))
     for router in routers:
@@ -38,6 +40,8 @@ def build_app(
         request.state.request_id = request_id
         with bind(correlation_id=request_id):
             response = await call_next(request)
+            if audited(request.url.path):
+                response = await record_access(request, response)
         response.headers["X-Request-ID"] = request_id
         return response
 

@@ -65,6 +65,10 @@ def configure(service: str, level: str = "INFO", as_json: bool = True) -> None:
     # own loops log the outage once with context.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # These log SQL with its parameters, or HTTP requests with their URLs, at DEBUG or
+    # INFO: narratives, phone numbers, link tokens. Whatever our level, they stay quiet.
+    for chatty in ("aiosqlite", "sqlalchemy.engine", "asyncpg", "twilio.http_client", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def mask_phone(phone: str | None) -> str | None:

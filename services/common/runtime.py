@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from schemas.envelope import CloudEvent
-from services.common import logs
+from services.common import logs, revocations
 from services.common.bus import Bus
 from services.common.clock import Clock, SystemClock, new_id
 from services.common.consumer import EventConsumer, Subscription
 from services.common.db import Database, RuntimeBase
 from services.common.outbox import OutboxRelay, UnitOfWork
 from services.common.settings import ServiceSettings
-from services.common.topics import ALL, dead_letter_topic
+from services.common.topics import ALL, IDENTITY, dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,12 @@ class ServiceRuntime:
         """Consume ``subscription`` (once, before start). Separate from the constructor
         so handlers can be built from parts that need the runtime (its database)."""
         assert self.consumer is None, "one subscription per service"
+        # Every service keeps the revocation list, so every subscription hears of them.
+        subscription = Subscription(
+            group_id=subscription.group_id,
+            topics=[*subscription.topics, IDENTITY],
+            handlers={**subscription.handlers, **revocations.HANDLERS},
+        )
         self.subscription = subscription
         self.consumer = EventConsumer(
             subscription,

@@ -57,7 +57,9 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 200
     outbox_poll_interval_s: float = 0.5
 
-    bootstrap_token: SecretStr | None = None
+    # Signs (dispatch) and verifies (every service) access tokens; the same value everywhere.
+    auth_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(default=600, ge=60, le=3600)
 
     log_level: str = "INFO"
     log_json: bool = True

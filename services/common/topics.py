@@ -10,8 +10,14 @@ CALLS = "corespond.calls"
 TRIAGE = "corespond.triage"
 ASSIGNMENTS = "corespond.assignments"
 NOTIFICATIONS = "corespond.notifications"
+# Revocations: every service consumes them, each in its own consumer group.
+IDENTITY = "corespond.identity"
+# Audit records from every service to dispatch's hash-chained trail. All carry one
+# key, so they share a partition and reach the chain in the order they were sent.
+AUDIT = "corespond.audit"
+AUDIT_KEY = "audit"
 
-ALL = (CALLS, TRIAGE, ASSIGNMENTS, NOTIFICATIONS)
+ALL = (CALLS, TRIAGE, ASSIGNMENTS, NOTIFICATIONS, IDENTITY, AUDIT)
 
 TOPIC_OF: dict[str, str] = {
     EventType.CALL_RECEIVED: CALLS,
@@ -22,6 +28,8 @@ TOPIC_OF: dict[str, str] = {
     EventType.FOLLOW_UP_DUE: ASSIGNMENTS,
     EventType.HANDOFF_OFFERED: ASSIGNMENTS,
     EventType.ALERT_RAISED: ASSIGNMENTS,
+    EventType.SUBJECT_REVOKED: IDENTITY,
+    EventType.AUDIT_RECORDED: AUDIT,
     EventType.HANDOFF_REPLIED: NOTIFICATIONS,
     EventType.NOTIFICATION_STATUS: NOTIFICATIONS,
     # Replies travel with the delivery news: both are notify → dispatch, per incident.

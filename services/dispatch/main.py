@@ -1,23 +1,39 @@
 """Composition root of the dispatch service."""
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field
 
+from schemas.envelope import EventType
 from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
 from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
-from services.common.topics import NOTIFICATIONS, TRIAGE
+from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
+from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
-from services.dispatch.api import assignments, calls, incidents, providers, units
+from services.dispatch.api import (
+    accounts,
+    assignments,
+    audit,
+    auth,
+    calls,
+    incidents,
+    providers,
+    units,
+)
+from services.dispatch.app import audit_trail
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
+from services.dispatch.app.identity import AccountNotFound, SessionPolicy, SignedOut
 from services.dispatch.app.offers import UnitUnavailable
+from services.dispatch.app.periodic import daily
 from services.dispatch.app.timers import TimerWorker
 from services.dispatch.domain.errors import (
     AssignmentNotFound,
@@ -40,6 +56,11 @@ class DispatchSettings(ServiceSettings):
     # The same policy files triage reads: escalation, auto-offer, telehealth fallback.
     policy_dir: Path = DEFAULT_POLICY_DIR
     timer_poll_interval_s: float = 1.0
+    # Sessions: signed out after this long without use, and at the latest after the maximum.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # CJIS asks for at least a year of audit records; 400 days leaves a margin.
+    audit_retention_days: int = Field(default=400, ge=365)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -50,8 +71,11 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         [Base.metadata],
         Subscription(
             group_id="dispatch",
-            topics=[TRIAGE, NOTIFICATIONS],
-            handlers=make_handlers(context.policies, context.eta),
+            topics=[TRIAGE, NOTIFICATIONS, AUDIT],
+            handlers={
+                **make_handlers(context.policies, context.eta),
+                EventType.AUDIT_RECORDED: audit_trail.append,
+            },
         ),
         clock=clock,
     )
@@ -63,6 +87,14 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         poll_interval_s=settings.timer_poll_interval_s,
     )
     runtime.add_worker("timers", timers.run)
+    runtime.add_worker(
+        "audit_retention",
+        daily(
+            runtime.unit_of_work,
+            lambda uow: audit_trail.purge(uow, settings.audit_retention_days),
+            "audit_retention",
+        ),
+    )
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -83,6 +115,9 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             units.router,
             assignments.router,
             providers.router,
+            auth.router,
+            accounts.router,
+            audit.router,
         ],
         domain_errors={
             IncidentNotFound: 404,
@@ -92,7 +127,14 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             UnitUnavailable: 409,
             Conflict: 409,
             Unprocessable: 422,
+            AccountNotFound: 404,
+            SignedOut: 401,
         },
+    )
+    app.state.session_policy = SessionPolicy(
+        access_ttl=timedelta(seconds=settings.access_token_ttl_s),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
     )
     app.state.dispatch = context
     app.state.timers = timers

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import os
-import re
 import signal
 import socket
 import stat
@@ -76,15 +75,26 @@ async def _stop(process: asyncio.subprocess.Process) -> str:
 async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> None:
     process, banner, ports = await _start_up(tmp_path, _clean_env())
     try:
-        token = re.search(r"export TOKEN=(\S+)", banner)
-        assert token is not None, banner
+        assert "export TOKEN=$(corespond token)" in banner
         assert f"http://127.0.0.1:{ports['dispatch']}" in banner
         assert f"127.0.0.1:{ports['broker']}" in banner
-        token_file = tmp_path / ".corespond" / "bootstrap-token"
-        assert token_file.read_text().strip() == token.group(1)
-        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        secret_file = tmp_path / ".corespond" / "auth-secret"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        assert secret_file.read_text().strip() not in banner  # the secret is never printed
 
-        headers = {"Authorization": f"Bearer {token.group(1)}"}
+        # Exactly the README's `export TOKEN=$(corespond token)`, run where `up` runs.
+        minted = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.cli",
+            "token",
+            cwd=tmp_path,
+            env=_clean_env(),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await minted.communicate()
+        assert minted.returncode == 0
+        headers = {"Authorization": f"Bearer {out.decode().strip()}"}
         base = f"http://127.0.0.1:{ports['dispatch']}"
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
             # Exactly the README's curl: -d sends application/x-www-form-urlencoded.

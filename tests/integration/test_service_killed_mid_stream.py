@@ -19,7 +19,7 @@ from services.cli.bench import demo_roster
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import AUTH, DEMO_CALL, TOKEN
+from tests.support.inprocess import AUTH, AUTH_SECRET, DEMO_CALL
 from tests.support.waiting import eventually
 
 CALLS = 200
@@ -33,7 +33,7 @@ def _stack(tmp_path: Path, bootstrap: str, database: DatabaseTarget) -> Stack:
         StackConfig(
             data_dir=tmp_path,
             bootstrap_servers=bootstrap,
-            token=TOKEN,
+            auth_secret=AUTH_SECRET,
             ports={name: free_port() for name in ("dispatch", "triage", "notify")},
             database_urls=database.urls,
             database_schemas=database.schemas,

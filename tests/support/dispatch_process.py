@@ -7,7 +7,7 @@ from pathlib import Path
 
 from services.cli.stack import ServiceProcess, Stack, StackConfig, free_port
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import TOKEN
+from tests.support.inprocess import AUTH_SECRET
 
 
 @asynccontextmanager
@@ -18,7 +18,7 @@ async def dispatch_process(
         StackConfig(
             data_dir=data_dir,
             bootstrap_servers=bootstrap,
-            token=TOKEN,
+            auth_secret=AUTH_SECRET,
             ports={name: free_port() for name in ("dispatch", "triage", "notify")},
             database_urls=database.urls,
             database_schemas=database.schemas,

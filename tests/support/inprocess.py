@@ -7,6 +7,7 @@ can be stopped and started again mid-test.
 
 import json
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from services.cli.stack import EMBEDDED_BROKER_ENV
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime
+from services.common.tokens import TokenKeys
 from services.dispatch.main import DispatchSettings
 from services.dispatch.main import create_app as create_dispatch
 from services.notify.main import NotifySettings
@@ -25,7 +27,35 @@ from services.triage.main import TriageSettings
 from services.triage.main import create_app as create_triage
 from tests.support.databases import DatabaseTarget
 
-TOKEN = "test-bootstrap-token-0123456789"
+AUTH_SECRET = "test-auth-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def mint_token(
+    roles: list[str],
+    *,
+    name: str = "tester",
+    kind: str = "user",
+    subject_id: str | None = None,
+    ttl: timedelta = timedelta(days=800),
+    now: datetime | None = None,
+) -> str:
+    """An access token as dispatch signs them, for a principal the test invents.
+
+    Sign-in itself (password, TOTP, API keys) is tested on its own; the rest of the
+    suite needs a caller with given roles, and gets one signed with the test secret.
+    """
+    return TokenKeys(AUTH_SECRET).issue(
+        subject_id=subject_id or f"test-{name}",
+        name=name,
+        kind=kind,
+        roles=roles,
+        now=now or datetime.now(UTC),
+        ttl=ttl,
+    )
+
+
+# Long-lived so tests that move a service's clock by days (or a retention period) get in.
+TOKEN = mint_token(["admin"], name="test-admin")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DEMO_CALL = json.loads((Path(__file__).parents[2] / "deploy" / "demo" / "call.json").read_text())
 
@@ -68,7 +98,7 @@ class InProcessStack:
             "database_url": self.database.url(kind),
             "database_schema": self.database.schema(kind),
             "data_dir": self.data_dir,
-            "bootstrap_token": TOKEN,
+            "auth_secret": AUTH_SECRET,
             "outbox_poll_interval_s": 0.2,
             "consumer_retry_backoff_s": 0.05,
             "log_json": True,

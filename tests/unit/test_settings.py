@@ -8,13 +8,13 @@ from services.common.settings import ServiceSettings
 def test_standard_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
     monkeypatch.setenv("DATABASE_URL", "postgresql://corespond@db/corespond")
-    monkeypatch.setenv("CORESPOND_BOOTSTRAP_TOKEN", "s3cret")
+    monkeypatch.setenv("CORESPOND_AUTH_SECRET", "s3cret")
     monkeypatch.setenv("CORESPOND_KAFKA_ENABLE_IDEMPOTENCE", "false")
     settings = ServiceSettings()
     assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
     assert settings.resolved_database_url() == "postgresql+asyncpg://corespond@db/corespond"
-    assert settings.bootstrap_token is not None
-    assert settings.bootstrap_token.get_secret_value() == "s3cret"
+    assert settings.auth_secret is not None
+    assert settings.auth_secret.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
     assert settings.kafka_enable_idempotence is False
 

@@ -8,6 +8,7 @@ It returns the provider's message id, or raises
 
 import asyncio
 import logging
+import re
 import secrets
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from services.notify.adapters.models import ConsoleSms
 from services.notify.domain.delivery import SendFailure
 
 log = logging.getLogger(__name__)
+_LINK_TOKEN = re.compile(r"(/[rt]/)[\w-]+")
 
 
 class SmsBackend(Protocol):
@@ -55,7 +57,9 @@ class ConsoleSmsBackend:
                 )
             )
             await session.commit()
-        log.info("sms.console_sent", extra={"to": mask_phone(to), "body": body, "sid": sid})
+        # The text is logged for demos, but a link's token is a credential: it is not.
+        shown = _LINK_TOKEN.sub(r"\1<token>", body)
+        log.info("sms.console_sent", extra={"to": mask_phone(to), "body": shown, "sid": sid})
         return sid
 
 
@@ -88,9 +92,6 @@ class TwilioSmsBackend:
                 "twilio backend needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"
             )
         self._client = Client(account_sid, auth_token)
-        # twilio logs every request's URL and headers at INFO: noise, and the URL names the
-        # account. Our own delivery log says what was sent.
-        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         if api_base_url:
             self._client.api.base_url = api_base_url.rstrip("/")
         self._messaging_service_sid = messaging_service_sid
