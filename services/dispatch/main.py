@@ -26,6 +26,7 @@ from services.dispatch.api import (
     calls,
     incidents,
     providers,
+    reports,
     units,
 )
 from services.dispatch.app import audit_trail
@@ -118,6 +119,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             auth.router,
             accounts.router,
             audit.router,
+            reports.router,
         ],
         domain_errors={
             IncidentNotFound: 404,

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "POST", "/v1/clients/{client_id}/rotate"): ADMIN,
     ("dispatch", "POST", "/v1/clients/{client_id}/revoke"): ADMIN,
     ("dispatch", "GET", "/v1/audit"): {StaffRole.AUDITOR},
+    ("dispatch", "GET", "/v1/reports/summary"): {StaffRole.PROGRAM_MANAGER, StaffRole.SUPERVISOR},
     ("triage", "POST", "/v1/triage/preview"): CALL,
     ("triage", "GET", "/v1/policies"): {*DESK, StaffRole.PROGRAM_MANAGER},
     ("notify", "GET", "/v1/messages"): DESK,
@@ -193,3 +194,24 @@ async def test_a_disabled_users_token_gets_in_nowhere(stack: InProcessStack) -> 
         return None if let_in else statuses
 
     await eventually(everywhere, what="the disabled user refused by all three services")
+
+
+async def test_a_program_manager_sees_figures_and_nothing_personal(stack: InProcessStack) -> None:
+    await stack.dispatch.post("/v1/calls", json=DEMO_CALL)
+    manager = mint_token(["program_manager"], name="pat-manager")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=stack.apps["dispatch"]), base_url="http://dispatch"
+    ) as client:
+        found = await client.get(
+            "/v1/reports/summary", headers={"Authorization": f"Bearer {manager}"}
+        )
+        incidents = await client.get(
+            "/v1/incidents", headers={"Authorization": f"Bearer {manager}"}
+        )
+    assert found.status_code == 200
+    assert found.json()["incidents"] >= 1
+    assert sum(found.json()["by_source"].values()) == found.json()["incidents"]
+    text = found.text
+    assert DEMO_CALL["caller"]["phone"] not in text
+    assert DEMO_CALL["location"]["address"] not in text
+    assert incidents.status_code == 403  # figures, not records
