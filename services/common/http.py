@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.auth import TokenAuthenticator
+from services.common.guards import install_guards
 from services.common.logs import bind
 from services.common.problems import install_problem_handlers
 from services.common.runtime import ServiceRuntime
@@ -22,6 +23,7 @@ def build_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", lifespan=runtime.lifespan)
     app.add_middleware(CurlJsonMiddleware)
+    install_guards(app, runtime.settings)
     app.state.runtime = runtime
     app.state.authenticator = TokenAuthenticator(runtime.settings.bootstrap_token)
     install_problem_handlers(app, domain_errors or {})
