@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.common.auth import TokenAuthenticator
 from services.common.guards import install_guards
 from services.common.logs import bind
+from services.common.openapi_problems import document_problems
 from services.common.problems import install_problem_handlers
 from services.common.runtime import ServiceRuntime
 
@@ -27,6 +28,7 @@ def build_app(
     app.state.runtime = runtime
     app.state.authenticator = TokenAuthenticator(runtime.settings.bootstrap_token)
     install_problem_handlers(app, domain_errors or {})
+    document_problems(app)
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
