@@ -4,15 +4,36 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit schemas bench clean
+LOCK   := requirements.lock
+# The lock tool runs from a throwaway venv; it is not a dependency of corespond.
+PIP_TOOLS := pip-tools==7.6.2
 
-$(STAMP): pyproject.toml
+.PHONY: install lock run test lint typecheck unit schemas bench clean
+
+# Exactly the lock, every file checked against its hash; then corespond itself,
+# built with the locked setuptools and nothing fetched on the side.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Re-resolve requirements.lock from pyproject.toml (runtime + dev extra + build backend),
+## pinned and hashed, against the package index alone: machine-local mirrors and wheel
+## folders (pip's config files, PIP_FIND_LINKS) are ignored so every pin can be downloaded
+## anywhere. Pins that still fit are kept; `make lock LOCK_FLAGS=--upgrade` takes the newest.
+## Then `make install` and commit the lock.
+LOCK_FLAGS ?=
+lock:
+	set -e; tools=$$(mktemp -d); trap 'rm -rf "$$tools"' EXIT; \
+	$(PYTHON) -m venv "$$tools"; \
+	"$$tools/bin/python" -m pip install --quiet $(PIP_TOOLS); \
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	    "$$tools/bin/pip-compile" --quiet \
+	    --generate-hashes --allow-unsafe --strip-extras --extra dev --build-deps-for editable \
+	    --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS) --output-file $(LOCK) pyproject.toml
 
 ## Start Tansu, triage, dispatch and notify with SQLite under ./.corespond/ (Ctrl-C stops all).
 run: $(STAMP)

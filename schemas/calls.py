@@ -2,11 +2,15 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from schemas.vocabulary import CallSource
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+# JSON numbers only. Pydantic's lax mode would read `false` as 0.0, a point in
+# the Gulf of Guinea, and "39.7" as a number the contract says is not one.
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True)]
 
 
 class Answers(BaseModel):
@@ -14,17 +18,17 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    weapons: bool | None = None
-    violence: bool | None = None
-    threat_to_others: bool | None = None
-    suicidal: bool | None = None
-    conscious: bool | None = None
-    breathing: bool | None = None
-    injury: bool | None = None
-    substance_use: bool | None = None
-    overdose_suspected: bool | None = None
-    children_present: bool | None = None
-    crime_in_progress: bool | None = None
+    weapons: StrictBool | None = None
+    violence: StrictBool | None = None
+    threat_to_others: StrictBool | None = None
+    suicidal: StrictBool | None = None
+    conscious: StrictBool | None = None
+    breathing: StrictBool | None = None
+    injury: StrictBool | None = None
+    substance_use: StrictBool | None = None
+    overdose_suspected: StrictBool | None = None
+    children_present: StrictBool | None = None
+    crime_in_progress: StrictBool | None = None
 
 
 class Location(BaseModel):
@@ -32,8 +36,8 @@ class Location(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
 
     def has_point(self) -> bool:

@@ -8,7 +8,9 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.access_audit import audited, record_access
+from services.common.guards import install_guards
 from services.common.logs import bind
+from services.common.openapi_problems import document_problems
 from services.common.problems import install_problem_handlers
 from services.common.runtime import ServiceRuntime
 from services.common.tokens import TokenKeys
@@ -23,10 +25,12 @@ def build_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", lifespan=runtime.lifespan)
     app.add_middleware(CurlJsonMiddleware)
+    install_guards(app, runtime.settings)
     app.state.runtime = runtime
     secret = runtime.settings.auth_secret
     app.state.token_keys = TokenKeys(secret.get_secret_value()) if secret else None
     install_problem_handlers(app, domain_errors or {})
+    document_problems(app)
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -6,10 +6,13 @@ reads its own ``DATABASE_URL``; ``corespond up`` gives each a SQLite file under
 the data folder.
 """
 
+import json
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
@@ -63,6 +66,33 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Browser origins (``https://console.example.org``) allowed to read API
+    # responses cross-origin; none by default. A JSON list or comma-separated.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Larger request bodies are refused with 413 before the app reads them.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_exact(cls, origins: list[str]) -> list[str]:
+        # A browser sends its origin as scheme://host[:port]; anything else
+        # (a path, a trailing slash, "*") would never match or would match everyone.
+        cleaned = [o.strip() for o in origins if o.strip()]
+        for origin in cleaned:
+            parts = urlsplit(origin)
+            exact = f"{parts.scheme}://{parts.netloc}"
+            if parts.scheme not in ("http", "https") or not parts.netloc or origin != exact:
+                raise ValueError(f"{origin!r} is not an origin like https://console.example.org")
+        return cleaned
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL, defaulting to a SQLite file in the data folder."""

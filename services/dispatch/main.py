@@ -40,6 +40,7 @@ from services.dispatch.domain.errors import (
     AssignmentNotFound,
     Conflict,
     IncidentNotFound,
+    ProviderNotFound,
     UnitNotFound,
     Unprocessable,
 )
@@ -125,6 +126,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             IncidentNotFound: 404,
             UnitNotFound: 404,
             AssignmentNotFound: 404,
+            ProviderNotFound: 404,
             IllegalTransition: 409,
             UnitUnavailable: 409,
             Conflict: 409,

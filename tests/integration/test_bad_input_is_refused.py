@@ -64,6 +64,10 @@ def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
         ({**DEMO_CALL, "caller": {"phone": "303-555-0100"}}, "caller.phone"),
         ({**DEMO_CALL, "source": "carrier pigeon"}, "source"),
         ({**DEMO_CALL, "jurisdiction": "Default County!"}, "jurisdiction"),
+        # Lax coercion would read false as 0.0 (a point off Africa) and "39.7" as a number.
+        ({**DEMO_CALL, "location": {"lat": False, "lon": -104.9}}, "location.lat"),
+        ({**DEMO_CALL, "location": {"lat": 39.7, "lon": "-104.9"}}, "location.lon"),
+        ({**DEMO_CALL, "answers": {"weapons": 0}}, "answers.weapons"),
     ],
 )
 async def test_invalid_call_is_422_naming_the_field(
@@ -105,6 +109,30 @@ async def test_unknown_incident_is_404_problem(sqlite_stack: InProcessStack) -> 
     response = await sqlite_stack.dispatch.get("/v1/incidents/nope")
     assert response.status_code == 404
     assert response.json()["detail"] == "no incident 'nope'"
+
+
+async def test_call_for_a_jurisdiction_without_a_policy_is_422_and_stores_nothing(
+    sqlite_stack: InProcessStack,
+) -> None:
+    """Stored, it would be triaged under the default policy but never dispatched."""
+    before = await _incident_count(sqlite_stack)
+    response = await sqlite_stack.dispatch.post(
+        "/v1/calls", json={**DEMO_CALL, "jurisdiction": "atlantis"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("jurisdiction: no policy for jurisdiction")
+    assert await _incident_count(sqlite_stack) == before
+
+
+async def test_unknown_provider_and_handoffs_of_an_unknown_incident_are_404(
+    sqlite_stack: InProcessStack,
+) -> None:
+    patched = await sqlite_stack.dispatch.patch("/v1/providers/nope", json={"capacity": 2})
+    assert patched.status_code == 404
+    assert patched.json()["detail"] == "no provider 'nope'"
+    listed = await sqlite_stack.dispatch.get("/v1/incidents/nope/handoffs")
+    assert listed.status_code == 404
+    assert listed.headers["content-type"] == "application/problem+json"
 
 
 async def test_preview_for_unknown_jurisdiction_is_422(sqlite_stack: InProcessStack) -> None:

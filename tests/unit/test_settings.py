@@ -24,3 +24,37 @@ def test_embedded_default_is_sqlite_in_the_data_folder(monkeypatch: pytest.Monke
     settings = ServiceSettings(service_name="triage")
     assert settings.resolved_database_url() == "sqlite+aiosqlite:///.corespond/triage.db"
     assert settings.kafka_enable_idempotence is True  # production default
+
+
+def test_no_cors_origin_and_a_1_mib_body_limit_by_default() -> None:
+    settings = ServiceSettings()
+    assert settings.cors_origins == []
+    assert settings.max_body_bytes == 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://console.example.org,http://127.0.0.1:5173",
+        '["https://console.example.org", "http://127.0.0.1:5173"]',
+    ],
+)
+def test_cors_origins_are_a_list_or_comma_separated(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CORESPOND_CORS_ORIGINS", value)
+    monkeypatch.setenv("CORESPOND_MAX_BODY_BYTES", "65536")
+    settings = ServiceSettings()
+    assert settings.cors_origins == ["https://console.example.org", "http://127.0.0.1:5173"]
+    assert settings.max_body_bytes == 65536
+
+
+@pytest.mark.parametrize(
+    "origin", ["*", "https://console.example.org/", "https://x.org/console", "console.example.org"]
+)
+def test_a_cors_origin_must_be_exactly_an_origin(
+    monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    monkeypatch.setenv("CORESPOND_CORS_ORIGINS", origin)
+    with pytest.raises(ValueError, match="is not an origin"):
+        ServiceSettings()

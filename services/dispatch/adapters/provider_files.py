@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,10 +21,22 @@ from pydantic import (
     field_validator,
 )
 
-from schemas.calls import E164
+from schemas.calls import E164, Latitude, Longitude
 from schemas.vocabulary import HandoffService
 
 Day = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")]
+
+
+def _whole_number(value: object) -> object:
+    """JSON's 3 and 3.0 are the same integer; true and "3" are not integers at all."""
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number")
+    return value
+
+
+# Pydantic's lax mode would read `false` as 0 places free.
+Capacity = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
 
 
 class ServiceIn(BaseModel):
@@ -37,16 +50,16 @@ class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
 
 class OpeningHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: Annotated[list[Day], Field(min_length=1)]
-    opens: str
-    closes: str
+    opens: ClockTime
+    closes: ClockTime
 
     @field_validator("opens", "closes")
     @classmethod
@@ -77,7 +90,7 @@ class ProviderIn(BaseModel):
         default_factory=list, description="empty means open around the clock"
     )
     timezone: str = "America/Denver"
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: Capacity | None = None
     contact: ContactIn
 
     @field_validator("timezone")

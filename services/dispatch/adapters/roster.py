@@ -24,7 +24,7 @@ from pydantic import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.calls import E164
+from schemas.calls import E164, Latitude, Longitude
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import new_id
 from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
@@ -43,8 +43,8 @@ class RosterUnit(BaseModel):
     )
     phone: E164 | None = None
     status: UnitStatus = UnitStatus.AVAILABLE
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> "RosterUnit":
@@ -112,6 +112,13 @@ def _csv_rows(text: str) -> list[dict[str, object]]:
         for name in ("lat", "lon", "phone", "id"):
             if row.get(name) == "":
                 row[name] = None
+        # CSV has no numbers; the model takes JSON numbers only. Anything that is
+        # not one stays text, so validation names the field.
+        for name in ("lat", "lon"):
+            try:
+                row[name] = float(str(row[name])) if row.get(name) is not None else None
+            except ValueError:
+                pass
         if row.get("status") == "":
             row.pop("status")
         rows.append(row)

@@ -7,8 +7,9 @@ from schemas.api import CallAccepted, Problem
 from schemas.calls import CallSubmission
 from schemas.vocabulary import IncidentStatus
 from services.common.clock import as_utc
-from services.dispatch.api.deps import CallTaker, Runtime
+from services.dispatch.api.deps import CallTaker, Context, Runtime
 from services.dispatch.app.intake import submit_call
+from services.dispatch.domain.errors import Unprocessable
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 
@@ -24,8 +25,20 @@ _CODE_RACE_RETRIES = 3
     responses={422: {"model": Problem, "description": "a field is missing or invalid"}},
 )
 async def submit(
-    call: CallSubmission, request: Request, response: Response, who: CallTaker, runtime: Runtime
+    call: CallSubmission,
+    request: Request,
+    response: Response,
+    who: CallTaker,
+    runtime: Runtime,
+    context: Context,
 ) -> CallAccepted:
+    # Refused here, at the call-taker's screen: once stored, a call whose
+    # jurisdiction has no policy could be triaged but never dispatched.
+    if call.jurisdiction not in context.policies:
+        known = ", ".join(sorted(p.jurisdiction for p in context.policies))
+        raise Unprocessable(
+            "jurisdiction", f"no policy for jurisdiction {call.jurisdiction!r}; known: {known}"
+        )
     for attempt in range(_CODE_RACE_RETRIES):
         try:
             async with runtime.unit_of_work(correlation_id=request.state.request_id) as uow:

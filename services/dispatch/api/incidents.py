@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from schemas.api import IncidentSummary, IncidentView, Problem
+from schemas.calls import Latitude, Longitude
 from schemas.vocabulary import Disposition, IncidentStatus, Role
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord
@@ -59,7 +60,7 @@ class Closing(BaseModel):
 
     disposition: Disposition
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    fatal_overdose: bool = Field(
+    fatal_overdose: StrictBool = Field(
         default=False, description="counts toward responders' critical-incident exposure"
     )
 
@@ -67,8 +68,8 @@ class Closing(BaseModel):
 class Pin(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

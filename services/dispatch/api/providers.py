@@ -4,17 +4,17 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StrictBool
 from sqlalchemy import select
 
 from schemas.api import Problem
 from schemas.vocabulary import HandoffService
 from services.common.clock import as_utc, new_id
 from services.dispatch.adapters.models import HandoffRecord, IncidentRecord, ProviderRecord
-from services.dispatch.adapters.provider_files import ProviderIn
+from services.dispatch.adapters.provider_files import Capacity, ProviderIn
 from services.dispatch.api.deps import Context, Dispatcher, Runtime, UnitManager, UnitReporter
 from services.dispatch.app import handoffs
-from services.dispatch.domain.errors import IncidentNotFound, Unprocessable
+from services.dispatch.domain.errors import IncidentNotFound, ProviderNotFound
 
 router = APIRouter(prefix="/v1", tags=["providers"])
 
@@ -43,8 +43,8 @@ class ProviderView(BaseModel):
 class ProviderChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    capacity: int | None = Field(default=None, ge=0)
-    active: bool | None = None
+    capacity: Capacity | None = None
+    active: StrictBool | None = None
 
 
 class HandoffAsk(BaseModel):
@@ -144,7 +144,7 @@ async def update_provider(
     async with runtime.unit_of_work() as uow:
         record = await uow.session.get(ProviderRecord, provider_id)
         if record is None:
-            raise Unprocessable("provider_id", f"no provider {provider_id!r}")
+            raise ProviderNotFound(provider_id)
         changes = body.model_dump(exclude_unset=True)
         if "capacity" in changes:
             record.capacity = changes["capacity"]
@@ -175,9 +175,15 @@ async def ask_for_handoff(
         return handoff_view(handoff)
 
 
-@router.get("/incidents/{incident_id}/handoffs", response_model=list[HandoffView])
+@router.get(
+    "/incidents/{incident_id}/handoffs",
+    response_model=list[HandoffView],
+    responses={404: {"model": Problem}},
+)
 async def list_handoffs(incident_id: str, _who: Dispatcher, runtime: Runtime) -> list[HandoffView]:
     async with runtime.db.session() as session:
+        if await session.get(IncidentRecord, incident_id) is None:
+            raise IncidentNotFound(incident_id)
         rows = (
             await session.scalars(
                 select(HandoffRecord)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from schemas.api import Problem
-from schemas.calls import E164
+from schemas.calls import E164, Latitude, Longitude
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import as_utc
 from services.dispatch.adapters.models import UnitRecord
@@ -57,8 +57,8 @@ class StatusReport(BaseModel):
 class LocationPing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
     source: str = Field(default="device", pattern=r"^(device|manual)$")
     at: datetime | None = Field(default=None, description="when the device fixed it; now if absent")
 

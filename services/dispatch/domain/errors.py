@@ -4,6 +4,7 @@ DispatchError
 ├── IncidentNotFound      404
 ├── UnitNotFound          404
 ├── AssignmentNotFound    404
+├── ProviderNotFound      404
 ├── Conflict              409  (a step the current state does not allow)
 └── Unprocessable         422  (a request that names a field it got wrong)
 """
@@ -26,6 +27,11 @@ class UnitNotFound(DispatchError, LookupError):
 class AssignmentNotFound(DispatchError, LookupError):
     def __init__(self, assignment_id: str) -> None:
         super().__init__(f"no assignment {assignment_id!r}")
+
+
+class ProviderNotFound(DispatchError, LookupError):
+    def __init__(self, provider_id: str) -> None:
+        super().__init__(f"no provider {provider_id!r}")
 
 
 class Conflict(DispatchError):

@@ -3,15 +3,17 @@
 Every webhook request's ``X-Twilio-Signature`` is checked with twilio's own
 ``RequestValidator`` against the public URL Twilio called (``CORESPOND_PUBLIC_BASE_URL``
 plus the path, so it holds behind a proxy); a bad or missing signature is 403
-and changes nothing. Inbound answers are TwiML. A retry carrying an
+and changes nothing; a signed form without the fields Twilio always sends is
+a 422 naming them. Inbound answers are TwiML. A retry carrying an
 ``I-Twilio-Idempotency-Token`` already seen gets the first answer and changes nothing.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -55,19 +57,75 @@ async def _verified_form(request: Request) -> dict[str, str]:
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
-@router.post("/twilio/sms/status", status_code=status.HTTP_204_NO_CONTENT)
+class StatusCallback(BaseModel):
+    """What notify reads of a status callback (Twilio sends more; the signature covers all)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    message_sid: str = Field(alias="MessageSid", min_length=1)
+    message_status: str = Field(
+        alias="MessageStatus", min_length=1, description="queued, sent, delivered, failed, ..."
+    )
+    error_code: str | None = Field(default=None, alias="ErrorCode")
+
+
+class InboundMessage(BaseModel):
+    """What notify reads of an inbound SMS Twilio forwards."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    message_sid: str = Field(alias="MessageSid", min_length=1)
+    from_: str = Field(alias="From", min_length=1, description="the sender's number, E.164")
+    body: str = Field(alias="Body", description="what they wrote (empty for a picture alone)")
+
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+
+
+def _documented_form(model: type[BaseModel]) -> dict[str, Any]:
+    """The route reads the form itself (the signature covers every field Twilio sent,
+    declared or not), so the OpenAPI document gets the body from the model here."""
+    form = {"schema": model.model_json_schema(by_alias=True)}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": form},
+        }
+    }
+
+
+def _read(model: type[FormModel], form: dict[str, str]) -> FormModel:
+    """A signed form missing what Twilio always sends is a 422 naming the field."""
+    try:
+        return model.model_validate(form)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        ) from exc
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "X-Twilio-Signature is missing or wrong, or Twilio is not configured"}
+}
+TWIML = "application/xml"
+
+
+@router.post(
+    "/twilio/sms/status",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=REFUSED,
+    openapi_extra=_documented_form(StatusCallback),
+)
 async def status_callback(request: Request) -> Response:
-    form = await _verified_form(request)
+    callback = _read(StatusCallback, await _verified_form(request))
     retry_token = request.headers.get(IDEMPOTENCY_HEADER)
 
     async def apply() -> str:
         async with _runtime(request).unit_of_work() as uow:
             if await receipts.earlier_answer(uow, retry_token) is None:
                 await apply_status(
-                    uow,
-                    form.get("MessageSid", ""),
-                    form.get("MessageStatus", ""),
-                    form.get("ErrorCode"),
+                    uow, callback.message_sid, callback.message_status, callback.error_code
                 )
                 await receipts.keep(uow, retry_token, request.url.path, "")
                 await uow.commit()
@@ -77,9 +135,20 @@ async def status_callback(request: Request) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/twilio/sms/inbound")
+@router.post(
+    "/twilio/sms/inbound",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "TwiML: the reply Twilio texts back",
+            "content": {TWIML: {"schema": {"type": "string"}}},
+        },
+        **REFUSED,
+    },
+    openapi_extra=_documented_form(InboundMessage),
+)
 async def inbound_sms(request: Request) -> Response:
-    form = await _verified_form(request)
+    message = _read(InboundMessage, await _verified_form(request))
     retry_token = request.headers.get(IDEMPOTENCY_HEADER)
 
     async def apply() -> str:
@@ -87,16 +156,14 @@ async def inbound_sms(request: Request) -> Response:
             earlier = await receipts.earlier_answer(uow, retry_token)
             if earlier is not None:
                 return earlier
-            answer = await handle_inbound(
-                uow, form.get("MessageSid", ""), form.get("From", ""), form.get("Body", "")
-            )
+            answer = await handle_inbound(uow, message.message_sid, message.from_, message.body)
             await receipts.keep(uow, retry_token, request.url.path, answer)
             await uow.commit()
         return answer
 
     twiml = MessagingResponse()
     twiml.message(await _once(request, retry_token, apply))
-    return Response(content=str(twiml), media_type="application/xml")
+    return Response(content=str(twiml), media_type=TWIML)
 
 
 async def _once(
