@@ -1,9 +1,10 @@
 """Public HTTP bodies that are not events: call acceptance, the incident view, problems."""
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.calls import Answers, Caller, Location
 from schemas.triage import TriageDecision
@@ -15,6 +16,21 @@ from schemas.vocabulary import (
     NotificationStatus,
     Role,
 )
+
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read "0.5" as seconds after 1970: a time filter must say what it means.
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("an ISO 8601 date-time, e.g. 2026-11-25T14:00:00Z")
+    if not isinstance(value, str | datetime):
+        raise ValueError("an ISO 8601 date-time, e.g. 2026-11-25T14:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+"""A date-time given as ISO 8601 text only (query filters): no numbers read as epochs."""
 
 
 class CallAccepted(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from schemas.api import IsoDateTime
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app import audit_trail
@@ -39,8 +40,8 @@ async def search_audit(
     actor: Annotated[str | None, Query(max_length=160)] = None,
     action: Annotated[str | None, Query(max_length=160, description="part of the action")] = None,
     target_id: Annotated[str | None, Query(max_length=128)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     after_seq: Annotated[int, Query(ge=0, description="page on: the last seq you have")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditView]:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from schemas.api import IsoDateTime
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app.reports import summarise
@@ -31,7 +32,10 @@ class SummaryView(BaseModel):
 
 @router.get("/reports/summary", response_model=SummaryView)
 async def summary(
-    _who: Reporter, runtime: Runtime, since: datetime | None = None, until: datetime | None = None
+    _who: Reporter,
+    runtime: Runtime,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> SummaryView:
     """Incidents received in [since, until): how they were answered and how they ended."""
     async with runtime.db.session() as session:
