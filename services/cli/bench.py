@@ -27,6 +27,7 @@ from services.cli.bench_triage import measure_engine
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
+from services.common.field_crypto import generate_key
 from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS
 
@@ -322,6 +323,7 @@ def bench(
                 data_dir=data_dir,
                 bootstrap_servers=tansu.bootstrap,
                 token=token,
+                data_keys=generate_key(),
                 ports={name: free_port() for name in ("dispatch", "triage", "notify")},
                 seed_roster=roster,
                 extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},

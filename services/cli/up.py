@@ -2,8 +2,10 @@
 
 Tansu on 127.0.0.1 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), the
 three services on 8000/8001/8002 with SQLite under ``./.corespond/``, a demo
-roster, and a bootstrap admin token (``CORESPOND_BOOTSTRAP_TOKEN``, or one
-generated on first run and kept in the data folder, readable only by you).
+roster, a bootstrap admin token (``CORESPOND_BOOTSTRAP_TOKEN``, or one
+generated on first run and kept in the data folder, readable only by you), and
+the master key personal fields are encrypted with (``CORESPOND_DATA_KEYS``, or
+one generated on first run and kept in ``<data dir>/data-keys`` the same way).
 """
 
 import os
@@ -15,6 +17,7 @@ from types import FrameType
 
 import click
 
+from services.cli.data_keys import keys_for_up
 from services.cli.stack import DEFAULT_PORTS, Stack, StackConfig, Tansu, free_port, port_is_free
 
 DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.json"
@@ -80,6 +83,7 @@ def up(
         data_dir=data_dir.resolve(),
         bootstrap_servers=external or (tansu.bootstrap if tansu else ""),
         token=token,
+        data_keys=keys_for_up(data_dir),
         ports=ports,
         seed_roster=roster.resolve(),
         embedded_broker=tansu is not None,

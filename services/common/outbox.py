@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from schemas.envelope import CloudEvent
 from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
+from services.common.encrypted_columns import EncryptedText
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
 from services.common.waits import wait_any
@@ -48,7 +49,8 @@ class OutboxRecord(RuntimeBase):
     traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
     topic: Mapped[str] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(128))
-    payload: Mapped[str] = mapped_column(Text)
+    # The whole event, sealed: call.received carries the narrative and the address.
+    payload: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), index=True, default=None

@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 0.5
 
     bootstrap_token: SecretStr | None = None
+    # Master keys for personal fields at rest: comma-separated Fernet keys, the
+    # first encrypts and all decrypt (services/common/field_crypto.py). Required.
+    data_keys: SecretStr | None = None
 
     log_level: str = "INFO"
     log_json: bool = True

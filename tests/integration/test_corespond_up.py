@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from services.cli.stack import Tansu, free_port, port_is_free
 from tests.support.cli import corespond
@@ -83,6 +84,10 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
         token_file = tmp_path / ".corespond" / "bootstrap-token"
         assert token_file.read_text().strip() == token.group(1)
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        # The master key for personal fields, made on first run and kept the same way.
+        keys_file = tmp_path / ".corespond" / "data-keys"
+        Fernet(keys_file.read_text().strip())
+        assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
 
         headers = {"Authorization": f"Bearer {token.group(1)}"}
         base = f"http://127.0.0.1:{ports['dispatch']}"

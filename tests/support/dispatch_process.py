@@ -7,7 +7,7 @@ from pathlib import Path
 
 from services.cli.stack import ServiceProcess, Stack, StackConfig, free_port
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import TOKEN
+from tests.support.inprocess import DATA_KEYS, TOKEN
 
 
 @asynccontextmanager
@@ -19,6 +19,7 @@ async def dispatch_process(
             data_dir=data_dir,
             bootstrap_servers=bootstrap,
             token=TOKEN,
+            data_keys=DATA_KEYS,
             ports={name: free_port() for name in ("dispatch", "triage", "notify")},
             database_urls=database.urls,
             database_schemas=database.schemas,

@@ -26,6 +26,9 @@ from services.triage.main import create_app as create_triage
 from tests.support.databases import DatabaseTarget
 
 TOKEN = "test-bootstrap-token-0123456789"
+# A fixed master key for personal fields at rest (base64 of a 32-byte phrase);
+# tests about keys pass their own through ``overrides``.
+DATA_KEYS = "Y29yZXNwb25kLXRlc3QtZGF0YS1rZXktMzItYnl0ZXM="
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DEMO_CALL = json.loads((Path(__file__).parents[2] / "deploy" / "demo" / "call.json").read_text())
 
@@ -69,6 +72,7 @@ class InProcessStack:
             "database_schema": self.database.schema(kind),
             "data_dir": self.data_dir,
             "bootstrap_token": TOKEN,
+            "data_keys": DATA_KEYS,
             "outbox_poll_interval_s": 0.2,
             "consumer_retry_backoff_s": 0.05,
             "log_json": True,
