@@ -1,9 +1,10 @@
-"""``corespond``: run the stack, import units, inspect and replay dead letters, measure."""
+"""``corespond``: run the stack, import units, replay dead letters, manage keys, measure."""
 
 import click
 
 from services.cli.bench import bench
 from services.cli.dlq import dlq
+from services.cli.keys import keys
 from services.cli.providers import providers
 from services.cli.triage import triage
 from services.cli.units import units
@@ -21,6 +22,7 @@ cli.add_command(bench)
 cli.add_command(triage)
 cli.add_command(units)
 cli.add_command(providers)
+cli.add_command(keys)
 
 
 def main() -> None:

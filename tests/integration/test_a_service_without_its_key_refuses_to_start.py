@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from services.cli.stack import Tansu
 from services.common.field_crypto import InvalidDataKeys, MissingDataKeys, generate_key
 from services.common.key_rotation import WrongDataKeys
 from services.dispatch.main import DispatchSettings, create_app
+from tests.support.cli import corespond
 from tests.support.databases import DatabaseTarget
 from tests.support.flow import submit, until_texted
 from tests.support.inprocess import InProcessStack
@@ -58,3 +60,11 @@ async def test_keys_that_cannot_read_stored_data_stop_the_start(
     with pytest.raises(WrongDataKeys, match=r"CORESPOND_DATA_KEYS cannot decrypt .* in \w+\.\w+"):
         await stack.start("dispatch")
     assert "dispatch" not in stack.apps
+
+
+async def test_keys_generate_prints_a_usable_key() -> None:
+    ran = await corespond("keys", "generate")
+    assert ran.code == 0
+    key = ran.out.strip()
+    Fernet(key)  # a valid Fernet key
+    assert (await corespond("keys", "generate")).out.strip() != key
