@@ -1,9 +1,10 @@
-"""``corespond``: run the stack, import units, replay dead letters, manage keys, measure."""
+"""``corespond``: run the stack, import units, replay dead letters, manage keys and retention."""
 
 import click
 
 from services.cli.bench import bench
 from services.cli.dlq import dlq
+from services.cli.incidents import incidents
 from services.cli.keys import keys
 from services.cli.providers import providers
 from services.cli.triage import triage
@@ -23,6 +24,7 @@ cli.add_command(triage)
 cli.add_command(units)
 cli.add_command(providers)
 cli.add_command(keys)
+cli.add_command(incidents)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -316,3 +316,17 @@ class OutboxRelay:
                 )
             ).one()
             return int(row[0]), row[1]
+
+
+async def delete_published_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete events published and older than ``cutoff``; returns how many.
+
+    A published row has done its job (consumers dedupe on their own inbox), and
+    its payload is a copy of personal data the retention purge removes.
+    """
+    result = await session.execute(
+        delete(OutboxRecord).where(
+            OutboxRecord.published_at.is_not(None), OutboxRecord.created_at < cutoff
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
+from services.common.periodic import periodic
 from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
@@ -18,6 +19,7 @@ from services.dispatch.api import assignments, calls, incidents, providers, unit
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.offers import UnitUnavailable
+from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.timers import TimerWorker
 from services.dispatch.domain.errors import (
     AssignmentNotFound,
@@ -63,6 +65,12 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         poll_interval_s=settings.timer_poll_interval_s,
     )
     runtime.add_worker("timers", timers.run)
+    retention_days = settings.incident_retention_days
+
+    async def purge() -> PurgeReport:
+        return await purge_expired(runtime.db, runtime.clock.now(), retention_days)
+
+    runtime.add_worker("retention", periodic("retention", purge))
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -96,4 +104,5 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     )
     app.state.dispatch = context
     app.state.timers = timers
+    app.state.purge_expired = purge
     return app

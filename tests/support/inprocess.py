@@ -52,9 +52,11 @@ class InProcessStack:
         overrides: dict[str, dict[str, Any]] | None = None,
         dispatch_clock: Clock | None = None,
         notify_clock: Clock | None = None,
+        triage_clock: Clock | None = None,
     ) -> None:
         self.dispatch_clock = dispatch_clock
         self.notify_clock = notify_clock
+        self.triage_clock = triage_clock
         self.bootstrap = bootstrap
         self.database = database
         self.data_dir = data_dir
@@ -88,7 +90,7 @@ class InProcessStack:
                 DispatchSettings(**settings, seed_roster=self.roster), clock=self.dispatch_clock
             )
         if _kind(name) == "triage":
-            return create_triage(TriageSettings(**settings))
+            return create_triage(TriageSettings(**settings), clock=self.triage_clock)
         return create_notify(NotifySettings(**settings), clock=self.notify_clock)
 
     async def start(self, *names: str) -> None:

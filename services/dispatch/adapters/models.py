@@ -41,8 +41,9 @@ class IncidentRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(24))
     jurisdiction: Mapped[str] = mapped_column(String(64))
-    narrative: Mapped[str] = mapped_column(EncryptedText)
-    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    # None once purged (``purged_at``), like every personal field below.
+    narrative: Mapped[str | None] = mapped_column(EncryptedText)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     location: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     caller: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     # The decision as triage sent it; its evidence quotes the caller's words.
@@ -52,12 +53,15 @@ class IncidentRecord(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     # Where the incident is, kept apart by source: {"reported": {...}, "geocoded":
     # {...}, "pin": {...}}, each with its time; none overwrites another.
+    # After the retention purge only a coarse {"area": {...}} is left.
     locations: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     # The recommendation shown to the dispatcher (and what auto-offer used).
     recommendation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    # When the retention purge removed the personal fields (None: still whole).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     __table_args__ = (
         # A short code is what a responder texts back; it must be unambiguous

@@ -23,3 +23,5 @@ class DecisionRecord(Base):
     priority: Mapped[int] = mapped_column(Integer)
     # Sealed: the rationale's evidence quotes the caller's words.
     decision: Mapped[dict[str, object]] = mapped_column(EncryptedJSON)
+    # When the retention purge removed that evidence (None: still whole).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
