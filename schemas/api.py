@@ -104,8 +104,13 @@ class IncidentView(BaseModel):
     updated_at: datetime
     source: CallSource
     jurisdiction: str
-    narrative: str
-    answers: Answers
+    purged_at: datetime | None = Field(
+        default=None,
+        description="when the retention purge removed the personal fields (narrative, answers, "
+        "caller, exact location, free text); null while the incident is whole",
+    )
+    narrative: str | None = Field(description="null once purged")
+    answers: Answers | None = Field(description="null once purged")
     location: Location | None = None
     locations: dict[str, Any] = Field(
         default_factory=dict,

@@ -27,3 +27,15 @@ class TriageDecision(BaseModel):
     flags: list[Flag]
     rationale: list[RationaleItem]
     policy_version: str
+
+    def without_evidence(self) -> "TriageDecision":
+        """The decision with each rule's evidence removed: what the retention purge keeps.
+
+        Evidence quotes the caller's words and answers; what was decided and which
+        rules fired (with their fixed reasons) is what a program reports on.
+        """
+        return self.model_copy(
+            update={
+                "rationale": [item.model_copy(update={"evidence": []}) for item in self.rationale]
+            }
+        )

@@ -28,6 +28,7 @@ from services.cli.local_auth import operator_token
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
+from services.common.field_crypto import generate_key
 from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS
 
@@ -324,6 +325,7 @@ def bench(
                 data_dir=data_dir,
                 bootstrap_servers=tansu.bootstrap,
                 auth_secret=secret,
+                data_keys=generate_key(),
                 ports={name: free_port() for name in ("dispatch", "triage", "notify")},
                 seed_roster=roster,
                 extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},

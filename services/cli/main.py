@@ -1,10 +1,12 @@
-"""``corespond``: run the stack, import units, inspect and replay dead letters, measure."""
+"""``corespond``: run the stack, import units, replay dead letters, manage keys and retention."""
 
 import click
 
 from services.cli.accounts import audit, clients, token, users
 from services.cli.bench import bench
 from services.cli.dlq import dlq
+from services.cli.incidents import incidents
+from services.cli.keys import keys
 from services.cli.providers import providers
 from services.cli.triage import triage
 from services.cli.units import units
@@ -26,6 +28,8 @@ cli.add_command(users)
 cli.add_command(clients)
 cli.add_command(audit)
 cli.add_command(token)
+cli.add_command(keys)
+cli.add_command(incidents)
 
 
 def main() -> None:

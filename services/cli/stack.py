@@ -166,6 +166,8 @@ class StackConfig:
     data_dir: Path
     bootstrap_servers: str
     auth_secret: str
+    # CORESPOND_DATA_KEYS for the services; None leaves the operator's environment to say.
+    data_keys: str | None = None
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_urls: Mapping[str, str] = field(default_factory=dict)
     database_schemas: Mapping[str, str] = field(default_factory=dict)
@@ -197,6 +199,8 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if config.data_keys:
+        env["CORESPOND_DATA_KEYS"] = config.data_keys
     if config.embedded_broker:
         env.update(EMBEDDED_BROKER_ENV)
     if name in config.database_urls:

@@ -2,9 +2,11 @@
 
 Tansu on 127.0.0.1 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), the
 three services on 8000/8001/8002 with SQLite under ``./.corespond/``, a demo
-roster, and the secret that signs access tokens (``CORESPOND_AUTH_SECRET``, or
+roster, the secret that signs access tokens (``CORESPOND_AUTH_SECRET``, or
 one generated on first run and kept in the data folder, readable only by you;
-``corespond token`` signs an operator token with it).
+``corespond token`` signs an operator token with it), and the master key
+personal fields are encrypted with (``CORESPOND_DATA_KEYS``, or one generated
+on first run and kept in ``<data dir>/data-keys`` the same way).
 """
 
 import os
@@ -15,6 +17,7 @@ from types import FrameType
 
 import click
 
+from services.cli.data_keys import keys_for_up
 from services.cli.local_auth import auth_secret
 from services.cli.stack import DEFAULT_PORTS, Stack, StackConfig, Tansu, free_port, port_is_free
 
@@ -69,6 +72,7 @@ def up(
         data_dir=data_dir.resolve(),
         bootstrap_servers=external or (tansu.bootstrap if tansu else ""),
         auth_secret=secret,
+        data_keys=keys_for_up(data_dir),
         ports=ports,
         seed_roster=roster.resolve(),
         embedded_broker=tansu is not None,

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from services.common.encrypted_columns import use_keyring
+from services.common.field_crypto import Keyring
 from services.common.settings import ServiceSettings
 
 
@@ -33,7 +35,13 @@ class RuntimeBase(DeclarativeBase):
 
 
 class Database:
-    def __init__(self, url: str, schema: str | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str | None = None,
+        echo: bool = False,
+        keyring: Keyring | None = None,
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.schema = None if self.is_sqlite else schema
@@ -48,6 +56,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        if keyring is not None:
+            use_keyring(self.engine, keyring)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
@@ -55,10 +65,17 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "Database":
+        """The service's database, encrypting with its ``CORESPOND_DATA_KEYS``.
+
+        Raises :class:`~services.common.field_crypto.MissingDataKeys` (or
+        ``InvalidDataKeys``) first: a service never stores personal data in clear.
+        """
+        keys = settings.data_keys.get_secret_value() if settings.data_keys else None
+        keyring = Keyring.from_setting(keys)
         url = settings.resolved_database_url()
         if url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(url, schema=settings.database_schema or settings.service_name)
+        return cls(url, schema=settings.database_schema or settings.service_name, keyring=keyring)
 
     async def create_all(self, metadatas: Iterable[MetaData]) -> None:
         """Create missing tables (and the PostgreSQL schema). Migrations replace this later."""

@@ -17,13 +17,14 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schemas.envelope import CloudEvent
 from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
+from services.common.encrypted_columns import EncryptedText
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
 from services.common.waits import wait_any
@@ -48,7 +49,8 @@ class OutboxRecord(RuntimeBase):
     traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
     topic: Mapped[str] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(128))
-    payload: Mapped[str] = mapped_column(Text)
+    # The whole event, sealed: call.received carries the narrative and the address.
+    payload: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), index=True, default=None
@@ -314,3 +316,17 @@ class OutboxRelay:
                 )
             ).one()
             return int(row[0]), row[1]
+
+
+async def delete_published_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete events published and older than ``cutoff``; returns how many.
+
+    A published row has done its job (consumers dedupe on their own inbox), and
+    its payload is a copy of personal data the retention purge removes.
+    """
+    result = await session.execute(
+        delete(OutboxRecord).where(
+            OutboxRecord.published_at.is_not(None), OutboxRecord.created_at < cutoff
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

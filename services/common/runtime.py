@@ -21,6 +21,7 @@ from services.common.bus import Bus
 from services.common.clock import Clock, SystemClock, new_id
 from services.common.consumer import EventConsumer, Subscription
 from services.common.db import Database, RuntimeBase
+from services.common.key_rotation import check_keys_open_stored_values
 from services.common.outbox import OutboxRelay, UnitOfWork
 from services.common.settings import ServiceSettings
 from services.common.topics import ALL, IDENTITY, dead_letter_topic
@@ -47,6 +48,7 @@ class ServiceRuntime:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.metadatas = [RuntimeBase.metadata, *metadatas]
+        # Refuses (MissingDataKeys) when CORESPOND_DATA_KEYS is not set.
         self.db = Database.from_settings(settings)
         self.bus = Bus(settings)
         self.relay = OutboxRelay(
@@ -110,6 +112,8 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await self.db.create_all(self.metadatas)
+        # Keys that cannot read what is stored stop the start, before any write.
+        await check_keys_open_stored_values(self.db, self.metadatas)
         for step in self.startup_steps:
             await step()
         topics = list(ALL)
@@ -157,7 +161,12 @@ class ServiceRuntime:
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
         logs.configure(self.settings.service_name, self.settings.log_level, self.settings.log_json)
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            # A refused start (keys that cannot read the data) still closes the database.
+            await self.stop()
+            raise
         try:
             yield
         finally:

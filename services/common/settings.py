@@ -63,6 +63,13 @@ class ServiceSettings(BaseSettings):
     # Signs (dispatch) and verifies (every service) access tokens; the same value everywhere.
     auth_secret: SecretStr | None = None
     access_token_ttl_s: int = Field(default=600, ge=60, le=3600)
+    # Master keys for personal fields at rest: comma-separated Fernet keys, the
+    # first encrypts and all decrypt (services/common/field_crypto.py). Required.
+    data_keys: SecretStr | None = None
+    # Dispatch and triage purge an incident's personal fields this long after it
+    # closed. At least a week: a post-overdose follow-up (24-72 h after closing)
+    # still needs the place it opens at.
+    incident_retention_days: int = Field(default=400, ge=7)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -11,6 +11,7 @@ from schemas.envelope import EventType
 from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
+from services.common.periodic import periodic
 from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
@@ -34,7 +35,7 @@ from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.identity import AccountNotFound, SessionPolicy, SignedOut
 from services.dispatch.app.offers import UnitUnavailable
-from services.dispatch.app.periodic import daily
+from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.timers import TimerWorker
 from services.dispatch.domain.errors import (
     AssignmentNotFound,
@@ -89,14 +90,22 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         poll_interval_s=settings.timer_poll_interval_s,
     )
     runtime.add_worker("timers", timers.run)
-    runtime.add_worker(
-        "audit_retention",
-        daily(
-            runtime.unit_of_work,
-            lambda uow: audit_trail.purge(uow, settings.audit_retention_days),
-            "audit_retention",
-        ),
-    )
+
+    async def purge_audit() -> int:
+        async with runtime.unit_of_work() as uow:
+            purged = await audit_trail.purge(uow, settings.audit_retention_days)
+            await uow.commit()
+        if purged:
+            log.info("audit.purged", extra={"count": purged})
+        return purged
+
+    runtime.add_worker("audit_retention", periodic("audit_retention", purge_audit))
+    retention_days = settings.incident_retention_days
+
+    async def purge() -> PurgeReport:
+        return await purge_expired(runtime.db, runtime.clock.now(), retention_days)
+
+    runtime.add_worker("retention", periodic("retention", purge))
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -142,4 +151,5 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     )
     app.state.dispatch = context
     app.state.timers = timers
+    app.state.purge_expired = purge
     return app

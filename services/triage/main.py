@@ -5,8 +5,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from schemas.policy import UnknownJurisdiction
+from services.common.clock import Clock
 from services.common.consumer import Subscription
 from services.common.http import build_app
+from services.common.periodic import periodic
 from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
@@ -14,6 +16,7 @@ from services.common.topics import CALLS
 from services.triage.adapters.models import Base
 from services.triage.api import policies, preview
 from services.triage.app.handlers import make_handlers
+from services.triage.app.retention import PurgeReport, purge_expired
 
 
 class TriageSettings(ServiceSettings):
@@ -23,14 +26,21 @@ class TriageSettings(ServiceSettings):
     policy_dir: Path = DEFAULT_POLICY_DIR
 
 
-def create_app(settings: TriageSettings | None = None) -> FastAPI:
+def create_app(settings: TriageSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or TriageSettings()
     book = load_policy_dir(settings.policy_dir)  # refuses to start on a broken policy
     runtime = ServiceRuntime(
         settings,
         [Base.metadata],
         Subscription(group_id="triage", topics=[CALLS], handlers=make_handlers(book)),
+        clock=clock,
     )
+    retention_days = settings.incident_retention_days
+
+    async def purge() -> PurgeReport:
+        return await purge_expired(runtime.db, runtime.clock.now(), retention_days)
+
+    runtime.add_worker("retention", periodic("retention", purge))
     app = build_app(
         runtime,
         title="corespond triage",
@@ -38,4 +48,5 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
         domain_errors={UnknownJurisdiction: 422},
     )
     app.state.policies = book
+    app.state.purge_expired = purge
     return app

@@ -23,6 +23,7 @@ from services.common.outbox import UnitOfWork
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import CALLS
+from tests.support.inprocess import DATA_KEYS
 from tests.support.kafka import publish
 from tests.support.waiting import eventually
 
@@ -72,6 +73,7 @@ async def test_records_of_a_recreated_log_are_not_skipped(tmp_path: Path) -> Non
         kafka_heartbeat_interval_ms=2_500,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'probe.db'}",
         data_dir=tmp_path,
+        data_keys=DATA_KEYS,
     )
     runtime = ServiceRuntime(
         settings, [], Subscription("probe", [CALLS], {EventType.CALL_RECEIVED: record})

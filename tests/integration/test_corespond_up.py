@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from services.cli.stack import Tansu, free_port, port_is_free
 from tests.support.cli import corespond
@@ -81,6 +82,10 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
         secret_file = tmp_path / ".corespond" / "auth-secret"
         assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
         assert secret_file.read_text().strip() not in banner  # the secret is never printed
+        # The master key for personal fields, made on first run and kept the same way.
+        keys_file = tmp_path / ".corespond" / "data-keys"
+        Fernet(keys_file.read_text().strip())
+        assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
 
         # Exactly the README's `export TOKEN=$(corespond token)`, run where `up` runs.
         minted = await asyncio.create_subprocess_exec(

@@ -158,7 +158,7 @@ async def test_a_500_carries_the_security_headers(tmp_path_factory: pytest.TempP
     async def fail() -> None:
         raise RuntimeError("a bug")
 
-    settings = ServiceSettings(data_dir=tmp_path_factory.mktemp("broken"), bootstrap_token=None)
+    settings = ServiceSettings(data_dir=tmp_path_factory.mktemp("broken"), auth_secret=None)
     app = build_app(ServiceRuntime(settings, []), title="broken", routers=[broken])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://broken") as client:

@@ -117,7 +117,7 @@ def _as_httpx(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _app(service: str) -> FastAPI:
-    options: dict[str, Any] = {"data_dir": Path(tempfile.gettempdir()), "bootstrap_token": None}
+    options: dict[str, Any] = {"data_dir": Path(tempfile.gettempdir()), "auth_secret": None}
     if service == "dispatch":
         return create_dispatch(DispatchSettings(**options))
     if service == "triage":

@@ -19,7 +19,7 @@ from services.cli.bench import demo_roster
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import Stack, StackConfig, Tansu, free_port
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import AUTH, AUTH_SECRET, DEMO_CALL
+from tests.support.inprocess import AUTH, AUTH_SECRET, DATA_KEYS, DEMO_CALL
 from tests.support.waiting import eventually
 
 CALLS = 200
@@ -34,6 +34,7 @@ def _stack(tmp_path: Path, bootstrap: str, database: DatabaseTarget) -> Stack:
             data_dir=tmp_path,
             bootstrap_servers=bootstrap,
             auth_secret=AUTH_SECRET,
+            data_keys=DATA_KEYS,
             ports={name: free_port() for name in ("dispatch", "triage", "notify")},
             database_urls=database.urls,
             database_schemas=database.schemas,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from services.cli.stack import ServiceProcess, Stack, StackConfig, free_port
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import AUTH_SECRET
+from tests.support.inprocess import AUTH_SECRET, DATA_KEYS
 
 
 @asynccontextmanager
@@ -19,6 +19,7 @@ async def dispatch_process(
             data_dir=data_dir,
             bootstrap_servers=bootstrap,
             auth_secret=AUTH_SECRET,
+            data_keys=DATA_KEYS,
             ports={name: free_port() for name in ("dispatch", "triage", "notify")},
             database_urls=database.urls,
             database_schemas=database.schemas,

@@ -56,6 +56,9 @@ def mint_token(
 
 # Long-lived so tests that move a service's clock by days (or a retention period) get in.
 TOKEN = mint_token(["admin"], name="test-admin")
+# A fixed master key for personal fields at rest (base64 of a 32-byte phrase);
+# tests about keys pass their own through ``overrides``.
+DATA_KEYS = "Y29yZXNwb25kLXRlc3QtZGF0YS1rZXktMzItYnl0ZXM="
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DEMO_CALL = json.loads((Path(__file__).parents[2] / "deploy" / "demo" / "call.json").read_text())
 
@@ -79,9 +82,11 @@ class InProcessStack:
         overrides: dict[str, dict[str, Any]] | None = None,
         dispatch_clock: Clock | None = None,
         notify_clock: Clock | None = None,
+        triage_clock: Clock | None = None,
     ) -> None:
         self.dispatch_clock = dispatch_clock
         self.notify_clock = notify_clock
+        self.triage_clock = triage_clock
         self.bootstrap = bootstrap
         self.database = database
         self.data_dir = data_dir
@@ -99,6 +104,7 @@ class InProcessStack:
             "database_schema": self.database.schema(kind),
             "data_dir": self.data_dir,
             "auth_secret": AUTH_SECRET,
+            "data_keys": DATA_KEYS,
             "outbox_poll_interval_s": 0.2,
             "consumer_retry_backoff_s": 0.05,
             "log_json": True,
@@ -114,7 +120,7 @@ class InProcessStack:
                 DispatchSettings(**settings, seed_roster=self.roster), clock=self.dispatch_clock
             )
         if _kind(name) == "triage":
-            return create_triage(TriageSettings(**settings))
+            return create_triage(TriageSettings(**settings), clock=self.triage_clock)
         return create_notify(NotifySettings(**settings), clock=self.notify_clock)
 
     async def start(self, *names: str) -> None:

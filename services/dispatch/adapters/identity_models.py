@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.common.encrypted_columns import EncryptedText
 from services.dispatch.adapters.models import Base
 
 
@@ -16,8 +17,9 @@ class UserRecord(Base):
     display_name: Mapped[str] = mapped_column(String(128))
     roles: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str] = mapped_column(String(256))
-    # Base32 TOTP secret; confirmed once the user has entered a code from their app.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Base32 TOTP secret, sealed at rest like the caller's details: whoever reads it can
+    # make codes. Confirmed once the user has entered a code from their app.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     totp_confirmed: Mapped[bool] = mapped_column(default=False)
     # The last TOTP time step accepted: a code is good once (no replay within its window).
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)

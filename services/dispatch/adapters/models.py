@@ -1,4 +1,11 @@
-"""dispatch's tables: incidents, their timeline, units, assignments, and notification states."""
+"""dispatch's tables: incidents, their timeline, units, assignments, and notification states.
+
+What a caller said or is (the narrative, their phone, the answers, where they
+are, the triage evidence quoting them) and any free text a person types (timeline
+notes, override reasons) is encrypted at rest (``EncryptedText`` /
+``EncryptedJSON``). Responders' and providers' phone numbers are staff contact
+numbers, looked up and matched in SQL, and stay plain.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -17,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.common.encrypted_columns import EncryptedJSON, EncryptedText
+
 
 class Base(DeclarativeBase):
     pass
@@ -32,22 +41,27 @@ class IncidentRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(24))
     jurisdiction: Mapped[str] = mapped_column(String(64))
-    narrative: Mapped[str] = mapped_column(Text)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    caller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # None once purged (``purged_at``), like every personal field below.
+    narrative: Mapped[str | None] = mapped_column(EncryptedText)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    location: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    caller: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    # The decision as triage sent it; its evidence quotes the caller's words.
+    triage: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
     priority: Mapped[int | None] = mapped_column(Integer, default=None)
     response_model: Mapped[str | None] = mapped_column(String(24), default=None)
     created_by: Mapped[str] = mapped_column(String(128))
     # Where the incident is, kept apart by source: {"reported": {...}, "geocoded":
     # {...}, "pin": {...}}, each with its time; none overwrites another.
-    locations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # After the retention purge only a coarse {"area": {...}} is left.
+    locations: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     # The recommendation shown to the dispatcher (and what auto-offer used).
     recommendation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    # When the retention purge removed the personal fields (None: still whole).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     __table_args__ = (
         # A short code is what a responder texts back; it must be unambiguous
@@ -70,7 +84,8 @@ class TimelineRecord(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(128))
-    summary: Mapped[str] = mapped_column(Text)
+    # Sealed: a closing note or a reason typed by a person can quote the caller.
+    summary: Mapped[str] = mapped_column(EncryptedText)
     event_id: Mapped[str | None] = mapped_column(String(128), default=None)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -142,7 +157,8 @@ class AssignmentRecord(Base):
     loop: Mapped[int] = mapped_column(Integer, default=0)
     step: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    override_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Free text a dispatcher typed: sealed like the narrative it may quote.
+    override_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None)
 
     __table_args__ = (
         # The last word on double booking: one live assignment per unit, enforced

@@ -55,6 +55,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         updated_at=as_utc(incident.updated_at),
         source=incident.source,
         jurisdiction=incident.jurisdiction,
+        purged_at=as_utc(incident.purged_at) if incident.purged_at else None,
         narrative=incident.narrative,
         answers=incident.answers,
         location=incident.location,

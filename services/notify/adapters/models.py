@@ -1,4 +1,11 @@
-"""notify's tables: each logical message with its delivery state; the console backend's sent box."""
+"""notify's tables: each logical message with its delivery state; the console backend's sent box.
+
+Nothing here is encrypted at rest, on purpose. notify never receives a caller's
+phone, name or narrative (events carry only what it needs), and the phone
+numbers it keeps are responders' and providers' staff numbers: lookup keys an
+inbound SMS is matched on (``to_phone``, ``contacts.phone``), which sealed
+values could not be. Its outbox, shared with the other services, is sealed.
+"""
 
 from datetime import datetime
 

@@ -2,8 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.encrypted_columns import EncryptedJSON
 
 
 class Base(DeclarativeBase):
@@ -19,4 +21,7 @@ class DecisionRecord(Base):
     policy_version: Mapped[str] = mapped_column(String(64))
     response_model: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(Integer)
-    decision: Mapped[dict[str, object]] = mapped_column(JSON)
+    # Sealed: the rationale's evidence quotes the caller's words.
+    decision: Mapped[dict[str, object]] = mapped_column(EncryptedJSON)
+    # When the retention purge removed that evidence (None: still whole).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

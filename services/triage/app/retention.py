@@ -1,0 +1,80 @@
+"""The retention purge in triage: old decisions lose the evidence that quotes the caller.
+
+triage keeps its own copy of every decision, and each rule's evidence holds the
+caller's words and answers. Decisions made longer ago than the retention
+setting keep what was decided (priority, roles, flags, policy version) and
+which rules fired; their evidence is removed, and published outbox events
+(``call.triaged`` copies of it) are deleted. Triage does not learn when an
+incident closes, so it goes by the decision's age: an incident is decided when
+it is received and closed later, so triage's purge of an incident comes no
+later than dispatch's. Only counts are logged.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from schemas.triage import TriageDecision
+from services.common.db import Database
+from services.common.outbox import delete_published_before
+from services.triage.adapters.models import DecisionRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    cutoff: datetime
+    decisions: int
+    outbox_events: int
+    dry_run: bool
+
+
+async def purge_expired(
+    db: Database,
+    now: datetime,
+    retention_days: int,
+    *,
+    dry_run: bool = False,
+    batch_size: int = 200,
+) -> PurgeReport:
+    """Strip the evidence of every decision made before ``now - retention_days``.
+
+    ``dry_run`` does the same work and rolls it back, so its counts are exact.
+    """
+    cutoff = now - timedelta(days=retention_days)
+    decisions = 0
+    after = ""
+    while True:
+        async with db.writing() as session:
+            query = (
+                select(DecisionRecord)
+                .where(
+                    DecisionRecord.decided_at < cutoff,
+                    DecisionRecord.purged_at.is_(None),
+                    DecisionRecord.incident_id > after,
+                )
+                .order_by(DecisionRecord.incident_id)
+                .limit(batch_size)
+            )
+            if not db.is_sqlite:  # replicas share the work instead of repeating it
+                query = query.with_for_update(skip_locked=True)
+            batch = list((await session.scalars(query)).all())
+            for record in batch:
+                decision = TriageDecision.model_validate(record.decision).without_evidence()
+                record.decision = decision.model_dump(mode="json")
+                record.purged_at = now
+            ids = [record.incident_id for record in batch]
+            decisions += len(ids)
+            await (session.rollback() if dry_run else session.commit())
+        if len(ids) < batch_size:
+            break
+        after = ids[-1]  # read before the rollback, which expires the loaded rows
+    async with db.writing() as session:
+        outbox_events = await delete_published_before(session, cutoff)
+        await (session.rollback() if dry_run else session.commit())
+    report = PurgeReport(cutoff, decisions, outbox_events, dry_run)
+    log.info("retention.purged", extra={**asdict(report), "cutoff": cutoff.isoformat()})
+    return report
