@@ -46,7 +46,7 @@ from services.notify.main import create_app as create_notify
 from services.triage.main import TriageSettings
 from services.triage.main import create_app as create_triage
 from tests.support.databases import sqlite_target
-from tests.support.inprocess import AUTH, InProcessStack
+from tests.support.inprocess import AUTH, DATA_KEYS, InProcessStack
 from tests.support.stack_thread import StackThread
 
 CHECKS = [
@@ -117,7 +117,12 @@ def _as_httpx(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _app(service: str) -> FastAPI:
-    options: dict[str, Any] = {"data_dir": Path(tempfile.gettempdir()), "auth_secret": None}
+    # Only its OpenAPI is read: nothing starts, nothing is stored.
+    options: dict[str, Any] = {
+        "data_dir": Path(tempfile.gettempdir()),
+        "auth_secret": None,
+        "data_keys": DATA_KEYS,
+    }
     if service == "dispatch":
         return create_dispatch(DispatchSettings(**options))
     if service == "triage":
