@@ -18,6 +18,7 @@ from typing import TypeVar
 import click
 from pydantic import ValidationError
 
+from services.cli.data_keys import configured_keys
 from services.cli.local_auth import auth_secret, operator_token
 from services.common import audit as audit_log
 from services.common.clock import SystemClock, new_id
@@ -46,6 +47,9 @@ data_dir_option = click.option(
 def _run(data_dir: Path, work: Callable[[UnitOfWork], Awaitable[T]], action: str) -> T:
     async def go() -> T:
         settings = DispatchSettings(data_dir=data_dir)
+        if settings.data_keys is None and (keys := configured_keys(data_dir)):
+            # The embedded stack keeps its key beside the databases (corespond up).
+            settings = DispatchSettings(data_dir=data_dir, data_keys=keys)
         db = Database.from_settings(settings)
         try:
             await db.create_all([RuntimeBase.metadata, Base.metadata])

@@ -144,6 +144,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             SignedOut: 401,
         },
     )
+    app.state.sign_in_limits = auth.SignInLimits()
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),

@@ -20,7 +20,7 @@ from services.dispatch.app import audit_trail
 from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
 from tests.support.flow import submit
-from tests.support.inprocess import DEMO_CALL, InProcessStack, mint_token
+from tests.support.inprocess import DATA_KEYS, DEMO_CALL, InProcessStack, mint_token
 from tests.support.waiting import eventually
 
 AUDITOR = {"Authorization": f"Bearer {mint_token(['auditor'], name='ava-auditor')}"}
@@ -51,7 +51,7 @@ async def _verify(
     stack: InProcessStack, database: DatabaseTarget, tmp_path: Path
 ) -> tuple[int, str]:
     """``corespond audit verify`` as an operator runs it, against dispatch's database."""
-    env = {"CORESPOND_DATA_DIR": str(tmp_path)}
+    env = {"CORESPOND_DATA_DIR": str(tmp_path), "CORESPOND_DATA_KEYS": DATA_KEYS}
     if database.url("dispatch"):
         env["DATABASE_URL"] = database.url("dispatch") or ""
     if database.schema("dispatch"):

@@ -116,7 +116,7 @@ async def test_non_urgent_waits_and_an_override_needs_and_keeps_its_reason(
     [offer] = view["assignments"]
     assert offer["call_sign"] == "STAR-2"
     assert offer["override_reason"] == "STAR-2 knows the family"
-    assert offer["updated_by"] == "bootstrap"
+    assert offer["updated_by"] == "test-admin"
     assert view["status"] == "dispatched"
 
 

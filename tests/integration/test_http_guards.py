@@ -18,7 +18,7 @@ from services.common.http import build_app
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from tests.support.databases import sqlite_target
-from tests.support.inprocess import DEMO_CALL, InProcessStack
+from tests.support.inprocess import DATA_KEYS, DEMO_CALL, InProcessStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -158,7 +158,9 @@ async def test_a_500_carries_the_security_headers(tmp_path_factory: pytest.TempP
     async def fail() -> None:
         raise RuntimeError("a bug")
 
-    settings = ServiceSettings(data_dir=tmp_path_factory.mktemp("broken"), auth_secret=None)
+    settings = ServiceSettings(
+        data_dir=tmp_path_factory.mktemp("broken"), auth_secret=None, data_keys=DATA_KEYS
+    )
     app = build_app(ServiceRuntime(settings, []), title="broken", routers=[broken])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://broken") as client:

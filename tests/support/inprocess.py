@@ -55,7 +55,14 @@ def mint_token(
 
 
 # Long-lived so tests that move a service's clock by days (or a retention period) get in.
-TOKEN = mint_token(["admin"], name="test-admin")
+# Valid from long before now to long after, since some tests run a service's clock
+# years back (retention) or forward (follow-ups, expiries).
+TOKEN = mint_token(
+    ["admin"],
+    name="test-admin",
+    now=datetime.now(UTC) - timedelta(days=1000),
+    ttl=timedelta(days=2000),
+)
 # A fixed master key for personal fields at rest (base64 of a 32-byte phrase);
 # tests about keys pass their own through ``overrides``.
 DATA_KEYS = "Y29yZXNwb25kLXRlc3QtZGF0YS1rZXktMzItYnl0ZXM="

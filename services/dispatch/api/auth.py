@@ -25,8 +25,16 @@ from services.dispatch.app.throttle import Throttle
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
-PER_SOURCE = Throttle(limit=30, window=timedelta(minutes=1))
-PER_ACCOUNT = Throttle(limit=10, window=timedelta(minutes=1))
+
+class SignInLimits:
+    """Each dispatch app counts its own (a module-level counter would be shared by every
+    app in a process, and by tests)."""
+
+    def __init__(self) -> None:
+        self.per_source = Throttle(limit=30, window=timedelta(minutes=1))
+        self.per_account = Throttle(limit=10, window=timedelta(minutes=1))
+
+
 _REFUSED: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "not signed in"},
     423: {"model": Problem, "description": "locked after repeated failures"},
@@ -98,9 +106,10 @@ def _ip(request: Request) -> str | None:
 
 def _throttle(runtime: ServiceRuntime, request: Request, account: str | None) -> None:
     now = runtime.clock.now()
-    checks = [(PER_SOURCE, f"ip:{_ip(request)}")]
+    limits: SignInLimits = request.app.state.sign_in_limits
+    checks = [(limits.per_source, f"ip:{_ip(request)}")]
     if account:
-        checks.append((PER_ACCOUNT, f"account:{account}"))
+        checks.append((limits.per_account, f"account:{account}"))
     for throttle, key in checks:
         if not throttle.allow(key, now):
             raise HTTPException(
