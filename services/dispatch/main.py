@@ -28,6 +28,7 @@ from services.dispatch.api import (
     incidents,
     providers,
     reports,
+    stream,
     units,
 )
 from services.dispatch.app import audit_trail
@@ -130,6 +131,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             accounts.router,
             audit.router,
             reports.router,
+            stream.router,
         ],
         domain_errors={
             IncidentNotFound: 404,
