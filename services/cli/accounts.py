@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from services.cli.data_keys import configured_keys
 from services.cli.local_auth import auth_secret, operator_token
 from services.common import audit as audit_log
 from services.common.clock import SystemClock, new_id
@@ -46,10 +45,7 @@ data_dir_option = click.option(
 
 def _run(data_dir: Path, work: Callable[[UnitOfWork], Awaitable[T]], action: str) -> T:
     async def go() -> T:
-        # The keys `corespond up` keeps in the data folder, unless the environment sets them
-        # (as `corespond keys` and `dlq` find them): `users add` right after `make run` works.
-        keys = configured_keys(data_dir)
-        settings = DispatchSettings(data_dir=data_dir, data_keys=SecretStr(keys) if keys else None)
+        settings = DispatchSettings(data_dir=data_dir)
         db = Database.from_settings(settings)
         try:
             await db.create_all([RuntimeBase.metadata, Base.metadata])
