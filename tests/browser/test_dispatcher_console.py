@@ -229,3 +229,21 @@ def test_a_dropped_stream_recovers_and_shows_what_changed_meanwhile(
     console_stack.stack.restart("dispatch")
     expect(console.locator("#connection")).to_have_attribute("data-state", "live")
     expect(status).to_have_attribute("data-status", "accepted")
+
+
+def test_usable_at_200_percent_zoom_and_by_keyboard(console: Page) -> None:
+    """At 200 % zoom a 1280-pixel screen is 640 CSS pixels wide: one column, no sideways scroll."""
+    console.set_viewport_size({"width": 640, "height": 900})
+    try:
+        overflow = console.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        # The protocol questions are reached and answered from the keyboard.
+        console.get_by_label("What is happening").focus()
+        console.keyboard.press("Tab")
+        console.keyboard.press("ArrowLeft")  # unknown -> no
+        weapons = console.get_by_role("group", name="Weapons?")
+        expect(weapons.get_by_label("no", exact=True)).to_be_checked()
+    finally:
+        console.set_viewport_size({"width": 1280, "height": 1000})
