@@ -14,7 +14,6 @@ their own actions.
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -47,8 +46,6 @@ class Principal:
     kind: str = "system"  # "user", "client", or "system" for corespond's own actions
     subject_id: str = ""
     session_id: str | None = None
-    # When the token that made this principal stops being valid (a live stream ends then).
-    expires_at: datetime | None = None
 
     def has_any(self, allowed: frozenset[StaffRole], *, admin_passes: bool = True) -> bool:
         if admin_passes and StaffRole.ADMIN in self.roles:
@@ -85,7 +82,6 @@ async def authenticate(request: Request, token: str) -> Principal:
         kind=claims.kind,
         subject_id=claims.subject_id,
         session_id=claims.session_id,
-        expires_at=claims.expires_at,
     )
     request.state.principal = principal  # for the audit record of this request
     return principal

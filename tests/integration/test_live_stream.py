@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,39 @@ async def test_a_new_call_is_announced_and_a_reconnect_resumes(dispatch: Service
         )
         assert first in caught_up.text
         assert missed in caught_up.text
+
+
+async def test_a_disabled_users_stream_ends(dispatch: ServiceProcess) -> None:
+    admin = {"Authorization": f"Bearer {mint_token(['admin'], name='stream-admin')}"}
+    async with httpx.AsyncClient(base_url=dispatch.url, timeout=60) as client:
+        created = await client.post(
+            "/v1/users",
+            json={
+                "username": "stream-leaver",
+                "display_name": "Leaver",
+                "roles": ["dispatcher"],
+                "password": "a long enough passphrase",
+            },
+            headers=admin,
+        )
+        assert created.status_code == 201, created.text
+        user_id = created.json()["id"]
+        token = mint_token(
+            ["dispatcher"],
+            name="stream-leaver",
+            subject_id=user_id,
+            now=datetime.now(UTC) - timedelta(seconds=5),  # issued before the disabling
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        async with client.stream("GET", "/v1/stream", headers=headers) as response:
+            events = _events(response)
+            kind, _, _ = await anext(events)
+            assert kind == "ready"
+            disabled = await client.post(f"/v1/users/{user_id}/disable", headers=admin)
+            assert disabled.status_code == 200, disabled.text
+            # The next revocation check (with the heartbeat) ends the stream.
+            kinds = [kind async for kind, _, _ in events]
+        assert kinds[-1] == "expired"
 
 
 async def test_a_unit_client_is_refused(dispatch: ServiceProcess) -> None:
