@@ -14,9 +14,9 @@ const desk = document.getElementById("desk");
 const who = document.getElementById("who");
 const signOutButton = document.getElementById("sign-out");
 
-const pane = new IncidentPane();
-const queue = new IncidentQueue({ onSelect: (id) => pane.show(id).catch(report) });
 const board = new UnitBoard();
+const pane = new IncidentPane({ onShown: (incident) => board.showIncident(incident) });
+const queue = new IncidentQueue({ onSelect: (id) => pane.show(id).catch(report) });
 const live = new LiveUpdates({
   indicator: document.getElementById("connection"),
   onIncidents: (ids) => {

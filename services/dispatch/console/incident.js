@@ -13,7 +13,8 @@ const DISPOSITIONS = [
 ];
 
 export class IncidentPane {
-  constructor() {
+  constructor({ onShown = () => {} } = {}) {
+    this.onShown = onShown;
     this.body = document.getElementById("incident-body");
     this.id = null;
     this.loading = null;
@@ -39,6 +40,7 @@ export class IncidentPane {
     const kept = this.typed();
     replace(this.body, this.render(incident, messages, handoffs));
     this.restore(kept);
+    this.onShown(incident);
   }
 
   typed() {

@@ -15,6 +15,7 @@ export class UnitBoard {
     this.map = document.getElementById("unit-map");
     this.units = [];
     this.codes = new Map(); // incident id -> code, from the queue
+    this.incident = null; // the open incident's point, marked on the map too
     this.ticker = setInterval(() => this.renderRows(), 5000);
   }
 
@@ -30,6 +31,13 @@ export class UnitBoard {
       throw error;
     }
     this.renderRows();
+    this.renderMap();
+  }
+
+  showIncident(incident) {
+    const where = incident?.location;
+    const point = where && where.lat !== null && where.lat !== undefined ? where : null;
+    this.incident = point ? { code: incident.code, lat: point.lat, lon: point.lon } : null;
     this.renderMap();
   }
 
@@ -50,8 +58,9 @@ export class UnitBoard {
       replace(this.map, h("p", { class: "muted" }, "No unit has reported a location."));
       return;
     }
-    const lats = placed.map((u) => u.lat);
-    const lons = placed.map((u) => u.lon);
+    const points = this.incident ? [...placed, this.incident] : placed;
+    const lats = points.map((u) => u.lat);
+    const lons = points.map((u) => u.lon);
     const pad = 0.005;
     const [south, north] = [Math.min(...lats) - pad, Math.max(...lats) + pad];
     const [west, east] = [Math.min(...lons) - pad, Math.max(...lons) + pad];
@@ -68,10 +77,18 @@ export class UnitBoard {
         svg("title", {}, `${u.call_sign}: ${words(u.status)}`),
         svg("circle", { cx: x(u.lon).toFixed(1), cy: y(u.lat).toFixed(1), r: 5, fill: STATUS_COLOURS[u.status] ?? "#111", stroke: "#fff" }),
         svg("text", { x: (x(u.lon) + 7).toFixed(1), y: (y(u.lat) + 4).toFixed(1), fill: "#111" }, u.call_sign)));
+    if (this.incident) {
+      const [cx, cy] = [x(this.incident.lon), y(this.incident.lat)];
+      marks.push(svg("g", {},
+        svg("title", {}, `incident #${this.incident.code}`),
+        svg("rect", { x: (cx - 6).toFixed(1), y: (cy - 6).toFixed(1), width: 12, height: 12, fill: "#b00020", stroke: "#fff",
+          transform: `rotate(45 ${cx.toFixed(1)} ${cy.toFixed(1)})` }),
+        svg("text", { x: (cx + 9).toFixed(1), y: (cy + 4).toFixed(1), fill: "#b00020", "font-weight": "700" }, `#${this.incident.code}`)));
+    }
     replace(this.map, svg("svg", {
       viewBox: `0 0 ${width} ${height.toFixed(0)}`,
       role: "img",
-      "aria-label": `Map of ${placed.length} units by their last location; the table lists the same units`,
+      "aria-label": `Map of ${placed.length} units by their last location${this.incident ? ` and incident #${this.incident.code} (red diamond)` : ""}; the table lists the same units`,
     }, svg("rect", { width, height: height.toFixed(0), fill: "#f4f6f8" }), ...marks));
   }
 }
