@@ -1,6 +1,15 @@
 // The signed-in session: the access token lives in memory only (never in storage or a URL),
 // is refreshed before it expires, and every API call goes through here.
 
+// A console left open must still sign out when nobody uses it (the server's idle limit,
+// 30 minutes by default): the timer renews the token only after recent keyboard or
+// pointer use; otherwise the console signs out (the live stream's reconnects do not count).
+const IDLE_MS = 30 * 60 * 1000;
+let lastUsed = Date.now();
+for (const kind of ["keydown", "pointerdown"]) {
+  document.addEventListener(kind, () => { lastUsed = Date.now(); }, { capture: true, passive: true });
+}
+
 let access = null;
 let refresh = null;
 let refreshTimer = null;
@@ -59,6 +68,10 @@ function keep(tokens) {
 let renewing = null;
 export async function renew() {
   if (!refresh) return false;
+  if (Date.now() - lastUsed >= IDLE_MS) {
+    end(); // nobody has used the console for the idle limit: sign out, do not renew
+    return false;
+  }
   renewing ??= (async () => {
     try {
       keep(await post("/v1/auth/refresh", { refresh_token: refresh }));
