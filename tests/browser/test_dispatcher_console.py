@@ -245,5 +245,14 @@ def test_usable_at_200_percent_zoom_and_by_keyboard(console: Page) -> None:
         console.keyboard.press("ArrowLeft")  # unknown -> no
         weapons = console.get_by_role("group", name="Weapons?")
         expect(weapons.get_by_label("no", exact=True)).to_be_checked()
+        # Alt+Q reaches the queue, Enter opens the incident (focus survives the timers' redraw).
+        console.keyboard.press("Alt+q")
+        first = console.locator("#queue-rows tr[data-id]").first
+        expect(first).to_be_focused()
+        code = first.locator("td").nth(1).inner_text()
+        console.keyboard.press("Enter")
+        expect(console.locator("#incident-body .incident-head")).to_contain_text(code)
+        console.keyboard.press("Alt+n")
+        expect(console.get_by_label("What is happening")).to_be_focused()
     finally:
         console.set_viewport_size({"width": 1280, "height": 1000})

@@ -51,6 +51,19 @@ const resetSignIn = setUpSignIn(async (username) => {
 
 setUpIntake({ onSubmitted: (id) => queue.reload().then(() => queue.select(id)).catch(report) });
 
+// Alt+N: a new call (the narrative); Alt+Q: the incident queue. Alt, so typing is never taken.
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || desk.hidden) return;
+  const key = event.key.toLowerCase();
+  if (key === "n") {
+    event.preventDefault();
+    document.getElementById("narrative").focus();
+  } else if (key === "q") {
+    event.preventDefault();
+    (document.querySelector("#queue-rows tr[data-id]") ?? document.getElementById("filter-status")).focus();
+  }
+});
+
 signOutButton.addEventListener("click", () => signOut());
 onSignedOut(() => {
   live.stop();
