@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 # The lock tool runs from a throwaway venv; it is not a dependency of corespond.
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: install lock run test lint typecheck unit schemas bench clean
+.PHONY: install chromium lock run test lint typecheck unit schemas bench clean
 
 # Exactly the lock, every file checked against its hash; then corespond itself,
 # built with the locked setuptools and nothing fetched on the side.
@@ -18,7 +18,15 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+## The browser tests (tests/browser) drive Debian's Chromium through Playwright; the
+## Playwright package's own browser downloads are never used. Installed with apt-get
+## when missing (CI is Debian 12 and runs as root); elsewhere install it yourself.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || ! command -v apt-get >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ## Re-resolve requirements.lock from pyproject.toml (runtime + dev extra + build backend),
 ## pinned and hashed, against the package index alone: machine-local mirrors and wheel
@@ -40,7 +48,7 @@ run: $(STAMP)
 	$(BIN)/corespond up
 
 ## Lint, type-check, then the whole suite (real broker, SQLite, and PostgreSQL when reachable).
-test: $(STAMP) lint
+test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -135,6 +135,7 @@ class IncidentSummary(BaseModel):
     status: IncidentStatus
     priority: int | None = None
     response_model: str | None = None
+    jurisdiction: str = Field(default="default", description="whose policy the call is under")
     received_at: datetime
     updated_at: datetime
 

@@ -209,8 +209,39 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
         env["CORESPOND_DATABASE_SCHEMA"] = config.database_schemas[name]
     if name == "dispatch" and config.seed_roster:
         env["CORESPOND_SEED_ROSTER"] = str(config.seed_roster)
+    env.update(console_env(config, name))
     env.update(config.extra_env)
     return env
+
+
+def console_env(config: StackConfig, name: str) -> dict[str, str]:
+    """The console (served by dispatch) calls triage and notify from the browser.
+
+    Dispatch tells the page where they are; they admit dispatch's origin (CORS),
+    adding it to any origins the operator already allows.
+    """
+
+    def url(service: str) -> str:
+        return f"http://127.0.0.1:{config.ports[service]}"
+
+    if name == "dispatch":
+        return {
+            "CORESPOND_TRIAGE_PUBLIC_URL": os.environ.get(
+                "CORESPOND_TRIAGE_PUBLIC_URL", url("triage")
+            ),
+            "CORESPOND_NOTIFY_PUBLIC_URL": os.environ.get(
+                "CORESPOND_NOTIFY_PUBLIC_URL", url("notify")
+            ),
+        }
+    allowed = [o for o in os.environ.get("CORESPOND_CORS_ORIGINS", "").split(",") if o.strip()]
+    if os.environ.get("CORESPOND_CORS_ORIGINS", "").strip().startswith("["):
+        return {}  # a JSON list the operator wrote: theirs to complete
+    # Browsers treat localhost and 127.0.0.1 as different origins; admit both spellings.
+    port = config.ports["dispatch"]
+    for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        if origin not in allowed:
+            allowed.append(origin)
+    return {"CORESPOND_CORS_ORIGINS": ",".join(allowed)}
 
 
 class Stack:

@@ -114,6 +114,7 @@ def _banner(stack: Stack, config: StackConfig) -> None:
     click.echo(
         f"""
 corespond is up.
+  console   {stack.url("dispatch")}/   (first: corespond users add NAME --role dispatcher)
   dispatch  {stack.url("dispatch")}   (API docs: {stack.url("dispatch")}/docs)
   triage    {stack.url("triage")}
   notify    {stack.url("notify")}

@@ -28,8 +28,10 @@ from services.dispatch.api import (
     incidents,
     providers,
     reports,
+    stream,
     units,
 )
+from services.dispatch.api.console import install_console
 from services.dispatch.app import audit_trail
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
@@ -64,6 +66,10 @@ class DispatchSettings(ServiceSettings):
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
     # CJIS asks for at least a year of audit records; 400 days leaves a margin.
     audit_retention_days: int = Field(default=400, ge=365)
+    # Where the console (in a browser) reaches triage's preview and notify's messages;
+    # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
+    triage_public_url: str | None = None
+    notify_public_url: str | None = None
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -130,6 +136,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             accounts.router,
             audit.router,
             reports.router,
+            stream.router,
         ],
         domain_errors={
             IncidentNotFound: 404,
@@ -145,6 +152,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         },
     )
     app.state.sign_in_limits = auth.SignInLimits()
+    install_console(app, settings.triage_public_url, settings.notify_public_url)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),

@@ -113,6 +113,7 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
             assert view["triage"]["response_model"] == "clinician"
             units = (await client.get("/v1/units")).json()
             assert len(units) == len(DEMO_ROSTER)
+        await _console_is_wired(ports)
     except BaseException:
         process.kill()
         raise
@@ -120,6 +121,28 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
     assert "stopped." in rest
     for port in ports.values():
         assert port_is_free(port), f"port {port} still in use after Ctrl-C"
+
+
+async def _console_is_wired(ports: dict[str, int]) -> None:
+    """The console at / knows triage and notify, and they admit its origin (CORS)."""
+    dispatch = f"http://127.0.0.1:{ports['dispatch']}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        page = await client.get(dispatch + "/")
+        assert page.status_code == 200
+        for name, path in (("triage", "/v1/triage/preview"), ("notify", "/v1/messages")):
+            origin = f"http://127.0.0.1:{ports[name]}"
+            assert origin in page.headers["content-security-policy"]
+            config = (await client.get(dispatch + "/console/config.json")).json()
+            assert config[f"{name}_url"] == origin
+            preflight = await client.options(
+                origin + path,
+                headers={
+                    "Origin": dispatch,
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "authorization",
+                },
+            )
+            assert preflight.headers.get("access-control-allow-origin") == dispatch
 
 
 async def test_up_uses_the_cluster_named_by_kafka_bootstrap_servers(

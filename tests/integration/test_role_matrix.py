@@ -34,6 +34,7 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "POST", "/v1/calls"): CALL,
     ("dispatch", "GET", "/v1/incidents"): CALL,
     ("dispatch", "GET", "/v1/incidents/{incident_id}"): CALL,
+    ("dispatch", "GET", "/v1/stream"): CALL,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/dispatch"): DESK,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/close"): DESK,
     ("dispatch", "PUT", "/v1/incidents/{incident_id}/pin"): DESK,
@@ -111,7 +112,9 @@ async def _call(stack: InProcessStack, route: tuple[str, str, str], token: str |
         transport=httpx.ASGITransport(app=stack.apps[service]), base_url=f"http://{service}"
     ) as client:
         body = DEMO_CALL if method in ("POST", "PUT", "PATCH") else None
-        response = await client.request(method, path, json=body, headers=headers)
+        # The live stream never ends by itself; the in-process transport waits for the end.
+        params = {"follow": "false"} if path == "/v1/stream" else None
+        response = await client.request(method, path, json=body, headers=headers, params=params)
     return response.status_code
 
 

@@ -107,6 +107,7 @@ async def incident_list(
             status=i.status,
             priority=i.priority,
             response_model=i.response_model,
+            jurisdiction=i.jurisdiction,
             received_at=as_utc(i.received_at),
             updated_at=as_utc(i.updated_at),
         )

@@ -1,0 +1,89 @@
+// Signing in: password, then a TOTP code; on the first sign-in the enrolment is shown
+// as a QR code (drawn as SVG by the vendored qrcode-generator) and as text.
+
+import { svg } from "./dom.js";
+import { ApiError, login, verifyCode } from "./session.js";
+
+export function setUpSignIn(onSignedIn) {
+  const passwordForm = document.getElementById("password-form");
+  const codeForm = document.getElementById("code-form");
+  const error = document.getElementById("sign-in-error");
+  let mfaToken = null;
+
+  passwordForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      const answer = await login(passwordForm.username.value, passwordForm.password.value);
+      mfaToken = answer.mfa_token;
+      passwordForm.password.value = "";
+      showEnrolment(answer.enrol_uri);
+      passwordForm.hidden = true;
+      codeForm.hidden = false;
+      codeForm.code.focus();
+    } catch (problem) {
+      error.textContent = message(problem);
+    }
+  });
+
+  codeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await verifyCode(mfaToken, codeForm.code.value.trim());
+      reset();
+      onSignedIn(passwordForm.username.value);
+    } catch (problem) {
+      error.textContent = message(problem);
+      codeForm.code.select();
+    }
+  });
+
+  function reset() {
+    mfaToken = null;
+    codeForm.code.value = "";
+    codeForm.hidden = true;
+    passwordForm.hidden = false;
+    document.getElementById("enrolment").hidden = true;
+  }
+  return reset;
+}
+
+function message(problem) {
+  if (problem instanceof ApiError) return problem.message;
+  return "The server could not be reached. Check the connection and try again.";
+}
+
+function showEnrolment(uri) {
+  const box = document.getElementById("enrolment");
+  if (!uri) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  document.getElementById("enrol-uri").textContent = uri;
+  const secret = new URL(uri).searchParams.get("secret") || "";
+  document.getElementById("enrol-secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
+  document.getElementById("enrol-qr").replaceChildren(qrSvg(uri));
+}
+
+function qrSvg(text) {
+  const qr = window.qrcode(0, "M");
+  qr.addData(text);
+  qr.make();
+  const count = qr.getModuleCount();
+  const quiet = 4;
+  const size = count + quiet * 2;
+  let path = "";
+  for (let row = 0; row < count; row += 1) {
+    for (let col = 0; col < count; col += 1) {
+      if (qr.isDark(row, col)) path += `M${col + quiet} ${row + quiet}h1v1h-1z`;
+    }
+  }
+  return svg(
+    "svg",
+    { viewBox: `0 0 ${size} ${size}`, "shape-rendering": "crispEdges", "aria-hidden": "true" },
+    svg("rect", { width: size, height: size, fill: "#fff" }),
+    svg("path", { d: path, fill: "#000" }),
+  );
+}
