@@ -30,6 +30,15 @@ def broker(tmp_path: Path) -> Iterator[Tansu]:
             tansu.stop()
 
 
+@pytest.fixture(scope="module")
+def module_broker() -> Iterator[Tansu]:
+    """One broker for a module whose tests only send requests and can share a stack."""
+    tansu = Tansu()
+    tansu.start()
+    yield tansu
+    tansu.stop()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseTarget]:
     """Every test using this runs once on SQLite and once on PostgreSQL."""

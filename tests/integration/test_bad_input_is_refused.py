@@ -5,7 +5,7 @@ per module instead of paying a broker, databases and group joins per test.
 """
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,14 +21,6 @@ from tests.support.databases import sqlite_target
 from tests.support.inprocess import DEMO_CALL, InProcessStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest.fixture(scope="module")
-def module_broker() -> Iterator[Tansu]:
-    tansu = Tansu()
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -6,7 +6,7 @@ the same stack shows CORS closed by default and open only where configured.
 """
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -32,14 +32,6 @@ STANDARD = {
     "referrer-policy": "no-referrer",
     "cross-origin-opener-policy": "same-origin",
 }
-
-
-@pytest.fixture(scope="module")
-def module_broker() -> Iterator[Tansu]:
-    tansu = Tansu()
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -7,7 +7,7 @@ an expired one and a disabled user's, is tried on every route.
 """
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -83,14 +83,6 @@ def allowed(route: tuple[str, str, str], role: StaffRole) -> bool:
     if role == StaffRole.ADMIN and route not in EXCLUSIVE:
         return True
     return role in MATRIX[route]
-
-
-@pytest.fixture(scope="module")
-def module_broker() -> Iterator[Tansu]:
-    tansu = Tansu()
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
