@@ -7,6 +7,7 @@ produce→consume round trip is measured in the same run as the floor.
 """
 
 import asyncio
+import contextlib
 import json
 import random
 import secrets
@@ -21,12 +22,14 @@ from typing import Any
 import click
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.cli.bench_dispatch import measure_recommendation
 from services.cli.bench_triage import measure_engine
 from services.cli.local_auth import operator_token
 from services.cli.sample_calls import SAMPLE_CALLS
-from services.cli.stack import Stack, StackConfig, Tansu, free_port
+from services.cli.stack import SERVICES, Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
 from services.common.field_crypto import generate_key
 from services.common.settings import ServiceSettings
@@ -89,8 +92,8 @@ def _line(name: str, xs: list[float]) -> str:
     )
 
 
-def report(phases: list[Phase], rtt_ms: list[float]) -> str:
-    lines = ["corespond bench (embedded: Tansu, SQLite, console SMS)"]
+def report(heading: str, phases: list[Phase], rtt_ms: list[float]) -> str:
+    lines = [f"corespond bench ({heading})"]
     for phase in phases:
         lines += [
             f"{phase.name}: {phase.calls} calls, {phase.sms_total} SMS, "
@@ -187,13 +190,20 @@ class SmsWatcher:
 
 
 async def push_calls(
-    client: httpx.AsyncClient, calls: int, rate: float | None, concurrency: int, rng: random.Random
+    clients: list[httpx.AsyncClient],
+    calls: int,
+    rate: float | None,
+    concurrency: int,
+    rng: random.Random,
 ) -> dict[str, datetime]:
-    """POST ``calls`` calls, paced at ``rate`` per second or as fast as ``concurrency`` allows."""
+    """POST ``calls`` calls, paced at ``rate`` per second or as fast as ``concurrency`` allows.
+
+    With several dispatch replicas the calls go round-robin, as a load balancer would.
+    """
     posted_at: dict[str, datetime] = {}
     gate = asyncio.Semaphore(concurrency)
 
-    async def post() -> None:
+    async def post(client: httpx.AsyncClient) -> None:
         body = dict(rng.choice(SAMPLE_CALLS))
         body["location"] = {
             "lat": CENTRE[0] + rng.uniform(-0.05, 0.05),
@@ -211,21 +221,21 @@ async def push_calls(
     for i in range(calls):
         if rate:
             await asyncio.sleep(max(0.0, begin + i / rate - time.monotonic()))
-        tasks.append(asyncio.create_task(post()))
+        tasks.append(asyncio.create_task(post(clients[i % len(clients)])))
     await asyncio.gather(*tasks)
     return posted_at
 
 
 async def run_phase(
     name: str,
-    client: httpx.AsyncClient,
+    clients: list[httpx.AsyncClient],
     watcher: SmsWatcher,
     calls: int,
     rate: float | None,
     concurrency: int,
     timeout_s: float,
 ) -> Phase:
-    posted_at = await push_calls(client, calls, rate, concurrency, random.Random(11))
+    posted_at = await push_calls(clients, calls, rate, concurrency, random.Random(11))
     await watcher.wait_for(list(posted_at), timeout_s)
     sent_at = watcher.sent_at
     done = [i for i in posted_at if i in sent_at]
@@ -243,7 +253,7 @@ async def run_phase(
 
 
 async def run_bench(
-    dispatch_url: str,
+    dispatch_urls: list[str],
     token: str,
     bootstrap: str,
     calls: int,
@@ -255,14 +265,19 @@ async def run_bench(
     watcher = SmsWatcher(bootstrap)
     await watcher.start()
     headers = {"Authorization": f"Bearer {token}"}
+    clients = [
+        httpx.AsyncClient(base_url=url, headers=headers, timeout=60) for url in dispatch_urls
+    ]
     try:
-        async with httpx.AsyncClient(base_url=dispatch_url, headers=headers, timeout=60) as client:
+        async with contextlib.AsyncExitStack() as closing:
+            for client in clients:
+                await closing.enter_async_context(client)
             paced = await run_phase(
-                f"paced at {rate:g} calls/s", client, watcher, calls, rate, concurrency, timeout_s
+                f"paced at {rate:g} calls/s", clients, watcher, calls, rate, concurrency, timeout_s
             )
             flood = await run_phase(
                 f"as fast as {concurrency} clients post",
-                client,
+                clients,
                 watcher,
                 calls,
                 None,
@@ -274,12 +289,128 @@ async def run_bench(
     return [paced, flood], await broker_round_trip(bootstrap, rtt_samples)
 
 
+@dataclass
+class Target:
+    """Where one bench run's services keep their data, and how many of each run."""
+
+    heading: str
+    database_urls: dict[str, str]
+    database_schemas: dict[str, str]
+    replicas: dict[str, int]
+
+
+EMBEDDED = Target("embedded: Tansu, SQLite, console SMS, one process each", {}, {}, {})
+
+
+def production_target(postgres_url: str, replicas: dict[str, int]) -> Target:
+    # Fresh schemas per run, dropped afterwards: a bench never touches real data.
+    prefix = f"bench_{secrets.token_hex(4)}"
+    counts = ", ".join(f"{n} {name}" for name, n in replicas.items())
+    return Target(
+        f"PostgreSQL, Tansu, console SMS, replicas: {counts}",
+        {name: postgres_url for name in SERVICES},
+        {name: f"{prefix}_{name}" for name in SERVICES},
+        replicas,
+    )
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """``dispatch=3,triage=2,notify=2`` → counts per service (1 for any not named)."""
+    counts = dict.fromkeys(SERVICES, 1)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        if name not in counts or not value.isdigit() or int(value) < 1:
+            raise click.BadParameter(
+                f"{part!r}: expected SERVICE=N with SERVICE one of {', '.join(SERVICES)}",
+                param_hint="--replicas",
+            )
+        counts[name] = int(value)
+    return counts
+
+
+def bench_stack(
+    target: Target,
+    calls: int,
+    rate: float,
+    concurrency: int,
+    rtt_samples: int,
+    timeout_s: float,
+) -> tuple[list[Phase], list[float]]:
+    """Start a throwaway stack on ``target``, push both phases through it, stop it."""
+    with tempfile.TemporaryDirectory(prefix="corespond-bench-") as tmp:
+        data_dir = Path(tmp)
+        roster = data_dir / "roster.json"
+        roster.write_text(json.dumps(demo_roster(units_per_role=2 * calls)))
+        tansu = Tansu(log=(data_dir / "tansu.log").open("ab"))
+        tansu.start()
+        secret = secrets.token_urlsafe(48)
+        stack = Stack(
+            StackConfig(
+                data_dir=data_dir,
+                bootstrap_servers=tansu.bootstrap,
+                auth_secret=secret,
+                data_keys=generate_key(),
+                ports={name: free_port() for name in SERVICES},
+                database_urls=target.database_urls,
+                database_schemas=target.database_schemas,
+                seed_roster=roster,
+                replicas=target.replicas,
+                extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},
+            )
+        )
+        try:
+            click.echo(f"starting a throwaway stack ({target.heading}) ...", err=True)
+            stack.start()
+            return asyncio.run(
+                run_bench(
+                    [process.url for process in stack.replicas["dispatch"]],
+                    operator_token(secret),
+                    tansu.bootstrap,
+                    calls,
+                    rate,
+                    concurrency,
+                    rtt_samples,
+                    timeout_s,
+                )
+            )
+        finally:
+            stack.stop()
+            tansu.stop()
+            if target.database_schemas:
+                asyncio.run(drop_schemas(next(iter(target.database_urls.values())), target))
+
+
+async def drop_schemas(url: str, target: Target) -> None:
+    engine = create_async_engine(ServiceSettings(database_url=url).resolved_database_url())
+    try:
+        async with engine.begin() as conn:
+            for schema in target.database_schemas.values():
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
 @click.command()
 @click.option("--calls", default=300, show_default=True, help="Calls per phase.")
 @click.option("--rate", default=10.0, show_default=True, help="Calls/s in the paced phase.")
 @click.option("--concurrency", default=8, show_default=True, help="Concurrent HTTP clients.")
 @click.option("--rtt-samples", default=300, show_default=True, help="Broker round trips to time.")
 @click.option("--timeout", "timeout_s", default=120.0, show_default=True)
+@click.option(
+    "--postgres",
+    "postgres_url",
+    default=None,
+    metavar="URL",
+    help="After the embedded run, run again on this PostgreSQL (fresh schemas, dropped "
+    "afterwards) with --replicas, and print both.",
+)
+@click.option(
+    "--replicas",
+    "replicas_text",
+    default="dispatch=3,triage=2,notify=2",
+    show_default=True,
+    help="Processes per service for the --postgres run.",
+)
 @click.option("--triage-only", is_flag=True, help="Only the triage engine, in process.")
 @click.option("--decisions", default=20_000, show_default=True, help="Engine decisions to time.")
 @click.option(
@@ -294,63 +425,36 @@ def bench(
     concurrency: int,
     rtt_samples: int,
     timeout_s: float,
+    postgres_url: str | None,
+    replicas_text: str,
     triage_only: bool,
     decisions: int,
     dispatch_only: bool,
     recommendations: int,
 ) -> None:
-    """Start a throwaway embedded stack, push calls through it, print the figures.
+    """Start a throwaway stack, push calls through it, print the figures.
 
     Two phases on the same stack: calls paced at --rate (latency at a stated
     load), then the same number as fast as --concurrency clients can post
-    (throughput; latency there is mostly queueing).
+    (throughput; latency there is mostly queueing). With --postgres the same
+    phases run a second time on PostgreSQL with replicas, in the same run.
     """
     if dispatch_only:
         click.echo(measure_recommendation(calls=recommendations).report())
         return
+    targets = [EMBEDDED]
+    if postgres_url:
+        targets.append(production_target(postgres_url, parse_replicas(replicas_text)))
     engine = measure_engine(decisions)
     if triage_only:
         click.echo(engine.report())
         return
-    with tempfile.TemporaryDirectory(prefix="corespond-bench-") as tmp:
-        data_dir = Path(tmp)
-        roster = data_dir / "roster.json"
-        roster.write_text(json.dumps(demo_roster(units_per_role=2 * calls)))
-        tansu = Tansu(log=(data_dir / "tansu.log").open("ab"))
-        tansu.start()
-        secret = secrets.token_urlsafe(48)
-        token = operator_token(secret)
-        stack = Stack(
-            StackConfig(
-                data_dir=data_dir,
-                bootstrap_servers=tansu.bootstrap,
-                auth_secret=secret,
-                data_keys=generate_key(),
-                ports={name: free_port() for name in ("dispatch", "triage", "notify")},
-                seed_roster=roster,
-                extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},
-            )
-        )
-        try:
-            click.echo("starting a throwaway stack (Tansu, SQLite, console SMS) ...", err=True)
-            stack.start()
-            phases, rtt = asyncio.run(
-                run_bench(
-                    stack.url("dispatch"),
-                    token,
-                    tansu.bootstrap,
-                    calls,
-                    rate,
-                    concurrency,
-                    rtt_samples,
-                    timeout_s,
-                )
-            )
-        finally:
-            stack.stop()
-            tansu.stop()
-    click.echo(report(phases, rtt))
+    missing = False
+    for target in targets:
+        phases, rtt = bench_stack(target, calls, rate, concurrency, rtt_samples, timeout_s)
+        click.echo(report(target.heading, phases, rtt))
+        missing = missing or any(phase.missing for phase in phases)
     click.echo(engine.report())
     click.echo(measure_recommendation(calls=recommendations).report())
-    if any(phase.missing for phase in phases):
+    if missing:
         raise SystemExit(1)

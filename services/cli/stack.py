@@ -174,6 +174,9 @@ class StackConfig:
     seed_roster: Path | None = None
     embedded_broker: bool = True
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Processes per service (1 when absent). Replicas of a service share its
+    # database and its consumer group; each listens on its own port.
+    replicas: Mapping[str, int] = field(default_factory=dict)
 
 
 def service_env(config: StackConfig, name: str) -> dict[str, str]:
@@ -245,29 +248,49 @@ def console_env(config: StackConfig, name: str) -> dict[str, str]:
 
 
 class Stack:
-    """The three services as processes, sharing one broker."""
+    """The three services as processes, sharing one broker.
+
+    ``services[name]`` is a service's first process (the one at its configured
+    port); ``replicas[name]`` lists all of them.
+    """
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.services = {
-            name: ServiceProcess(
-                name,
-                config.ports[name],
-                service_env(config, name),
-                config.data_dir / f"{name}.log",
-            )
-            for name in SERVICES
-        }
+        self.replicas: dict[str, list[ServiceProcess]] = {}
+        for name in SERVICES:
+            count = config.replicas.get(name, 1)
+            if count < 1:
+                raise ValueError(f"{name} needs at least one replica, not {count}")
+            ports = [config.ports[name], *(free_port() for _ in range(count - 1))]
+            self.replicas[name] = [
+                ServiceProcess(
+                    name,
+                    port,
+                    {**service_env(config, name), "CORESPOND_PORT": str(port)},
+                    config.data_dir / (f"{name}.log" if n == 0 else f"{name}-{n + 1}.log"),
+                )
+                for n, port in enumerate(ports)
+            ]
+        self.services = {name: processes[0] for name, processes in self.replicas.items()}
+
+    def processes(self) -> list[ServiceProcess]:
+        return [process for processes in self.replicas.values() for process in processes]
 
     def start(self, timeout_s: float = 60) -> None:
-        for service in self.services.values():
-            service.start()
-        for service in self.services.values():
-            service.wait_ready(timeout_s)
+        # First one process of each service, then the other replicas: whatever a
+        # service does once on an empty database (its schema, the roster) is done
+        # by one process rather than raced by several.
+        first = [processes[0] for processes in self.replicas.values()]
+        rest = [process for processes in self.replicas.values() for process in processes[1:]]
+        for batch in (first, rest):
+            for service in batch:
+                service.start()
+            for service in batch:
+                service.wait_ready(timeout_s)
 
     def stop(self) -> None:
-        for service in self.services.values():
+        for service in self.processes():
             service.stop()
 
     def restart(self, name: str, timeout_s: float = 60) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import Field
+from sqlalchemy.exc import IntegrityError
 
 from schemas.envelope import EventType
 from services.common.clock import Clock
@@ -116,9 +117,15 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
         async def seed() -> None:
-            async with runtime.db.writing() as session:
-                added = await seed_if_empty(session, roster, runtime.clock.now())
-                await session.commit()
+            try:
+                async with runtime.db.writing() as session:
+                    added = await seed_if_empty(session, roster, runtime.clock.now())
+                    await session.commit()
+            except IntegrityError:
+                # Replicas starting together all see an empty table; the first
+                # commit wins and the others' inserts collide on call signs.
+                log.info("dispatch.roster_seeded_elsewhere")
+                return
             if added:
                 log.info("dispatch.roster_seeded", extra={"units": added})
 

@@ -61,3 +61,25 @@ async def _postgres_text(schema: str) -> str:
     finally:
         await conn.close()
     return "\n".join(rows)
+
+
+async def count_rows(database: DatabaseTarget, service: str, table: str) -> int:
+    """How many rows ``table`` of ``service``'s database holds, counted in plain SQL."""
+    if database.kind == "sqlite":
+        return await asyncio.to_thread(_sqlite_count, _sqlite_path(database, service), table)
+    import asyncpg
+
+    schema = database.schema(service) or service
+    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # Table names come from the test, not from input.
+        count = await conn.fetchval(f'SELECT count(*) FROM "{schema}"."{table}"')  # noqa: S608
+    finally:
+        await conn.close()
+    return int(count)
+
+
+def _sqlite_count(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as db:
+        (count,) = db.execute(f'SELECT count(*) FROM "{table}"').fetchone()  # noqa: S608
+    return int(count)
