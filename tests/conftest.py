@@ -59,6 +59,17 @@ def sqlite_db(tmp_path: Path) -> DatabaseTarget:
 
 
 @pytest.fixture
+def postgres_db() -> Iterator[DatabaseTarget]:
+    """PostgreSQL only, for tests about what only a server with row locks and replicas does."""
+    require_postgres()
+    target = postgres_target()
+    try:
+        yield target
+    finally:
+        drop_schemas(target)
+
+
+@pytest.fixture
 def roster(tmp_path: Path) -> Path:
     """Enough units that no test call runs out (every unit has a phone)."""
     path = tmp_path / "roster.json"

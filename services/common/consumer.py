@@ -26,7 +26,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from schemas.envelope import CloudEvent
 from schemas.events import EVENT_DATA_MODELS
@@ -249,6 +249,11 @@ class EventConsumer:
                     if attempt < self.max_attempts:
                         await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
             assert error is not None
+            if contended(error):
+                # Replicas competing for the same rows: the event is fine and will
+                # apply once the others let go. Leave the offset uncommitted; run()
+                # re-joins after a backoff and the record is read again.
+                raise error
             reason = "".join(traceback.format_exception_only(error)).strip()
             await self._dead_letter(record, f"handler failed {self.max_attempts} times: {reason}")
 
@@ -324,3 +329,15 @@ def _event_context(event: CloudEvent) -> Iterator[None]:
         event_type=event.type,
     ):
         yield
+
+
+# PostgreSQL's answers to transactions that got in each other's way: deadlock
+# detected, serialization failure, lock not available. Retrying is the remedy.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def contended(error: BaseException) -> bool:
+    """True when ``error`` is the database refusing a transaction over lock contention."""
+    return isinstance(error, DBAPIError) and (
+        getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES
+    )

@@ -8,14 +8,11 @@ broker no longer has the offsets it committed and re-read from the start.
 """
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import TopicPartition
 
-from schemas.calls import Answers
 from schemas.envelope import CloudEvent, EventType
-from schemas.events import CallReceived
 from services.cli.stack import EMBEDDED_BROKER_ENV, Tansu
 from services.common.bus import ensure_topics
 from services.common.consumer import Subscription
@@ -24,33 +21,8 @@ from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import CALLS
 from tests.support.inprocess import DATA_KEYS
-from tests.support.kafka import publish
+from tests.support.kafka import call_received_record, publish
 from tests.support.waiting import eventually
-
-
-def _call_received(n: int) -> bytes:
-    data = CallReceived(
-        incident_id=f"incident-{n}",
-        incident_code="1000",
-        received_at=datetime.now(UTC),
-        narrative="welfare check",
-        answers=Answers(),
-        source="911",
-        jurisdiction="default",
-    )
-    return (
-        CloudEvent(
-            id=f"event-{n}",
-            source="test",
-            type=EventType.CALL_RECEIVED,
-            time=datetime.now(UTC),
-            subject=data.incident_id,
-            correlationid="c",
-            data=data.model_dump(mode="json"),
-        )
-        .model_dump_json()
-        .encode()
-    )
 
 
 async def test_records_of_a_recreated_log_are_not_skipped(tmp_path: Path) -> None:
@@ -83,7 +55,7 @@ async def test_records_of_a_recreated_log_are_not_skipped(tmp_path: Path) -> Non
     await runtime.start()
     try:
         await runtime.bus.ready.wait()  # topics exist, with one partition
-        await publish(tansu.bootstrap, CALLS, _call_received(1), key=b"incident-1")
+        await publish(tansu.bootstrap, CALLS, call_received_record(1), key=b"incident-1")
         await eventually(lambda: handled == ["event-1"], what="the first event")
 
         # Hold the consumer still across the restart, so the new log fills up
@@ -95,8 +67,8 @@ async def test_records_of_a_recreated_log_are_not_skipped(tmp_path: Path) -> Non
         tansu.stop()
         tansu.start()
         await ensure_topics(settings, [CALLS])
-        await publish(tansu.bootstrap, CALLS, _call_received(2), key=b"incident-2")
-        await publish(tansu.bootstrap, CALLS, _call_received(3), key=b"incident-3")
+        await publish(tansu.bootstrap, CALLS, call_received_record(2), key=b"incident-2")
+        await publish(tansu.bootstrap, CALLS, call_received_record(3), key=b"incident-3")
         live.resume(partition)
 
         await eventually(

@@ -11,7 +11,6 @@ repeated, no unit offered twice.
 import asyncio
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,7 @@ from tests.support.call_stream import (
     sample_call,
     wait_until_all_texted,
 )
-from tests.support.databases import DatabaseTarget, drop_schemas, postgres_target, require_postgres
+from tests.support.databases import DatabaseTarget
 from tests.support.inprocess import AUTH, AUTH_SECRET, DATA_KEYS
 
 CALLS = 150
@@ -32,18 +31,8 @@ REPLICAS = {"dispatch": 3, "triage": 2, "notify": 2}
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
-@pytest.fixture
-def postgres() -> Iterator[DatabaseTarget]:
-    require_postgres()
-    target = postgres_target()
-    try:
-        yield target
-    finally:
-        drop_schemas(target)
-
-
 async def test_replicas_share_the_work_and_survive_losing_one_each(
-    postgres: DatabaseTarget, tmp_path: Path
+    postgres_db: DatabaseTarget, tmp_path: Path
 ) -> None:
     roster = tmp_path / "roster.json"
     roster.write_text(json.dumps(demo_roster(units_per_role=CALLS)))
@@ -57,15 +46,15 @@ async def test_replicas_share_the_work_and_survive_losing_one_each(
                 auth_secret=AUTH_SECRET,
                 data_keys=DATA_KEYS,
                 ports={name: free_port() for name in SERVICES},
-                database_urls=postgres.urls,
-                database_schemas=postgres.schemas,
+                database_urls=postgres_db.urls,
+                database_schemas=postgres_db.schemas,
                 seed_roster=roster,
                 replicas=REPLICAS,
             )
         )
         try:
             await asyncio.to_thread(stack.start)
-            await _stream_calls(stack, postgres)
+            await _stream_calls(stack, postgres_db)
         finally:
             await asyncio.to_thread(stack.stop)
             tansu.stop()
