@@ -76,8 +76,10 @@ def _run(data_dir: Path, work: Callable[[UnitOfWork], Awaitable[T]], action: str
 
     try:
         return asyncio.run(go())
-    except (DispatchError, migrations.SchemaNotCurrent) as exc:
+    except DispatchError as exc:
         raise click.ClickException(str(exc)) from exc
+    except migrations.SchemaNotCurrent as exc:
+        raise click.ClickException(exc.advice) from exc
 
 
 @click.group()

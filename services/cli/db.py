@@ -60,7 +60,10 @@ def _on_each(
                 await db.dispose()
         return results
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except migrations.SchemaNotCurrent as exc:
+        raise click.ClickException(exc.advice) from exc
 
 
 def _where(db: Database) -> str:
@@ -70,7 +73,7 @@ def _where(db: Database) -> str:
 
 @click.group()
 def db() -> None:
-    """Each service's database schema: upgrade, current, downgrade, revision."""
+    """Each service's database schema: upgrade, current, downgrade, stamp, revision."""
 
 
 @db.command()
@@ -101,14 +104,12 @@ def current(service: str | None, data_dir: Path) -> None:
     ]
 
     async def work(name: str, database: Database) -> str:
-        head = migrations.Migrations.of(name).head()
-        found = await migrations.current_revision(database)
-        if found == head:
-            state = f"{found} (head)"
-        elif found is None:
-            state = f"no schema (head is {head})"
-        else:
-            state = f"{found} (head is {head}: run corespond db upgrade {name})"
+        scripts = migrations.Migrations.of(name)
+        try:
+            await scripts.check_at_head(database)
+            state = f"{scripts.head()} (head)"
+        except migrations.SchemaNotCurrent as exc:
+            state = f"{exc.state} (run: {exc.command})"
         return f"{name}: {state} — {_where(database)}"
 
     for name in missing:
@@ -129,6 +130,24 @@ def downgrade(service: str, revision: str, data_dir: Path) -> None:
     async def work(name: str, database: Database) -> str:
         await migrations.Migrations.of(name).downgrade(database, revision)
         return f"{name}: at {await migrations.current_revision(database) or 'base'}"
+
+    click.echo(_on_each([service], data_dir, work)[0])
+
+
+@db.command()
+@click.argument("service", type=SERVICE, metavar="SERVICE")
+@click.argument("revision")
+@data_dir_option
+def stamp(service: str, revision: str, data_dir: Path) -> None:
+    """Record that SERVICE's schema is at REVISION, running nothing.
+
+    For a database whose tables were made before migrations (by create_all):
+    `corespond db stamp SERVICE 0001` once, then upgrade as usual.
+    """
+
+    async def work(name: str, database: Database) -> str:
+        await migrations.Migrations.of(name).stamp(database, revision)
+        return f"{name}: stamped {await migrations.current_revision(database) or 'base'}"
 
     click.echo(_on_each([service], data_dir, work)[0])
 

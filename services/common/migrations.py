@@ -14,6 +14,8 @@ default elsewhere): in production ``corespond db upgrade`` runs first, once.
 
 import asyncio
 import importlib
+import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from services.common.db import Database, RuntimeBase
@@ -40,6 +42,15 @@ MigrateMode = Literal["auto", "check"]
 
 class SchemaNotCurrent(RuntimeError):
     """The service's database is not at the head revision (check mode refuses to start)."""
+
+    def __init__(self, service: str, state: str, command: str) -> None:
+        self.service, self.state, self.command = service, state, command
+        super().__init__(f"{service} not started: its database {state} — run: {command}")
+
+    @property
+    def advice(self) -> str:
+        """The same, for a command line rather than a service start."""
+        return f"{self.service}'s database {self.state} — run: {self.command}"
 
 
 class NoMigrations(LookupError):
@@ -79,6 +90,21 @@ def _config(service: str, location: Path, connection: Connection | None = None) 
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def _format_with_ruff(config: Config) -> None:
+    """A written script passes ``ruff check`` and ``ruff format`` (when ruff is installed)."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        return
+    config.set_section_option("post_write_hooks", "hooks", "ruff_fix, ruff_format")
+    for hook, options in (
+        ("ruff_fix", "check --fix --quiet REVISION_SCRIPT_FILENAME"),
+        ("ruff_format", "format --quiet REVISION_SCRIPT_FILENAME"),
+    ):
+        config.set_section_option("post_write_hooks", f"{hook}.type", "exec")
+        config.set_section_option("post_write_hooks", f"{hook}.executable", ruff)
+        config.set_section_option("post_write_hooks", f"{hook}.options", options)
 
 
 # -- env.py ------------------------------------------------------------------
@@ -151,7 +177,14 @@ class Migrations:
         return f"{max(numbers, default=0) + 1:04d}"
 
     async def upgrade(self, db: Database, revision: str = "head") -> None:
+        if await current_revision(db) is None and (tables := await _tables(db)):
+            # Made by create_all before migrations: 0001 would fail on the first table.
+            raise self._unversioned(tables)
         await _in_transaction(db, lambda conn: command.upgrade(self.config(conn), revision))
+
+    async def stamp(self, db: Database, revision: str) -> None:
+        """Record ``revision`` without running it: a schema that already has its tables."""
+        await _in_transaction(db, lambda conn: command.stamp(self.config(conn), revision))
 
     async def downgrade(self, db: Database, revision: str) -> None:
         await _in_transaction(db, lambda conn: command.downgrade(self.config(conn), revision))
@@ -162,8 +195,10 @@ class Migrations:
         written: list[str] = []
 
         def work(conn: Connection) -> None:
+            config = self.config(conn)
+            _format_with_ruff(config)
             scripts = command.revision(
-                self.config(conn),
+                config,
                 message=message,
                 autogenerate=autogenerate,
                 rev_id=self.next_revision_id(),
@@ -183,14 +218,22 @@ class Migrations:
         if current == head:
             return
         if current is None:
+            if tables := await _tables(db):
+                raise self._unversioned(tables)
             where = "has no schema"
         elif current not in {r.revision for r in self.scripts().walk_revisions()}:
             where = f"is at revision {current}, unknown to this release (head is {head})"
         else:
             where = f"is at revision {current} (head is {head})"
-        raise SchemaNotCurrent(
-            f"{self.service} not started: its database {where} — "
-            f"run: corespond db upgrade {self.service}"
+        raise SchemaNotCurrent(self.service, where, f"corespond db upgrade {self.service}")
+
+    def _unversioned(self, tables: list[str]) -> SchemaNotCurrent:
+        first = next(r.revision for r in self.scripts().walk_revisions() if r.down_revision is None)
+        return SchemaNotCurrent(
+            self.service,
+            f"has tables ({', '.join(tables[:3])}, ...) but no revision: made before"
+            f" migrations? If they are revision {first}'s",
+            f"corespond db stamp {self.service} {first}, then corespond db upgrade {self.service}",
         )
 
     async def prepare(self, db: Database, mode: MigrateMode) -> None:
@@ -220,6 +263,16 @@ async def _in_transaction(db: Database, work: Callable[[Connection], None]) -> N
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
         await conn.run_sync(work)
         await session.commit()
+
+
+async def _tables(db: Database) -> list[str]:
+    """The service's tables, bar Alembic's (on PostgreSQL: in its schema, by search_path)."""
+
+    def names(conn: Connection) -> list[str]:
+        return sorted(set(inspect(conn).get_table_names()) - {"alembic_version"})
+
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(names)
 
 
 async def current_revision(db: Database) -> str | None:

@@ -5,6 +5,7 @@ undo cleanly, and a service refuses to run on a schema that is not at head
 unless it may upgrade it (``auto``); ``corespond db`` does the same by hand.
 """
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner, Result
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from services.cli.main import cli
@@ -245,7 +246,10 @@ def test_corespond_db_upgrades_and_reports_each_service(
         env = _service_env(empty, service)
         before = _corespond(["db", "current", service, *data_dir], env)
         assert before.exit_code == 0, before.output
-        assert f"{service}: no " in before.output  # no database yet, or no schema
+        # SQLite: no file yet (and none made by asking); PostgreSQL: no schema.
+        assert f"{service}: no database yet" in before.output or (
+            f"{service}: has no schema" in before.output
+        )
 
         upgraded = _corespond(["db", "upgrade", service, *data_dir], env)
         assert upgraded.exit_code == 0, upgraded.output
@@ -260,7 +264,7 @@ def test_corespond_db_upgrades_and_reports_each_service(
     )
     assert down.exit_code == 0, down.output
     behind = _corespond(["db", "current", "notify", *data_dir], _service_env(empty, "notify"))
-    assert "notify: no schema (head is 0001)" in behind.output
+    assert "notify: has no schema (run: corespond db upgrade notify)" in behind.output
 
 
 def test_corespond_db_upgrade_without_a_service_upgrades_all_three(tmp_path: Path) -> None:
@@ -337,3 +341,30 @@ async def test_the_test_databases_are_migrated_as_in_production(database: Databa
                 assert await _tables(db) == _model_tables(service) | {"alembic_version"}
         finally:
             await db.dispose()
+
+
+async def test_a_database_made_before_migrations_is_stamped_not_rebuilt(
+    empty: DatabaseTarget, tmp_path: Path
+) -> None:
+    """Tables made by the old create_all: refused with the way out, which then works."""
+    db = _open(empty, "triage")
+    try:
+        async with db.engine.begin() as conn:
+            if db.schema:
+                await conn.execute(text(f'CREATE SCHEMA "{db.schema}"'))
+            for metadata in target_metadata("triage"):
+                await conn.run_sync(metadata.create_all)
+        with pytest.raises(SchemaNotCurrent, match="corespond db stamp triage 0001"):
+            await Migrations.of("triage").prepare(db, "auto")
+    finally:
+        await db.dispose()
+
+    env = _service_env(empty, "triage")
+    data_dir = ["--data-dir", str(tmp_path)]
+    refused = await asyncio.to_thread(_corespond, ["db", "upgrade", "triage", *data_dir], env)
+    assert refused.exit_code == 1
+    assert "triage's database has tables (" in refused.output
+    stamped = await asyncio.to_thread(_corespond, ["db", "stamp", "triage", "0001", *data_dir], env)
+    assert stamped.exit_code == 0, stamped.output
+    now = await asyncio.to_thread(_corespond, ["db", "current", "triage", *data_dir], env)
+    assert "triage: 0001 (head)" in now.output
