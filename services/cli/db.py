@@ -93,8 +93,9 @@ def upgrade(service: str | None, revision: str, data_dir: Path) -> None:
 
 @db.command()
 @click.argument("service", type=SERVICE, required=False, metavar="[SERVICE]")
+@click.option("--check", is_flag=True, help="exit with 1 unless every service named is at head")
 @data_dir_option
-def current(service: str | None, data_dir: Path) -> None:
+def current(service: str | None, check: bool, data_dir: Path) -> None:
     """Each service's revision, and whether it is at head."""
     names = chosen(service)
     missing = [
@@ -103,21 +104,24 @@ def current(service: str | None, data_dir: Path) -> None:
         if not service_settings(n, data_dir).database_url and not (data_dir / f"{n}.db").exists()
     ]
 
-    async def work(name: str, database: Database) -> str:
+    async def work(name: str, database: Database) -> tuple[bool, str]:
         scripts = migrations.Migrations.of(name)
         try:
             await scripts.check_at_head(database)
-            state = f"{scripts.head()} (head)"
+            at_head, state = True, f"{scripts.head()} (head)"
         except migrations.SchemaNotCurrent as exc:
-            state = f"{exc.state} (run: {exc.command})"
-        return f"{name}: {state} — {_where(database)}"
+            at_head, state = False, f"{exc.state} (run: {exc.command})"
+        return at_head, f"{name}: {state} — {_where(database)}"
 
     for name in missing:
         # Opening a SQLite file would create it: say so instead.
         click.echo(f"{name}: no database yet at {data_dir / f'{name}.db'}")
     present = [n for n in names if n not in missing]
-    for line in _on_each(present, data_dir, work):
+    reports = _on_each(present, data_dir, work)
+    for _, line in reports:
         click.echo(line)
+    if check and (missing or not all(at_head for at_head, _ in reports)):
+        raise SystemExit(1)
 
 
 @db.command()

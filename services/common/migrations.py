@@ -68,7 +68,9 @@ def _package(service: str) -> ModuleType:
     try:
         return importlib.import_module(f"services.{service}.migrations")
     except ModuleNotFoundError as exc:
-        raise NoMigrations(f"no migrations for a service named {service!r}") from exc
+        if exc.name and f"services.{service}.migrations".startswith(exc.name):
+            raise NoMigrations(f"no migrations for a service named {service!r}") from exc
+        raise
 
 
 def target_metadata(service: str) -> list[MetaData]:

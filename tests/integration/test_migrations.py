@@ -255,15 +255,15 @@ def test_corespond_db_upgrades_and_reports_each_service(
         assert upgraded.exit_code == 0, upgraded.output
         assert f"{service}: at 0001" in upgraded.output
 
-        now = _corespond(["db", "current", service, *data_dir], env)
+        now = _corespond(["db", "current", service, "--check", *data_dir], env)
         assert now.exit_code == 0, now.output
         assert f"{service}: 0001 (head)" in now.output
 
-    down = _corespond(
-        ["db", "downgrade", "notify", "base", *data_dir], _service_env(empty, "notify")
-    )
+    notify = _service_env(empty, "notify")
+    down = _corespond(["db", "downgrade", "notify", "base", *data_dir], notify)
     assert down.exit_code == 0, down.output
-    behind = _corespond(["db", "current", "notify", *data_dir], _service_env(empty, "notify"))
+    behind = _corespond(["db", "current", "notify", "--check", *data_dir], notify)
+    assert behind.exit_code == 1
     assert "notify: has no schema (run: corespond db upgrade notify)" in behind.output
 
 
