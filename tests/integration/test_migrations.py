@@ -28,10 +28,12 @@ from services.common.migrations import (
     Migrations,
     SchemaNotCurrent,
     current_revision,
+    migrate_mode,
     migration_options,
     target_metadata,
 )
 from services.common.runtime import ServiceRuntime
+from services.common.settings import ServiceSettings
 from services.triage.adapters.models import Base as TriageTables
 from services.triage.main import TriageSettings
 from tests.support.databases import (
@@ -368,3 +370,14 @@ async def test_a_database_made_before_migrations_is_stamped_not_rebuilt(
     assert stamped.exit_code == 0, stamped.output
     now = await asyncio.to_thread(_corespond, ["db", "current", "triage", *data_dir], env)
     assert "triage: 0001 (head)" in now.output
+
+
+def test_the_mode_defaults_to_auto_on_sqlite_and_check_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CORESPOND_DB_MIGRATE", raising=False)
+    assert migrate_mode(ServiceSettings(database_url=None)) == "auto"
+    assert migrate_mode(ServiceSettings(database_url="sqlite:///x.db")) == "auto"
+    assert migrate_mode(ServiceSettings(database_url="postgresql://db/corespond")) == "check"
+    monkeypatch.setenv("CORESPOND_DB_MIGRATE", "auto")
+    assert migrate_mode(ServiceSettings(database_url="postgresql://db/corespond")) == "auto"

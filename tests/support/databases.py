@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from services.common import migrations
+from services.common.db import Database
+
 POSTGRES_URL = os.environ.get(
     "CORESPOND_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -74,8 +77,6 @@ def postgres_target() -> DatabaseTarget:
 
 def migrate(target: DatabaseTarget) -> None:
     """``corespond db upgrade`` for each service of ``target``."""
-    from services.common import migrations
-    from services.common.db import Database
 
     async def upgrade_all() -> None:
         for service in target.urls:
