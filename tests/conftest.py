@@ -11,6 +11,7 @@ from services.cli.stack import Tansu
 from tests.support.databases import (
     DatabaseTarget,
     drop_schemas,
+    migrate,
     postgres_target,
     require_postgres,
     sqlite_target,
@@ -48,6 +49,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     require_postgres()
     target = postgres_target()
     try:
+        migrate(target)
         yield target
     finally:
         drop_schemas(target)

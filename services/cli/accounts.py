@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from services.cli.data_keys import configured_keys
 from services.cli.local_auth import auth_secret, operator_token
 from services.common import audit as audit_log
+from services.common import migrations
 from services.common.clock import SystemClock, new_id
-from services.common.db import Database, RuntimeBase
+from services.common.db import Database
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
-from services.dispatch.adapters.models import Base
 from services.dispatch.api.accounts import ClientIn, UserIn
 from services.dispatch.app import audit_trail, identity
 from services.dispatch.domain.audit_chain import Verdict
@@ -52,7 +52,10 @@ def _run(data_dir: Path, work: Callable[[UnitOfWork], Awaitable[T]], action: str
             settings = DispatchSettings(data_dir=data_dir, data_keys=keys)
         db = Database.from_settings(settings)
         try:
-            await db.create_all([RuntimeBase.metadata, Base.metadata])
+            # Dispatch's own rule: upgrade the embedded SQLite file, refuse an old
+            # production schema (corespond db upgrade dispatch comes first).
+            mode = migrations.migrate_mode(settings)
+            await migrations.Migrations.of("dispatch").prepare(db, mode)
             uow = UnitOfWork(
                 db, source="corespond/cli", clock=SystemClock(), correlation_id=new_id()
             )
@@ -75,6 +78,8 @@ def _run(data_dir: Path, work: Callable[[UnitOfWork], Awaitable[T]], action: str
         return asyncio.run(go())
     except DispatchError as exc:
         raise click.ClickException(str(exc)) from exc
+    except migrations.SchemaNotCurrent as exc:
+        raise click.ClickException(exc.advice) from exc
 
 
 @click.group()

@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from schemas.vocabulary import Role
+from services.common import migrations
 from services.common.clock import SystemClock
 from services.common.db import Database
 from services.dispatch.adapters.candidates import RADII_KM, box_query, nearest_available
-from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import RosterUnit, new_unit_record
 from services.dispatch.domain.eta import StraightLineEta
 from services.dispatch.domain.recommend import Requirement, rank_for_role
@@ -80,7 +80,7 @@ async def _measure_size(directory: Path, units: int, calls: int) -> tuple[SizeFi
     clock = SystemClock()
     eta = StraightLineEta()
     try:
-        await db.create_all([Base.metadata])
+        await migrations.Migrations.of("dispatch").upgrade(db)
         async with db.writing() as session:
             now = clock.now()
             session.add_all(new_unit_record(u, now) for u in _roster(units, rng))

@@ -1,9 +1,10 @@
-"""``corespond``: run the stack, import units, replay dead letters, manage keys and retention."""
+"""``corespond``: run the stack, migrate databases, import units, replay dead letters, keys."""
 
 import click
 
 from services.cli.accounts import audit, clients, token, users
 from services.cli.bench import bench
+from services.cli.db import db
 from services.cli.dlq import dlq
 from services.cli.incidents import incidents
 from services.cli.keys import keys
@@ -30,6 +31,7 @@ cli.add_command(audit)
 cli.add_command(token)
 cli.add_command(keys)
 cli.add_command(incidents)
+cli.add_command(db)
 
 
 def main() -> None:

@@ -11,11 +11,11 @@ work) and one schema per service through the connection's ``search_path``.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -31,7 +31,8 @@ from services.common.settings import ServiceSettings
 
 
 class RuntimeBase(DeclarativeBase):
-    """Tables every service has in its own database: outbox and inbox."""
+    """Tables every service has in its own database (outbox, inbox, revocations), built
+    like all tables by the service's migrations (services/common/migrations.py)."""
 
 
 class Database:
@@ -76,14 +77,6 @@ class Database:
         if url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         return cls(url, schema=settings.database_schema or settings.service_name, keyring=keyring)
-
-    async def create_all(self, metadatas: Iterable[MetaData]) -> None:
-        """Create missing tables (and the PostgreSQL schema). Migrations replace this later."""
-        async with self.engine.begin() as conn:
-            if self.schema:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-            for metadata in metadatas:
-                await conn.run_sync(metadata.create_all)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from schemas.envelope import CloudEvent
-from services.common import logs, revocations
+from services.common import logs, migrations, revocations
 from services.common.bus import Bus
 from services.common.clock import Clock, SystemClock, new_id
 from services.common.consumer import EventConsumer, Subscription
@@ -91,7 +91,7 @@ class ServiceRuntime:
         self.workers.append((name, worker))
 
     def add_startup_step(self, step: Callable[[], Awaitable[None]]) -> None:
-        """Run after the tables exist and before the background tasks (e.g. seeding)."""
+        """Run after the schema is at head and before the background tasks (e.g. seeding)."""
         self.startup_steps.append(step)
 
     def unit_of_work(
@@ -111,7 +111,10 @@ class ServiceRuntime:
         return self.unit_of_work(event.correlationid, event.traceparent)
 
     async def start(self) -> None:
-        await self.db.create_all(self.metadatas)
+        # Upgrades the schema (auto) or raises SchemaNotCurrent (check), before any use.
+        await migrations.Migrations.of(self.settings.service_name).prepare(
+            self.db, migrations.migrate_mode(self.settings)
+        )
         # Keys that cannot read what is stored stop the start, before any write.
         await check_keys_open_stored_values(self.db, self.metadatas)
         for step in self.startup_steps:
@@ -164,7 +167,8 @@ class ServiceRuntime:
         try:
             await self.start()
         except BaseException:
-            # A refused start (keys that cannot read the data) still closes the database.
+            # A refused start (keys that cannot read the data, a schema behind head)
+            # still closes the database.
             await self.stop()
             raise
         try:

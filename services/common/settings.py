@@ -8,7 +8,7 @@ the data folder.
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
     )
     # PostgreSQL only: the schema this service's tables live in (default: its name).
     database_schema: str | None = None
+    # At start, "auto" upgrades the schema to head and "check" refuses to run unless
+    # it is there (services/common/migrations.py). Unset: auto on SQLite (embedded),
+    # check elsewhere, where `corespond db upgrade` runs before the services.
+    db_migrate: Literal["auto", "check"] | None = None
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",

@@ -34,7 +34,8 @@ async def test_records_of_a_recreated_log_are_not_skipped(tmp_path: Path) -> Non
         handled.append(event.id)
 
     settings = ServiceSettings(
-        service_name="probe",
+        # A runtime's tables come from its service's migrations: triage's will do.
+        service_name="triage",
         kafka_bootstrap_servers=tansu.bootstrap,
         kafka_topic_partitions=1,
         kafka_enable_idempotence=False,

@@ -3,7 +3,8 @@
 PostgreSQL tests use the machine's server (127.0.0.1:5432, database ``test``),
 one fresh schema per service per test, dropped afterwards. When no server
 answers they skip, unless ``CORESPOND_REQUIRE_POSTGRES=1`` (CI) makes that a
-failure.
+failure. Those schemas are migrated first (:func:`migrate`) and the services
+start in ``check`` mode, as in production; SQLite files migrate at start (``auto``).
 """
 
 import asyncio
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from services.common import migrations
+from services.common.db import Database
 
 POSTGRES_URL = os.environ.get(
     "CORESPOND_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -69,6 +73,20 @@ def postgres_target() -> DatabaseTarget:
         {s: POSTGRES_URL for s in services},
         {s: f"{prefix}_{s}" for s in services},
     )
+
+
+def migrate(target: DatabaseTarget) -> None:
+    """``corespond db upgrade`` for each service of ``target``."""
+
+    async def upgrade_all() -> None:
+        for service in target.urls:
+            db = Database(target.url(service), schema=target.schema(service))
+            try:
+                await migrations.Migrations.of(service).upgrade(db)
+            finally:
+                await db.dispose()
+
+    asyncio.run(upgrade_all())
 
 
 def drop_schemas(target: DatabaseTarget) -> None:
