@@ -46,13 +46,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     if request.param == "sqlite":
         yield sqlite_target(tmp_path)
         return
-    require_postgres()
-    target = postgres_target()
-    try:
-        migrate(target)
-        yield target
-    finally:
-        drop_schemas(target)
+    yield from _migrated_postgres()
 
 
 @pytest.fixture
@@ -63,9 +57,16 @@ def sqlite_db(tmp_path: Path) -> DatabaseTarget:
 @pytest.fixture
 def postgres_db() -> Iterator[DatabaseTarget]:
     """PostgreSQL only, for tests about what only a server with row locks and replicas does."""
+    yield from _migrated_postgres()
+
+
+def _migrated_postgres() -> Iterator[DatabaseTarget]:
+    # Fresh schemas brought to head as `corespond db upgrade` would; the services
+    # then start in production's "check" mode against them.
     require_postgres()
     target = postgres_target()
     try:
+        migrate(target)
         yield target
     finally:
         drop_schemas(target)

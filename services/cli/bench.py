@@ -31,7 +31,9 @@ from services.cli.local_auth import operator_token
 from services.cli.sample_calls import SAMPLE_CALLS
 from services.cli.stack import SERVICES, Stack, StackConfig, Tansu, free_port
 from services.common.bus import ensure_topics
+from services.common.db import Database
 from services.common.field_crypto import generate_key
+from services.common.migrations import Migrations
 from services.common.settings import ServiceSettings
 from services.common.topics import NOTIFICATIONS
 
@@ -360,6 +362,10 @@ def bench_stack(
         )
         try:
             click.echo(f"starting a throwaway stack ({target.heading}) ...", err=True)
+            if target.database_schemas:
+                # As in production: `corespond db upgrade` first, then the services
+                # start in "check" mode against the migrated schemas.
+                asyncio.run(upgrade_schemas(target))
             stack.start()
             return asyncio.run(
                 run_bench(
@@ -378,6 +384,18 @@ def bench_stack(
             tansu.stop()
             if target.database_schemas:
                 asyncio.run(drop_schemas(next(iter(target.database_urls.values())), target))
+
+
+async def upgrade_schemas(target: Target) -> None:
+    for name in SERVICES:
+        db = Database(
+            ServiceSettings(database_url=target.database_urls[name]).resolved_database_url(),
+            schema=target.database_schemas[name],
+        )
+        try:
+            await Migrations.of(name).upgrade(db)
+        finally:
+            await db.dispose()
 
 
 async def drop_schemas(url: str, target: Target) -> None:

@@ -54,7 +54,7 @@ async def test_deadlocked_handler_is_retried_until_it_applies(
         applied.append(event.id)
 
     settings = ServiceSettings(
-        service_name="probe",
+        service_name="triage",
         kafka_bootstrap_servers=broker.bootstrap,
         kafka_topic_partitions=1,
         kafka_enable_idempotence=False,
@@ -62,7 +62,7 @@ async def test_deadlocked_handler_is_retried_until_it_applies(
         consumer_max_attempts=MAX_ATTEMPTS,
         consumer_retry_backoff_s=0.01,
         database_url=POSTGRES_URL,
-        database_schema=postgres_db.schemas["dispatch"],
+        database_schema=postgres_db.schemas["triage"],
         data_dir=tmp_path,
         data_keys=DATA_KEYS,
     )
