@@ -1,4 +1,4 @@
-"""``corespond``: run the stack, import units, replay dead letters, manage keys and retention."""
+"""``corespond``: run the stack, create topics, import units, replay dead letters, manage keys."""
 
 import click
 
@@ -8,6 +8,7 @@ from services.cli.dlq import dlq
 from services.cli.incidents import incidents
 from services.cli.keys import keys
 from services.cli.providers import providers
+from services.cli.topics import topics
 from services.cli.triage import triage
 from services.cli.units import units
 from services.cli.up import up
@@ -30,6 +31,7 @@ cli.add_command(audit)
 cli.add_command(token)
 cli.add_command(keys)
 cli.add_command(incidents)
+cli.add_command(topics)
 
 
 def main() -> None:

@@ -1,8 +1,14 @@
-"""Topic layout: which event type travels on which topic, and each consumer's dead-letter topic.
+"""Topic layout: which event type travels on which topic, each consumer's dead-letter
+topic, and every topic's retention (``LAYOUT``).
 
 Every event is keyed by its incident id, so one incident's events stay in order
-within a partition.
+within a partition. Partitions and replication come from the settings
+(``kafka_topic_partitions``, ``kafka_replication_factor``); ``LAYOUT`` is the one
+place topic configs are defined: the services (on connect), ``corespond topics
+create`` and deploy/README.md all read it.
 """
+
+from dataclasses import dataclass
 
 from schemas.envelope import EventType
 
@@ -42,3 +48,84 @@ DLQ_PREFIX = "corespond.dlq."
 
 def dead_letter_topic(consumer_group: str) -> str:
     return DLQ_PREFIX + consumer_group
+
+
+# The consumer groups, one per service; replicas of a service share its group, so
+# Kafka spreads the partitions over them. Each group has its own dead-letter topic.
+CONSUMER_GROUPS = ("triage", "dispatch", "notify")
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How long a topic keeps its messages, and why (deploy/README.md prints ``reason``)."""
+
+    name: str
+    retention_days: int
+    reason: str
+
+    @property
+    def retention_ms(self) -> int:
+        return self.retention_days * DAY_MS
+
+    def configs(self, replication_factor: int) -> dict[str, str]:
+        """Topic-level configs given to the broker when the topic is created."""
+        configs = {"retention.ms": str(self.retention_ms), "cleanup.policy": "delete"}
+        if replication_factor >= 3:
+            # Producers send with acks=all: with 2 in-sync replicas required, an
+            # acknowledged event survives losing a broker, and one broker can still
+            # be down for maintenance without stopping writes.
+            configs["min.insync.replicas"] = "2"
+        return configs
+
+
+# Every event carries personal data (encrypted at rest in the databases, not on the
+# bus), so topics keep messages only as long as a consumer could need them again:
+# long enough to ride out an outage over a long weekend and to replay, no longer.
+_WORK_REASON = (
+    "outage and replay window: a consumer group down for a long weekend still finds "
+    "its messages; personal data does not linger on the bus"
+)
+LAYOUT: dict[str, TopicSpec] = {
+    spec.name: spec
+    for spec in (
+        TopicSpec(CALLS, 7, _WORK_REASON),
+        TopicSpec(TRIAGE, 7, _WORK_REASON),
+        TopicSpec(ASSIGNMENTS, 7, _WORK_REASON),
+        TopicSpec(NOTIFICATIONS, 7, _WORK_REASON),
+        TopicSpec(
+            IDENTITY,
+            7,
+            "revocations matter only while a revoked token could still be used; "
+            "each service keeps the list in its own database",
+        ),
+        TopicSpec(
+            AUDIT,
+            30,
+            "dispatch's hash-chained trail is the record; the topic holds audit records "
+            "until dispatch appends them, with a wide margin so none is lost to an outage",
+        ),
+    )
+}
+DLQ_RETENTION_DAYS = 30
+DLQ_REASON = (
+    "an operator must have time to read, fix and replay (`corespond dlq`) what a "
+    "consumer gave up on"
+)
+
+
+def spec_of(topic: str) -> TopicSpec:
+    """The layout of ``topic``: an event topic from ``LAYOUT`` or a dead-letter topic."""
+    if topic in LAYOUT:
+        return LAYOUT[topic]
+    if topic.startswith(DLQ_PREFIX):
+        return TopicSpec(topic, DLQ_RETENTION_DAYS, DLQ_REASON)
+    raise KeyError(f"{topic!r} is not a corespond topic (services/common/topics.py)")
+
+
+def every_topic() -> list[TopicSpec]:
+    """Every topic a deployment needs: the event topics, then each group's dead letters."""
+    return [LAYOUT[name] for name in ALL] + [
+        spec_of(dead_letter_topic(group)) for group in CONSUMER_GROUPS
+    ]
