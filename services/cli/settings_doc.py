@@ -1,20 +1,19 @@
-"""The environment variables every service reads, as a Markdown table generated from the
-settings classes (``python -m services.cli.settings_doc``).
+"""The tables of deploy/README.md, generated from the code: every environment variable
+every service reads (from the settings classes) and the topic layout (from
+``services.common.topics``).
 
-deploy/README.md carries the table between two markers; a test regenerates it and
-compares, so the guide cannot drift from the code. A new setting (a field on
+deploy/README.md carries each table between two markers; a test regenerates them
+and compares, so the guide cannot drift from the code. A new setting (a field on
 ``ServiceSettings`` or a service's subclass) appears here with no change to this
 module; its description is the comment written above the field.
 
-    python -m services.cli.settings_doc                 # print the table
-    python -m services.cli.settings_doc --write          # into deploy/README.md
-    python -m services.cli.settings_doc --check deploy/README.md
+    python -m services.cli.settings_doc            # print the tables
+    python -m services.cli.settings_doc --write    # update deploy/README.md
+    python -m services.cli.settings_doc --check    # exit 1 when it is out of date
 """
 
 import inspect
 import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from services.common.settings import ServiceSettings
+from services.common.topics import CONSUMER_GROUPS, DLQ_PREFIX, every_topic
 from services.dispatch.main import DispatchSettings
 from services.notify.main import NotifySettings
 from services.triage.main import TriageSettings
@@ -34,8 +34,8 @@ SERVICE_SETTINGS: dict[str, type[ServiceSettings]] = {
     "notify": NotifySettings,
 }
 
-START = "<!-- settings-table:start: python -m services.cli.settings_doc --write -->"
-END = "<!-- settings-table:end -->"
+GUIDE = Path("deploy/README.md")
+REGENERATE = "python -m services.cli.settings_doc --write"
 
 
 # What a setting is, for the fields declared without a comment above them. A comment
@@ -204,45 +204,65 @@ def table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def embedded(document: str) -> str:
-    """The table between the markers of ``document``."""
-    start, end = document.index(START) + len(START), document.index(END)
+def topics_table() -> str:
+    rows = ["| Topic | Retention | Why |", "|---|---|---|"]
+    for spec in every_topic():
+        name = spec.name
+        if name.startswith(DLQ_PREFIX) and name != DLQ_PREFIX + CONSUMER_GROUPS[0]:
+            continue  # one row stands for every group's dead-letter topic
+        if name.startswith(DLQ_PREFIX):
+            name = DLQ_PREFIX + "<group>` (" + ", ".join(CONSUMER_GROUPS) + ")"
+            name = f"`{name}"
+        else:
+            name = f"`{name}`"
+        retention = f"{spec.retention_days} days (`retention.ms={spec.retention_ms}`)"
+        rows.append(f"| {name} | {retention} | {_cell(spec.reason)} |")
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"settings": table, "topics": topics_table}
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}-table:start ({REGENERATE}) -->", f"<!-- {name}-table:end -->"
+
+
+def embedded(document: str, name: str) -> str:
+    """The ``name`` table between its markers in ``document``."""
+    start_mark, end_mark = _markers(name)
+    start, end = document.index(start_mark) + len(start_mark), document.index(end_mark)
     return document[start:end].strip("\n") + "\n"
 
 
-def with_table(document: str) -> str:
-    start, end = document.index(START) + len(START), document.index(END)
-    return document[:start] + "\n" + table() + document[end:]
+def with_tables(document: str) -> str:
+    for name, make in TABLES.items():
+        start_mark, end_mark = _markers(name)
+        start, end = document.index(start_mark) + len(start_mark), document.index(end_mark)
+        document = document[:start] + "\n" + make() + document[end:]
+    return document
+
+
+def stale_tables(document: str) -> list[str]:
+    return [name for name, make in TABLES.items() if embedded(document, name) != make()]
 
 
 @click.command()
-@click.option(
-    "--write",
-    "write",
-    type=click.Path(path_type=Path),
-    help="Update this file.",
-    is_flag=False,
-    flag_value=Path("deploy/README.md"),
-)
-@click.option("--check", "check", type=click.Path(path_type=Path), help="Fail if out of date.")
-def main(write: Path | None, check: Path | None) -> None:
-    """Print (or write into a document, or check) the environment variable table."""
+@click.option("--write", is_flag=True, help=f"Update the tables in {GUIDE}.")
+@click.option("--check", is_flag=True, help=f"Fail if the tables in {GUIDE} are out of date.")
+@click.option("--guide", type=click.Path(path_type=Path), default=GUIDE, show_default=True)
+def main(write: bool, check: bool, guide: Path) -> None:
+    """Print (or write into the deployment guide, or check) the generated tables."""
     if write:
-        write.write_text(with_table(write.read_text()))
-        click.echo(f"updated {write}")
+        guide.write_text(with_tables(guide.read_text()))
+        click.echo(f"updated {guide}")
     elif check:
-        if embedded(check.read_text()) != table():
-            raise click.ClickException(
-                f"{check} is out of date: python -m services.cli.settings_doc --write {check}"
-            )
-        click.echo(f"{check} is up to date")
+        stale = stale_tables(guide.read_text())
+        if stale:
+            raise click.ClickException(f"{guide}: {', '.join(stale)} out of date: {REGENERATE}")
+        click.echo(f"{guide} is up to date")
     else:
-        click.echo(table(), nl=False)
-
-
-def run(argv: Sequence[str] | None = None) -> None:
-    main.main(args=list(argv) if argv is not None else sys.argv[1:])
+        click.echo(table() + "\n" + topics_table(), nl=False)
 
 
 if __name__ == "__main__":
-    run()
+    main()

@@ -80,24 +80,27 @@ class TopicSpec:
         return configs
 
 
-# Every event carries personal data (encrypted at rest in the databases, not on the
-# bus), so topics keep messages only as long as a consumer could need them again:
-# long enough to ride out an outage over a long weekend and to replay, no longer.
-_WORK_REASON = (
-    "outage and replay window: a consumer group down for a long weekend still finds "
-    "its messages; personal data does not linger on the bus"
+# corespond does not encrypt what is on the bus (README "Minimum necessary on the
+# bus"), so a topic keeps messages only as long as a consumer could need them again:
+# long enough to ride out an outage and to replay, no longer.
+_SENSITIVE = (
+    "carries the call narrative and triage evidence: short, and still enough for a "
+    "consumer down over a weekend to catch up"
+)
+_WORK = (
+    "only what its consumer needs (no narrative): a week covers an outage and a replay after a fix"
 )
 LAYOUT: dict[str, TopicSpec] = {
     spec.name: spec
     for spec in (
-        TopicSpec(CALLS, 7, _WORK_REASON),
-        TopicSpec(TRIAGE, 7, _WORK_REASON),
-        TopicSpec(ASSIGNMENTS, 7, _WORK_REASON),
-        TopicSpec(NOTIFICATIONS, 7, _WORK_REASON),
+        TopicSpec(CALLS, 3, _SENSITIVE),
+        TopicSpec(TRIAGE, 3, _SENSITIVE),
+        TopicSpec(ASSIGNMENTS, 7, _WORK),
+        TopicSpec(NOTIFICATIONS, 7, _WORK),
         TopicSpec(
             IDENTITY,
             7,
-            "revocations matter only while a revoked token could still be used; "
+            "revocations matter only while a revoked token or session could be used; "
             "each service keeps the list in its own database",
         ),
         TopicSpec(
@@ -108,10 +111,10 @@ LAYOUT: dict[str, TopicSpec] = {
         ),
     )
 }
-DLQ_RETENTION_DAYS = 30
+DLQ_RETENTION_DAYS = 14
 DLQ_REASON = (
-    "an operator must have time to read, fix and replay (`corespond dlq`) what a "
-    "consumer gave up on"
+    "failed messages are kept whole (narrative included): two weeks to read, fix and "
+    "replay them with `corespond dlq`, then gone"
 )
 
 
