@@ -21,11 +21,17 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
 # Then corespond itself, built with the locked setuptools (no build isolation, so
-# nothing is fetched on the side) and installed without dependencies.
+# nothing is fetched on the side) and installed without dependencies. The lock also
+# holds the dev and build tools (pytest, mypy, playwright, setuptools: more than the
+# runtime itself); they go, walked from corespond's own metadata, and pip check
+# proves nothing left needs them.
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY services ./services
+COPY deploy/docker/dev_only_packages.py ./
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
+    && /opt/venv/bin/pip uninstall --yes $(/opt/venv/bin/python dev_only_packages.py) \
+    && /opt/venv/bin/pip check \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -5,6 +5,7 @@ image is pinned, the services scale, probe and stop as the code expects, and the
 production guide's tables are the ones the code generates.
 """
 
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,30 @@ def test_the_build_context_leaves_local_state_out() -> None:
     lines = (ROOT / ".dockerignore").read_text().split()
     assert lines[lines.index("*")] == "*"  # everything out, then what the image needs
     assert {"!requirements.lock", "!services/", "!schemas/", "!deploy/policies/"} <= set(lines)
+
+
+def _dev_only_packages() -> Any:
+    path = ROOT / "deploy" / "docker" / "dev_only_packages.py"
+    spec = importlib.util.spec_from_file_location("dev_only_packages", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_image_keeps_the_runtime_and_drops_the_dev_tools() -> None:
+    """The build stage uninstalls what this venv (installed from the same lock) says."""
+    module = _dev_only_packages()
+    runtime = module.runtime_closure()
+    # Extras are followed: the asyncio and standard extras bring greenlet and uvloop.
+    assert {"fastapi", "uvicorn", "uvloop", "sqlalchemy", "greenlet", "aiokafka"} <= runtime
+    dropped = set(module.dev_only())
+    assert {"pytest", "mypy", "ruff", "playwright", "schemathesis", "setuptools"} <= dropped
+    assert not dropped & runtime
+    assert "pip" not in dropped
+    assert "$(/opt/venv/bin/python dev_only_packages.py)" in dockerfile()
+    assert "/opt/venv/bin/pip check" in dockerfile()
 
 
 # The guide
