@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # corespond: one image for the three services (triage, dispatch, notify) and the CLI.
-#   docker build -t corespond:0.1.0 .
+#   docker build --platform linux/amd64 -t corespond:0.1.0 .   # the lock is resolved for x86_64
 #   docker run corespond:0.1.0                              # dispatch (the default CMD)
 #   docker run corespond:0.1.0 python -m services.triage    # another service: pass its command
 #   docker run corespond:0.1.0 corespond topics create      # the CLI (init jobs)
@@ -30,7 +30,8 @@ COPY schemas ./schemas
 COPY services ./services
 COPY deploy/docker/dev_only_packages.py ./
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
-    && /opt/venv/bin/pip uninstall --yes $(/opt/venv/bin/python dev_only_packages.py) \
+    && dev_only="$(/opt/venv/bin/python dev_only_packages.py)" \
+    && if [ -n "$dev_only" ]; then /opt/venv/bin/pip uninstall --yes $dev_only; fi \
     && /opt/venv/bin/pip check \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 

@@ -266,7 +266,7 @@ def test_the_image_keeps_the_runtime_and_drops_the_dev_tools() -> None:
     assert {"pytest", "mypy", "ruff", "playwright", "schemathesis", "setuptools"} <= dropped
     assert not dropped & runtime
     assert "pip" not in dropped
-    assert "$(/opt/venv/bin/python dev_only_packages.py)" in dockerfile()
+    assert '"$(/opt/venv/bin/python dev_only_packages.py)"' in dockerfile()
     assert "/opt/venv/bin/pip check" in dockerfile()
 
 
