@@ -14,7 +14,13 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from services.cli.settings_doc import GUIDE, known_env_names, stale_tables, variables
+from services.cli.settings_doc import (
+    GUIDE,
+    REGENERATE,
+    known_env_names,
+    stale_tables,
+    variables,
+)
 from services.common.settings import ServiceSettings
 from services.common.topics import CONSUMER_GROUPS
 from services.dispatch.main import DispatchSettings
@@ -274,7 +280,8 @@ def test_the_image_keeps_the_runtime_and_drops_the_dev_tools() -> None:
 
 
 def test_the_guide_tables_are_generated_from_the_code() -> None:
-    assert stale_tables((ROOT / GUIDE).read_text()) == []
+    stale = stale_tables((ROOT / GUIDE).read_text())
+    assert stale == [], f"{GUIDE}: {stale} out of date; run {REGENERATE}"
 
 
 def test_every_service_subscribes_with_a_known_consumer_group(tmp_path: Path) -> None:
