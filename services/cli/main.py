@@ -1,4 +1,4 @@
-"""``corespond``: run the stack, create topics, import units, replay dead letters, manage keys."""
+"""``corespond``: run the stack, import units, replay dead letters, manage keys and retention."""
 
 import click
 
@@ -21,6 +21,7 @@ def cli() -> None:
 
 cli.add_command(up)
 cli.add_command(dlq)
+cli.add_command(topics)
 cli.add_command(bench)
 cli.add_command(triage)
 cli.add_command(units)
@@ -31,7 +32,6 @@ cli.add_command(audit)
 cli.add_command(token)
 cli.add_command(keys)
 cli.add_command(incidents)
-cli.add_command(topics)
 
 
 def main() -> None:
