@@ -71,6 +71,11 @@ NOTES = {
     "twilio_auth_token": "Twilio credential; also verifies the signature of Twilio's webhooks.",
     "twilio_messaging_service_sid": "Twilio messaging service to send from (or a number).",
     "twilio_from_number": "Number to send from when there is no messaging service.",
+    # Tracing (services/common/telemetry.py, issue 9): notes ready for when it lands.
+    "otel_exporter_otlp_endpoint": "OTLP/HTTP collector base URL; spans go to "
+    "`<it>/v1/traces` unless the traces endpoint is set.",
+    "otel_service_name": "Service name on spans (default `corespond-<service>`).",
+    "otel_sdk_disabled": "`true` turns tracing off even when an endpoint is set.",
 }
 
 
