@@ -9,6 +9,7 @@ from services.cli.dlq import dlq
 from services.cli.incidents import incidents
 from services.cli.keys import keys
 from services.cli.providers import providers
+from services.cli.topics import topics
 from services.cli.triage import triage
 from services.cli.units import units
 from services.cli.up import up
@@ -21,6 +22,7 @@ def cli() -> None:
 
 cli.add_command(up)
 cli.add_command(dlq)
+cli.add_command(topics)
 cli.add_command(bench)
 cli.add_command(triage)
 cli.add_command(units)

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, UnknownError
 
 from services.common.settings import ServiceSettings
+from services.common.topics import spec_of
 from services.common.waits import wait_any
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,32 @@ def new_consumer(settings: ServiceSettings, group_id: str, topics: list[str]) ->
     return AIOKafkaConsumer(*topics, **consumer_config(settings, group_id))
 
 
-async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
-    """Create the topics that do not exist yet, with the configured partition count."""
-    admin = AIOKafkaAdminClient(
+def new_topic(settings: ServiceSettings, name: str) -> NewTopic:
+    """``name`` as the layout (services/common/topics.py) and the settings define it."""
+    try:
+        configs = spec_of(name).configs(settings.kafka_replication_factor)
+    except KeyError:
+        configs = {}  # not a corespond topic (a bench's or a test's): broker defaults
+    return NewTopic(
+        name=name,
+        num_partitions=settings.kafka_topic_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        topic_configs=configs,
+    )
+
+
+def new_admin(settings: ServiceSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"corespond-{settings.service_name}-admin",
         request_timeout_ms=int(settings.kafka_send_timeout_s * 1000),
         security_protocol=settings.kafka_security_protocol,
     )
+
+
+async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
+    """Create the topics that do not exist yet, as ``new_topic`` defines them."""
+    admin = new_admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -72,16 +91,7 @@ async def ensure_topics(settings: ServiceSettings, names: list[str]) -> None:
         if not missing:
             return
         try:
-            await admin.create_topics(
-                [
-                    NewTopic(
-                        name=name,
-                        num_partitions=settings.kafka_topic_partitions,
-                        replication_factor=settings.kafka_replication_factor,
-                    )
-                    for name in missing
-                ]
-            )
+            await admin.create_topics([new_topic(settings, name) for name in missing])
         except TopicAlreadyExistsError:
             pass  # another service created it between our list and create
         log.info("bus.topics_created", extra={"topics": missing})
