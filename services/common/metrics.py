@@ -116,6 +116,11 @@ class ServiceMetrics:
             "Seconds since the consumer loop last polled the broker (absent before its first poll)",
             registry=r,
         )
+        self.consumer_connected = Gauge(
+            "corespond_consumer_connected",
+            "1 while the consumer is in its group and polling, 0 while it (re)connects",
+            registry=r,
+        )
         self.refresh_failures = Counter(
             "corespond_metrics_refresh_failures",
             "Scrape-time gauges that could not be computed (database or broker unavailable)",

@@ -41,6 +41,7 @@ def metrics_router(runtime: ServiceRuntime) -> APIRouter:
         events = runtime.consumer
         if events is None:
             return
+        metrics.consumer_connected.set(1 if events.running else 0)
         if events.last_poll_monotonic is not None:
             metrics.consumer_poll_age.set(time.monotonic() - events.last_poll_monotonic)
         kafka = events.kafka_consumer
