@@ -193,6 +193,7 @@ class EventConsumer:
             return
         work: list[tuple[CloudEvent, BaseModel, Handler]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], PoisonMessage]] = []
+        skipped: list[str] = []
         for record in records:
             try:
                 event, data = self._parse(record)
@@ -203,7 +204,7 @@ class EventConsumer:
             if handler is not None:
                 work.append((event, data, handler))
             else:
-                self.metrics.consumed(event.type, SKIPPED)
+                skipped.append(event.type)
         try:
             applied, duplicates = await self._apply_together(work)
         except (OperationalError, InterfaceError, OSError):
@@ -215,6 +216,8 @@ class EventConsumer:
             return
         self.processed += applied
         self.duplicates += duplicates
+        for event_type in skipped:  # counted only now: a fallback counts them itself
+            self.metrics.consumed(event_type, SKIPPED)
         for record, problem in poison:
             await self._dead_letter(record, str(problem), problem.kind)
 
@@ -277,9 +280,8 @@ class EventConsumer:
                         await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
             assert error is not None
             reason = "".join(traceback.format_exception_only(error)).strip()
-            await self._dead_letter(
-                record, f"handler failed {self.max_attempts} times: {reason}", HANDLER_FAILED
-            )
+            why = f"handler failed {self.max_attempts} times: {reason}"
+            await self._dead_letter(record, why, HANDLER_FAILED, event.type)
 
     def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel]:
         try:
@@ -305,7 +307,11 @@ class EventConsumer:
             return True
 
     async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        kind: str,
+        event_type: str | None = None,
     ) -> None:
         headers = [
             *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq.")],
@@ -321,8 +327,9 @@ class EventConsumer:
         )
         self.dead_lettered += 1
         self.metrics.dead_lettered(record.topic, kind)
-        ce_type = dict(record.headers or ()).get("ce_type", b"").decode(errors="replace")
-        self.metrics.consumed(ce_type, DEAD_LETTERED)
+        if event_type is None:  # unparsed: the type the relay put in the headers, if any
+            event_type = dict(record.headers or ()).get("ce_type", b"").decode(errors="replace")
+        self.metrics.consumed(event_type, DEAD_LETTERED)
         log.error(
             "consumer.dead_lettered",
             extra={

@@ -10,6 +10,7 @@ poison message moves the dead-letter counter. The alert rules in
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.cli.stack import Tansu
 from services.common.access_audit import audited
-from services.common.topics import CALLS
+from services.common.clock import new_id
+from services.common.topics import CALLS, TRIAGE
 from tests.support.databases import DatabaseTarget
 from tests.support.fake_twilio import AUTH_TOKEN, signed_post
 from tests.support.flow import submit, until_texted
@@ -177,6 +179,46 @@ async def test_a_dead_letter_is_counted(stack: InProcessStack) -> None:
     after = samples(await page(stack, "triage"))
     consumed = "corespond_events_consumed_total"
     assert moved(before, after, consumed, type="(unknown)", outcome="dead_lettered") == 1
+
+
+async def test_a_handler_that_keeps_failing_counts_retries_then_a_dead_letter(
+    stack: InProcessStack,
+) -> None:
+    before = samples(await page(stack, "dispatch"))
+    orphan = {  # a valid call.triaged for an incident dispatch never heard of
+        "id": new_id(),
+        "source": "corespond/triage",
+        "type": CALL_TRIAGED,
+        "time": datetime.now(UTC).isoformat(),
+        "subject": "no-such-incident",
+        "correlationid": new_id(),
+        "data": {
+            "incident_id": "no-such-incident",
+            "decided_at": datetime.now(UTC).isoformat(),
+            "decision": {
+                "category": "welfare",
+                "priority": 3,
+                "response_model": "clinician",
+                "roles": ["clinician"],
+                "flags": [],
+                "rationale": [],
+                "policy_version": "default-0.1",
+            },
+        },
+    }
+    await publish(stack.bootstrap, TRIAGE, json.dumps(orphan).encode(), key=b"no-such-incident")
+
+    async def counted() -> Samples | None:
+        after = samples(await page(stack, "dispatch"))
+        letters = "corespond_dead_letters_total"
+        failed = moved(before, after, letters, topic=TRIAGE, reason="handler_failed")
+        return after if failed else None
+
+    after = await eventually(counted, what="the dead letter counted")
+    attempts = stack.runtime("dispatch").settings.consumer_max_attempts
+    consumed = "corespond_events_consumed_total"
+    assert moved(before, after, consumed, type=CALL_TRIAGED, outcome="retried") == attempts - 1
+    assert moved(before, after, consumed, type=CALL_TRIAGED, outcome="dead_lettered") == 1
 
 
 def exposed_names(text: str) -> set[str]:
