@@ -14,6 +14,7 @@ Label values are bounded on purpose: routes by template, never the raw path
 No personal data is ever a label.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,8 @@ from services.common.topics import TOPIC_OF
 log = logging.getLogger(__name__)
 
 Refresher = Callable[[], Awaitable[None]]
+# Well inside Prometheus' scrape timeout: a hung database costs its gauges, not the page.
+REFRESH_TIMEOUT_S = 3.0
 
 # What a consumer did with a record (the ``outcome`` label of events consumed).
 HANDLED = "handled"
@@ -162,8 +165,8 @@ class ServiceMetrics:
         """
         for name, refresher in self._refreshers:
             try:
-                await refresher()
-            except Exception as exc:
+                await asyncio.wait_for(refresher(), REFRESH_TIMEOUT_S)
+            except Exception as exc:  # TimeoutError included
                 self.refresh_failures.labels(name).inc()
                 log.warning("metrics.refresh_failed", extra={"gauge": name, "error": repr(exc)})
         return generate_latest(self.registry)
