@@ -23,6 +23,8 @@ from services.cli.stack import Tansu
 from services.common.access_audit import audited
 from services.common.clock import new_id
 from services.common.topics import CALLS, TRIAGE
+from services.dispatch.domain.escalation import full_window
+from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
 from tests.support.fake_twilio import AUTH_TOKEN, signed_post
 from tests.support.flow import submit, until_texted
@@ -219,6 +221,48 @@ async def test_a_handler_that_keeps_failing_counts_retries_then_a_dead_letter(
     consumed = "corespond_events_consumed_total"
     assert moved(before, after, consumed, type=CALL_TRIAGED, outcome="retried") == attempts - 1
     assert moved(before, after, consumed, type=CALL_TRIAGED, outcome="dead_lettered") == 1
+
+
+OVERDOSE = {
+    **DEMO_CALL,
+    "narrative": "found my roommate nodding out, lips turning blue, he uses fentanyl",
+    "answers": {"overdose_suspected": True, "conscious": False},
+}
+
+
+async def test_a_p1_nobody_accepts_shows_once_its_escalation_window_has_passed(
+    broker: Tansu, database: DatabaseTarget, roster: Path, tmp_path: Path
+) -> None:
+    clock = ManualClock()
+    # Timers stay out of the way (one tick at start): offers stay open as the clock moves.
+    overrides = {"dispatch": {"timer_poll_interval_s": 3600}}
+    stack = InProcessStack(
+        broker.bootstrap,
+        database,
+        tmp_path,
+        roster=roster,
+        dispatch_clock=clock,
+        overrides=overrides,
+    )
+    async with stack:
+        view = await until_texted(stack.dispatch, await submit(stack.dispatch, OVERDOSE))
+        assert view["triage"]["priority"] == 1
+        unaccepted = "corespond_dispatch_p1_incidents_unaccepted"
+        assert value(samples(await page(stack, "dispatch")), unaccepted) == 0
+
+        policies = stack.apps["dispatch"].state.dispatch.policies
+        window = full_window(policies.get(view["jurisdiction"]).dispatch.escalation[1])
+        clock.advance(window.total_seconds() - 1)
+        assert value(samples(await page(stack, "dispatch")), unaccepted) == 0
+        clock.advance(2)
+        assert value(samples(await page(stack, "dispatch")), unaccepted) == 1
+
+        offer = view["assignments"][0]["id"]
+        accepted = await stack.dispatch.post(
+            f"/v1/assignments/{offer}/status", json={"status": "accepted"}
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert value(samples(await page(stack, "dispatch")), unaccepted) == 0
 
 
 def exposed_names(text: str) -> set[str]:
