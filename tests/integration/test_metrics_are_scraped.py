@@ -26,7 +26,7 @@ from services.common.topics import CALLS, TRIAGE
 from services.dispatch.domain.escalation import full_window
 from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
-from tests.support.fake_twilio import AUTH_TOKEN, signed_post
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, signed_post
 from tests.support.flow import submit, until_texted
 from tests.support.inprocess import DEMO_CALL, InProcessStack
 from tests.support.kafka import publish
@@ -309,3 +309,39 @@ def test_the_scrape_config_names_every_service() -> None:
         for target in static["targets"]
     }
     assert {"dispatch:8000", "triage:8001", "notify:8002"} <= targets
+
+
+async def test_an_sms_the_provider_refuses_counts_as_failed(
+    broker: Tansu, sqlite_db: DatabaseTarget, tmp_path: Path
+) -> None:
+    refused = "+17205550599"
+    fake = FakeTwilio(refuse={refused: 21610})  # unsubscribed: permanent, no retry
+    fake.start()
+    roster = tmp_path / "roster.json"
+    only_unit = {"call_sign": "STAR-9", "agency": "STAR", "roles": ["clinician"], "phone": refused}
+    roster.write_text(json.dumps([{**only_unit, "lat": 39.7392, "lon": -104.9903}]))
+    notify = {
+        "sms_backend": "twilio",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_from_number": "+17205550000",
+        "twilio_api_base_url": fake.base_url,
+    }
+    stack = InProcessStack(
+        broker.bootstrap, sqlite_db, tmp_path, roster=roster, overrides={"notify": notify}
+    )
+    try:
+        async with stack:
+            before = samples(await page(stack, "notify"))
+            await submit(stack.dispatch)
+
+            async def failed() -> float:
+                after = samples(await page(stack, "notify"))
+                return moved(before, after, "corespond_sms_sends_total", outcome="failed")
+
+            assert await eventually(failed, what="the refused SMS counted") == 1
+            after = samples(await page(stack, "notify"))
+            assert moved(before, after, "corespond_sms_sends_total", outcome="sent") == 0
+            assert refused not in await page(stack, "notify")
+    finally:
+        fake.stop()

@@ -25,6 +25,7 @@ from services.common.logs import bind
 from services.common.outbox import UnitOfWork
 from services.common.tracing import trace_id_of
 from services.common.waits import wait_any
+from services.notify.adapters.metrics import FAILED, RETRYING, SENT
 from services.notify.adapters.models import MessageRecord
 from services.notify.adapters.sms import SmsBackend
 from services.notify.app.status import announce
@@ -142,11 +143,11 @@ class DeliveryWorker:
                 if failure is None:
                     record.provider_message_id = sid
                     announce(uow, record, NotificationStatus.SENT)
-                    self._count(uow, "sent")
+                    self._count(uow, SENT)
                     continue
                 record.error_code, record.error_message = failure.code, failure.message
                 if should_retry(failure, record.attempts):
-                    self._count(uow, "retrying")
+                    self._count(uow, RETRYING)
                     record.next_attempt_at = uow.clock.now() + retry_delay(record.attempts)
                     log.warning(
                         "delivery.retrying",
@@ -157,7 +158,7 @@ class DeliveryWorker:
                         },
                     )
                 else:
-                    self._count(uow, "failed")
+                    self._count(uow, FAILED)
                     announce(uow, record, NotificationStatus.FAILED)
                     log.warning(
                         "delivery.failed",
