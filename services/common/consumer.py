@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -33,6 +34,17 @@ from schemas.events import EVENT_DATA_MODELS
 from services.common import inbox
 from services.common.bus import Bus, new_consumer
 from services.common.logs import bind
+from services.common.metrics import (
+    DEAD_LETTERED,
+    DUPLICATE,
+    HANDLED,
+    HANDLER_FAILED,
+    INVALID_DATA,
+    RETRIED,
+    SKIPPED,
+    UNPARSEABLE,
+    ServiceMetrics,
+)
 from services.common.outbox import UnitOfWork
 from services.common.topics import dead_letter_topic
 from services.common.tracing import trace_id_of
@@ -63,6 +75,10 @@ class BrokerForgotOffsets(Exception):
 class PoisonMessage(Exception):
     """A record that no retry can fix (unparseable, or a payload that breaks its schema)."""
 
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # the reason class counted in the dead-letter metric
+
 
 class EventConsumer:
     def __init__(
@@ -74,8 +90,11 @@ class EventConsumer:
         max_attempts: int,
         retry_backoff_s: float,
         batch_size: int = 50,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.subscription = subscription
+        self.metrics = metrics or ServiceMetrics()
+        self.metrics.expect_dead_letters(subscription.topics)
         self.bus = bus
         self.unit_of_work = unit_of_work
         self.max_attempts = max_attempts
@@ -174,6 +193,7 @@ class EventConsumer:
             return
         work: list[tuple[CloudEvent, BaseModel, Handler]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], PoisonMessage]] = []
+        skipped: list[str] = []
         for record in records:
             try:
                 event, data = self._parse(record)
@@ -183,6 +203,8 @@ class EventConsumer:
             handler = self.subscription.handlers.get(event.type)
             if handler is not None:
                 work.append((event, data, handler))
+            else:
+                skipped.append(event.type)
         try:
             applied, duplicates = await self._apply_together(work)
         except (OperationalError, InterfaceError, OSError):
@@ -194,8 +216,10 @@ class EventConsumer:
             return
         self.processed += applied
         self.duplicates += duplicates
+        for event_type in skipped:  # counted only now: a fallback counts them itself
+            self.metrics.consumed(event_type, SKIPPED)
         for record, problem in poison:
-            await self._dead_letter(record, str(problem))
+            await self._dead_letter(record, str(problem), problem.kind)
 
     async def _apply_together(
         self, work: list[tuple[CloudEvent, BaseModel, Handler]]
@@ -210,8 +234,10 @@ class EventConsumer:
                     if await inbox.claim(uow.session, event, uow.clock.now()):
                         await handler(uow, event, data)
                         applied += 1
+                        uow.on_committed(partial(self.metrics.consumed, event.type, HANDLED))
                     else:
                         duplicates += 1
+                        uow.on_committed(partial(self.metrics.consumed, event.type, DUPLICATE))
             await uow.commit()
         return applied, duplicates
 
@@ -220,11 +246,12 @@ class EventConsumer:
         try:
             event, data = self._parse(record)
         except PoisonMessage as exc:
-            await self._dead_letter(record, str(exc))
+            await self._dead_letter(record, str(exc), exc.kind)
             return
         handler = self.subscription.handlers.get(event.type)
         if handler is None:
             log.debug("consumer.skipped_type", extra={"type": event.type})
+            self.metrics.consumed(event.type, SKIPPED)
             return
         with _event_context(event):
             error: BaseException | None = None
@@ -232,8 +259,10 @@ class EventConsumer:
                 try:
                     if await self._apply(handler, event, data):
                         self.processed += 1
+                        self.metrics.consumed(event.type, HANDLED)
                     else:
                         self.duplicates += 1
+                        self.metrics.consumed(event.type, DUPLICATE)
                     return
                 except (OperationalError, InterfaceError, OSError):
                     # The database (not the event) is the problem: dead-lettering
@@ -247,6 +276,7 @@ class EventConsumer:
                         extra={"attempt": attempt, "error": repr(exc)},
                     )
                     if attempt < self.max_attempts:
+                        self.metrics.consumed(event.type, RETRIED)
                         await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
             assert error is not None
             if contended(error):
@@ -255,20 +285,21 @@ class EventConsumer:
                 # re-joins after a backoff and the record is read again.
                 raise error
             reason = "".join(traceback.format_exception_only(error)).strip()
-            await self._dead_letter(record, f"handler failed {self.max_attempts} times: {reason}")
+            why = f"handler failed {self.max_attempts} times: {reason}"
+            await self._dead_letter(record, why, HANDLER_FAILED, event.type)
 
     def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel]:
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
-            raise PoisonMessage(f"not a valid CloudEvent: {_short(exc)}") from exc
+            raise PoisonMessage(f"not a valid CloudEvent: {_short(exc)}", UNPARSEABLE) from exc
         model = EVENT_DATA_MODELS.get(event.type)
         if model is None:
             return event, BaseModel()
         try:
             return event, model.model_validate(event.data)
         except ValidationError as exc:
-            raise PoisonMessage(f"invalid {event.type} data: {_short(exc)}") from exc
+            raise PoisonMessage(f"invalid {event.type} data: {_short(exc)}", INVALID_DATA) from exc
 
     async def _apply(self, handler: Handler, event: CloudEvent, data: BaseModel) -> bool:
         """True if applied now, False if the inbox says it already was."""
@@ -280,7 +311,13 @@ class EventConsumer:
             await uow.commit()
             return True
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        kind: str,
+        event_type: str | None = None,
+    ) -> None:
         headers = [
             *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq.")],
             ("dlq.reason", reason.encode()[:4000]),
@@ -294,6 +331,10 @@ class EventConsumer:
             self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
         )
         self.dead_lettered += 1
+        self.metrics.dead_lettered(record.topic, kind)
+        if event_type is None:  # unparsed: the type the relay put in the headers, if any
+            event_type = dict(record.headers or ()).get("ce_type", b"").decode(errors="replace")
+        self.metrics.consumed(event_type, DEAD_LETTERED)
         log.error(
             "consumer.dead_lettered",
             extra={

@@ -10,9 +10,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.common.access_audit import audited, record_access
 from services.common.guards import install_guards
 from services.common.logs import bind
+from services.common.metrics import install_http_metrics
 from services.common.openapi_problems import document_problems
 from services.common.problems import install_problem_handlers
 from services.common.runtime import ServiceRuntime
+from services.common.scrape import metrics_router
 from services.common.tokens import TokenKeys
 
 
@@ -32,6 +34,7 @@ def build_app(
     install_problem_handlers(app, domain_errors or {})
     document_problems(app)
     app.include_router(health_router(runtime))
+    app.include_router(metrics_router(runtime))
     for router in routers:
         app.include_router(router)
 
@@ -49,6 +52,7 @@ def build_app(
         response.headers["X-Request-ID"] = request_id
         return response
 
+    install_http_metrics(app, runtime.metrics)  # last: it wraps the middlewares above
     return app
 
 

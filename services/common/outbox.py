@@ -25,6 +25,7 @@ from schemas.envelope import CloudEvent
 from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
 from services.common.encrypted_columns import EncryptedText
+from services.common.metrics import ServiceMetrics
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
 from services.common.waits import wait_any
@@ -167,8 +168,10 @@ class OutboxRelay:
         poll_interval_s: float,
         send_timeout_s: float,
         lock_rows: bool,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._clock = clock
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
@@ -285,6 +288,10 @@ class OutboxRelay:
         outcome: list[BaseException | None],
     ) -> tuple[int, OutboxPublishError | None]:
         now = self._clock.now()
+        if self._metrics:  # what the broker acknowledged, whether or not the mark commits
+            for row, error in zip(rows, outcome, strict=True):
+                count = self._metrics.produced if error is None else self._metrics.publish_failed
+                count(row.event_type)
         sent = [row.seq for row, error in zip(rows, outcome, strict=True) if error is None]
         failed = [
             (row, error) for row, error in zip(rows, outcome, strict=True) if error is not None

@@ -22,6 +22,7 @@ from services.common.clock import Clock, SystemClock, new_id
 from services.common.consumer import EventConsumer, Subscription
 from services.common.db import Database, RuntimeBase
 from services.common.key_rotation import check_keys_open_stored_values
+from services.common.metrics import ServiceMetrics
 from services.common.outbox import OutboxRelay, UnitOfWork
 from services.common.settings import ServiceSettings
 from services.common.topics import ALL, IDENTITY, dead_letter_topic
@@ -51,6 +52,8 @@ class ServiceRuntime:
         # Refuses (MissingDataKeys) when CORESPOND_DATA_KEYS is not set.
         self.db = Database.from_settings(settings)
         self.bus = Bus(settings)
+        # Per service, never the global registry: tests run three services in one process.
+        self.metrics = ServiceMetrics()
         self.relay = OutboxRelay(
             self.db,
             self.clock,
@@ -58,6 +61,7 @@ class ServiceRuntime:
             poll_interval_s=settings.outbox_poll_interval_s,
             send_timeout_s=settings.kafka_send_timeout_s,
             lock_rows=not self.db.is_sqlite,
+            metrics=self.metrics,
         )
         self.subscription: Subscription | None = None
         self.consumer: EventConsumer | None = None
@@ -85,6 +89,7 @@ class ServiceRuntime:
             self.unit_of_work_for,
             max_attempts=self.settings.consumer_max_attempts,
             retry_backoff_s=self.settings.consumer_retry_backoff_s,
+            metrics=self.metrics,
         )
 
     def add_worker(self, name: str, worker: Worker) -> None:

@@ -18,6 +18,7 @@ from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
 from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
+from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
 from services.dispatch.api import (
@@ -97,6 +98,10 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         poll_interval_s=settings.timer_poll_interval_s,
     )
     runtime.add_worker("timers", timers.run)
+    metrics = DispatchMetrics(
+        runtime.metrics.registry, runtime.db, runtime.clock, context.policies.get
+    )
+    runtime.metrics.refresh_at_scrape("dispatch", metrics.refresh)
 
     async def purge_audit() -> int:
         async with runtime.unit_of_work() as uow:

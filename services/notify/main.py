@@ -11,6 +11,7 @@ from services.common.http import build_app
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import ASSIGNMENTS
+from services.notify.adapters.metrics import NotifyMetrics
 from services.notify.adapters.models import Base
 from services.notify.adapters.sms import ConsoleSmsBackend, SmsBackend, TwilioSmsBackend
 from services.notify.api import join_links, messages, responder_page, twilio_hooks
@@ -79,7 +80,13 @@ def links(settings: NotifySettings) -> Links:
 def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = ServiceRuntime(settings, [Base.metadata], clock=clock)
-    worker = DeliveryWorker(sms_backend(settings, runtime), runtime.unit_of_work, runtime.clock)
+    metrics = NotifyMetrics(runtime.metrics.registry)
+    worker = DeliveryWorker(
+        sms_backend(settings, runtime),
+        runtime.unit_of_work,
+        runtime.clock,
+        attempted=metrics.send_attempted,
+    )
     runtime.subscribe(
         Subscription(
             group_id="notify",
@@ -93,6 +100,7 @@ def create_app(settings: NotifySettings | None = None, clock: Clock | None = Non
         title="corespond notify",
         routers=[messages.router, twilio_hooks.router, join_links.router, responder_page.router],
     )
+    app.state.notify_metrics = metrics
     app.state.sms_backend = settings.sms_backend
     app.state.public_base_url = settings.public_base_url
     app.state.twilio_auth_token = (

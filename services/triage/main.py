@@ -13,6 +13,7 @@ from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import CALLS
+from services.triage.adapters.metrics import TriageMetrics
 from services.triage.adapters.models import Base
 from services.triage.api import policies, preview
 from services.triage.app.handlers import make_handlers
@@ -29,11 +30,12 @@ class TriageSettings(ServiceSettings):
 def create_app(settings: TriageSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or TriageSettings()
     book = load_policy_dir(settings.policy_dir)  # refuses to start on a broken policy
-    runtime = ServiceRuntime(
-        settings,
-        [Base.metadata],
-        Subscription(group_id="triage", topics=[CALLS], handlers=make_handlers(book)),
-        clock=clock,
+    runtime = ServiceRuntime(settings, [Base.metadata], clock=clock)
+    metrics = TriageMetrics(runtime.metrics.registry)
+    runtime.subscribe(
+        Subscription(
+            group_id="triage", topics=[CALLS], handlers=make_handlers(book, metrics.decided)
+        )
     )
     retention_days = settings.incident_retention_days
 

@@ -14,6 +14,7 @@ FORBIDDEN_IN_DOMAIN = (
     "httpx",
     "twilio",
     "uvicorn",
+    "prometheus_client",
 )
 SERVICE_NAMES = ("triage", "dispatch", "notify")
 

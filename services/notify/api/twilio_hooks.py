@@ -9,6 +9,7 @@ a 422 naming them. Inbound answers are TwiML. A retry carrying an
 """
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -22,6 +23,7 @@ from schemas.calls import E164
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.clock import new_id
 from services.common.runtime import ServiceRuntime
+from services.notify.adapters.metrics import NotifyMetrics
 from services.notify.app import receipts
 from services.notify.app.callbacks import apply_status
 from services.notify.app.inbound import handle_inbound
@@ -121,12 +123,17 @@ async def status_callback(request: Request) -> Response:
     callback = _read(StatusCallback, await _verified_form(request))
     retry_token = request.headers.get(IDEMPOTENCY_HEADER)
 
+    metrics: NotifyMetrics = request.app.state.notify_metrics
+
     async def apply() -> str:
         async with _runtime(request).unit_of_work() as uow:
             if await receipts.earlier_answer(uow, retry_token) is None:
-                await apply_status(
+                if await apply_status(
                     uow, callback.message_sid, callback.message_status, callback.error_code
-                )
+                ):
+                    # Only statuses apply_status knows move a message: a bounded label.
+                    status_now = callback.message_status.lower()
+                    uow.on_committed(partial(metrics.provider_reported, status_now))
                 await receipts.keep(uow, retry_token, request.url.path, "")
                 await uow.commit()
         return ""

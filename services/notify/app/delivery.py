@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import or_, select, update
 
@@ -24,6 +25,7 @@ from services.common.logs import bind
 from services.common.outbox import UnitOfWork
 from services.common.tracing import trace_id_of
 from services.common.waits import wait_any
+from services.notify.adapters.metrics import FAILED, RETRYING, SENT
 from services.notify.adapters.models import MessageRecord
 from services.notify.adapters.sms import SmsBackend
 from services.notify.app.status import announce
@@ -45,8 +47,11 @@ class DeliveryWorker:
         *,
         poll_interval_s: float = 0.5,
         batch_size: int = 50,
+        attempted: Callable[[str], None] | None = None,
     ) -> None:
         self.backend = backend
+        # Hears "sent", "retrying" or "failed" per attempt, once its outcome is committed.
+        self.attempted = attempted
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.poll_interval_s = poll_interval_s
@@ -138,9 +143,11 @@ class DeliveryWorker:
                 if failure is None:
                     record.provider_message_id = sid
                     announce(uow, record, NotificationStatus.SENT)
+                    self._count(uow, SENT)
                     continue
                 record.error_code, record.error_message = failure.code, failure.message
                 if should_retry(failure, record.attempts):
+                    self._count(uow, RETRYING)
                     record.next_attempt_at = uow.clock.now() + retry_delay(record.attempts)
                     log.warning(
                         "delivery.retrying",
@@ -151,12 +158,17 @@ class DeliveryWorker:
                         },
                     )
                 else:
+                    self._count(uow, FAILED)
                     announce(uow, record, NotificationStatus.FAILED)
                     log.warning(
                         "delivery.failed",
                         extra={"incident_id": claimed.incident_id, "error": str(failure)},
                     )
             await uow.commit()
+
+    def _count(self, uow: UnitOfWork, outcome: str) -> None:
+        if self.attempted is not None:
+            uow.on_committed(partial(self.attempted, outcome))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """call.received → decide → store the decision and announce call.triaged, in one transaction."""
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from sqlalchemy import select
 
@@ -8,7 +10,7 @@ from schemas.calls import CallIntake
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import CallReceived, CallTriaged
 from schemas.policy import PolicyBook, UnknownJurisdiction
-from schemas.triage import RationaleItem
+from schemas.triage import RationaleItem, TriageDecision
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
 from services.triage.adapters.models import DecisionRecord
@@ -17,7 +19,11 @@ from services.triage.domain.decide import decide
 log = logging.getLogger(__name__)
 
 
-def make_handlers(policies: PolicyBook) -> dict[str, Handler]:
+def make_handlers(
+    policies: PolicyBook, decided: Callable[[TriageDecision], None] | None = None
+) -> dict[str, Handler]:
+    """``decided`` hears of each decision once it is committed (the metrics count it)."""
+
     async def on_call_received(uow: UnitOfWork, event: CloudEvent, data: CallReceived) -> None:
         already = await uow.session.scalar(
             select(DecisionRecord.incident_id).where(DecisionRecord.incident_id == data.incident_id)
@@ -68,6 +74,8 @@ def make_handlers(policies: PolicyBook) -> dict[str, Handler]:
             data.incident_id,
             CallTriaged(incident_id=data.incident_id, decided_at=now, decision=decision),
         )
+        if decided is not None:
+            uow.on_committed(partial(decided, decision))
         log.info(
             "triage.decided",
             extra={"model": decision.response_model.value, "priority": decision.priority},
