@@ -34,8 +34,9 @@ from services.common import inbox
 from services.common.bus import Bus, new_consumer
 from services.common.logs import bind
 from services.common.outbox import UnitOfWork
+from services.common.telemetry import Span, Telemetry
 from services.common.topics import dead_letter_topic
-from services.common.tracing import trace_id_of
+from services.common.tracing import trace_id_of, valid_traceparent, within
 from services.common.waits import unless_stopping, wait_any
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class EventConsumer:
         max_attempts: int,
         retry_backoff_s: float,
         batch_size: int = 50,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.subscription = subscription
         self.bus = bus
@@ -83,6 +85,7 @@ class EventConsumer:
         # Bounded so one batch does not hold SQLite's single writer for long.
         self.batch_size = batch_size
         self.dead_letter_topic = dead_letter_topic(subscription.group_id)
+        self.telemetry = telemetry or Telemetry()
         self.last_poll_monotonic: float | None = None
         # What this consumer committed, to notice a broker that forgot it.
         self._committed: dict[TopicPartition, int] = {}
@@ -172,7 +175,7 @@ class EventConsumer:
         if len(records) == 1:
             await self.process(records[0])
             return
-        work: list[tuple[CloudEvent, BaseModel, Handler]] = []
+        work: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent, BaseModel, Handler]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], PoisonMessage]] = []
         for record in records:
             try:
@@ -182,7 +185,7 @@ class EventConsumer:
                 continue
             handler = self.subscription.handlers.get(event.type)
             if handler is not None:
-                work.append((event, data, handler))
+                work.append((record, event, data, handler))
         try:
             applied, duplicates = await self._apply_together(work)
         except (OperationalError, InterfaceError, OSError):
@@ -198,15 +201,15 @@ class EventConsumer:
             await self._dead_letter(record, str(problem))
 
     async def _apply_together(
-        self, work: list[tuple[CloudEvent, BaseModel, Handler]]
+        self, work: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent, BaseModel, Handler]]
     ) -> tuple[int, int]:
         if not work:
             return 0, 0
         applied = duplicates = 0
-        async with self.unit_of_work(work[0][0]) as uow:
-            for event, data, handler in work:
+        async with self.unit_of_work(work[0][1]) as uow:
+            for record, event, data, handler in work:
                 uow.correlation_id, uow.traceparent = event.correlationid, event.traceparent
-                with _event_context(event):
+                with self._event_context(record, event):
                     if await inbox.claim(uow.session, event, uow.clock.now()):
                         await handler(uow, event, data)
                         applied += 1
@@ -226,7 +229,7 @@ class EventConsumer:
         if handler is None:
             log.debug("consumer.skipped_type", extra={"type": event.type})
             return
-        with _event_context(event):
+        with self._event_context(record, event) as span:
             error: BaseException | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
@@ -250,6 +253,7 @@ class EventConsumer:
                         await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
             assert error is not None
             reason = "".join(traceback.format_exception_only(error)).strip()
+            span.fail(error)
             await self._dead_letter(record, f"handler failed {self.max_attempts} times: {reason}")
 
     def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel]:
@@ -299,11 +303,40 @@ class EventConsumer:
             },
         )
 
+    @contextmanager
+    def _event_context(
+        self, record: ConsumerRecord[bytes, bytes], event: CloudEvent
+    ) -> Iterator[Span]:
+        """Handling ``event``: its CONSUMER span (under the producer's span, from the
+        record's ``traceparent`` header), and every log line carrying its incident,
+        correlation and trace ids."""
+        parent = _header_traceparent(record) or event.traceparent
+        group = self.subscription.group_id
+        with self.telemetry.consumer_span(record.topic, group, event, parent) as span:
+            working = span.traceparent or event.traceparent
+            with (
+                within(working),
+                bind(
+                    incident_id=event.subject,
+                    correlation_id=event.correlationid,
+                    trace_id=trace_id_of(working),
+                    event_type=event.type,
+                ),
+            ):
+                yield span
+
     def stalled(self, now_monotonic: float, after_s: float) -> bool:
         """Running but not polling for ``after_s``: a stuck handler or a wedged client."""
         if self.last_poll_monotonic is None:
             return False
         return now_monotonic - self.last_poll_monotonic > after_s
+
+
+def _header_traceparent(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    for key, value in record.headers or ():
+        if key == "traceparent":
+            return valid_traceparent(value.decode("ascii", "replace"))
+    return None
 
 
 def _short(exc: ValidationError) -> str:
@@ -312,15 +345,3 @@ def _short(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "(root)"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
-
-
-@contextmanager
-def _event_context(event: CloudEvent) -> Iterator[None]:
-    """Every log line while handling ``event`` carries its incident, correlation and trace."""
-    with bind(
-        incident_id=event.subject,
-        correlation_id=event.correlationid,
-        trace_id=trace_id_of(event.traceparent),
-        event_type=event.type,
-    ):
-        yield
