@@ -15,7 +15,9 @@ The exporter and the SDK read the rest of the standard variables themselves
 ``OTEL_TRACES_SAMPLER``, ``OTEL_BSP_*``, ``OTEL_RESOURCE_ATTRIBUTES``).
 
 Off (no endpoint): the SDK is never imported, no provider exists, and every
-helper hands back one shared span that records nothing. The W3C ids still
+helper hands back one shared span that records nothing (timeit: the server,
+consumer and producer helpers plus ``next_traceparent`` together take about
+2 µs, 0.8 µs of it the random span id events always had). The W3C ids still
 flow, hand-rolled by :mod:`services.common.tracing`, so logs and events keep
 their trace ids either way.
 
@@ -29,8 +31,7 @@ Span attributes carry ids, route templates, topics, event types and SQL
 without parameters: never a phone number, a narrative, a name or a link token.
 """
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -63,9 +64,19 @@ class Span(Protocol):
 
 
 class _Unrecorded:
-    """The span handed out when tracing is off: every method returns at once."""
+    """The span handed out when tracing is off: every method returns at once.
+
+    It is its own context manager, so an off ``with telemetry.server_span(...)``
+    costs two method calls and no allocation.
+    """
 
     traceparent = None
+
+    def __enter__(self) -> Span:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
 
     def set_attribute(self, key: str, value: str | int) -> None:
         pass
@@ -80,12 +91,7 @@ class _Unrecorded:
         pass
 
 
-UNRECORDED: Span = _Unrecorded()
-
-
-@contextmanager
-def _unrecorded() -> Iterator[Span]:
-    yield UNRECORDED
+UNRECORDED = _Unrecorded()
 
 
 def traces_endpoint(settings: ServiceSettings) -> str | None:
@@ -128,7 +134,7 @@ class Telemetry:
     def server_span(self, method: str, parent: str | None) -> AbstractContextManager[Span]:
         """The current span while an HTTP request is served (``parent``: its traceparent header)."""
         if self._tracing is None:
-            return _unrecorded()
+            return UNRECORDED
         return self._tracing.server_span(method, parent)
 
     def consumer_span(
@@ -136,7 +142,7 @@ class Telemetry:
     ) -> AbstractContextManager[Span]:
         """The current span while ``event`` is handled; ``parent`` is the producer's span."""
         if self._tracing is None:
-            return _unrecorded()
+            return UNRECORDED
         return self._tracing.consumer_span(topic, group, event, parent)
 
     def producer_span(

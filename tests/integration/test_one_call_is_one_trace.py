@@ -141,6 +141,12 @@ async def test_a_call_is_one_trace_across_three_services(
         for s in trace
     )
 
+    # One tree: every span hangs under another of this trace, up to the request.
+    orphans = [
+        (s.service, s.name) for s in trace if s is not http and s.parent_span_id not in by_id
+    ]
+    assert orphans == []
+
     # SQL, each statement a child of the span that ran it, without its parameters.
     db_spans = [s for s in trace if s.kind == "client"]
     assert {s.service for s in db_spans} == {f"corespond-{name}" for name in SERVICES}
@@ -165,6 +171,10 @@ async def test_a_call_is_one_trace_across_three_services(
         if secret and secret in value
     ]
     assert leaked == []
+    # Paths are named by their template, not by the ids (or link tokens) they hold.
+    polled = {s.name for s in collector.spans if s.kind == "server"}
+    assert "GET /v1/incidents/{incident_id}" in polled
+    assert not any(incident_id in name for name in polled)
     assert incident_id in {s.attributes.get("corespond.incident_id") for s in trace}
 
 
