@@ -7,8 +7,10 @@ standard propagator; database spans hang under whatever span is current.
 """
 
 import asyncio
+import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from opentelemetry import trace
@@ -24,7 +26,11 @@ from sqlalchemy.engine import Engine
 
 from schemas.envelope import CloudEvent
 
+log = logging.getLogger(__name__)
+
 _PROPAGATOR = TraceContextTextMapPropagator()
+# How long a stopping service waits for its last spans to be exported.
+_FLUSH_TIMEOUT_S = 3.0
 # Long IN lists and bulk inserts make long statements; the shape is what matters.
 _MAX_STATEMENT = 2000
 _SPAN_ATTR = "_corespond_span"
@@ -71,7 +77,12 @@ def _parent(traceparent: str | None) -> Context:
 
 class OtlpTracing:
     def __init__(self, service_name: str, endpoint: str) -> None:
-        self.provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        self.provider = TracerProvider(
+            resource=Resource.create({"service.name": service_name}),
+            # The runtime flushes it on stop; an atexit hook would also keep every
+            # provider of every stack a test process started alive until exit.
+            shutdown_on_exit=False,
+        )
         self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         self.tracer = self.provider.get_tracer("corespond")
         self._shut = False
@@ -163,12 +174,37 @@ class OtlpTracing:
                 delattr(context, _SPAN_ATTR)
                 RecordedSpan(span).end(failure.original_exception)
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, timeout_s: float = _FLUSH_TIMEOUT_S) -> None:
+        """Flush and stop, waiting at most ``timeout_s``.
+
+        The flush is a blocking HTTP export, so it runs in a thread; a daemon one,
+        because a collector that is down makes the exporter retry for seconds,
+        and that must hold up neither a service's stop (a rolling restart) nor
+        the interpreter's exit.
+        """
         if self._shut:
             return
         self._shut = True
-        # Flushing exports over HTTP and blocks; the event loop keeps serving meanwhile.
-        await asyncio.to_thread(self.provider.shutdown)
+        loop = asyncio.get_running_loop()
+        flushed: asyncio.Future[None] = loop.create_future()
+
+        def flush() -> None:
+            try:
+                self.provider.shutdown()
+            finally:
+                with suppress(RuntimeError):  # the loop closed first: nobody waits
+                    loop.call_soon_threadsafe(_settle, flushed)
+
+        threading.Thread(target=flush, name="otlp-flush", daemon=True).start()
+        try:
+            await asyncio.wait_for(asyncio.shield(flushed), timeout_s)
+        except TimeoutError:
+            log.warning("telemetry.flush_timed_out", extra={"timeout_s": timeout_s})
+
+
+def _settle(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _messaging(
