@@ -107,30 +107,32 @@ async def test_a_call_is_one_trace_across_three_services(
     assert http.attributes["http.response.status_code"] == 202
 
     # dispatch's produce of call.received → triage's consume of it, under the request.
-    [sent] = [
+    # (Lists, not one span each: a retried publish or a redelivery adds a span.)
+    sent = [
         s
         for s in trace
         if s.kind == "producer"
         and s.service == "corespond-dispatch"
         and s.attributes["cloudevents.event_type"] == "corespond.call.received.v1"
     ]
-    assert sent.parent_span_id == http.span_id
-    assert sent.attributes["messaging.system"] == "kafka"
-    assert sent.attributes["messaging.destination.name"]
-    [consumed] = [
+    assert sent
+    assert all(s.parent_span_id == http.span_id for s in sent)
+    assert {s.attributes["messaging.system"] for s in sent} == {"kafka"}
+    assert {s.attributes["messaging.destination.name"] for s in sent} == {"corespond.calls"}
+    consumed = next(
         s
         for s in trace
         if s.kind == "consumer"
         and s.service == "corespond-triage"
-        and s.attributes["messaging.message.id"] == sent.attributes["messaging.message.id"]
-    ]
-    assert consumed.parent_span_id == sent.span_id
+        and s.parent_span_id in {p.span_id for p in sent}
+    )
+    assert consumed.attributes["messaging.message.id"] == sent[0].attributes["messaging.message.id"]
     # ... whose call.triaged is produced under that consume, and consumed by dispatch.
-    [triaged] = [
+    triaged = next(
         s
         for s in trace
         if s.kind == "producer" and s.attributes["cloudevents.event_type"].endswith("triaged.v1")
-    ]
+    )
     assert triaged.parent_span_id == consumed.span_id
     assert any(s.kind == "consumer" and s.parent_span_id == triaged.span_id for s in trace)
     # notify took part too: it consumed the offer under dispatch's produce.
