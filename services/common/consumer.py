@@ -46,8 +46,9 @@ from services.common.metrics import (
     ServiceMetrics,
 )
 from services.common.outbox import UnitOfWork
+from services.common.telemetry import Span, Telemetry
 from services.common.topics import dead_letter_topic
-from services.common.tracing import trace_id_of
+from services.common.tracing import trace_id_of, valid_traceparent, within
 from services.common.waits import unless_stopping, wait_any
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class EventConsumer:
         retry_backoff_s: float,
         batch_size: int = 50,
         metrics: ServiceMetrics | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.subscription = subscription
         self.metrics = metrics or ServiceMetrics()
@@ -102,6 +104,7 @@ class EventConsumer:
         # Bounded so one batch does not hold SQLite's single writer for long.
         self.batch_size = batch_size
         self.dead_letter_topic = dead_letter_topic(subscription.group_id)
+        self.telemetry = telemetry or Telemetry()
         self.last_poll_monotonic: float | None = None
         # What this consumer committed, to notice a broker that forgot it.
         self._committed: dict[TopicPartition, int] = {}
@@ -191,7 +194,7 @@ class EventConsumer:
         if len(records) == 1:
             await self.process(records[0])
             return
-        work: list[tuple[CloudEvent, BaseModel, Handler]] = []
+        work: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent, BaseModel, Handler]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], PoisonMessage]] = []
         skipped: list[str] = []
         for record in records:
@@ -202,7 +205,7 @@ class EventConsumer:
                 continue
             handler = self.subscription.handlers.get(event.type)
             if handler is not None:
-                work.append((event, data, handler))
+                work.append((record, event, data, handler))
             else:
                 skipped.append(event.type)
         try:
@@ -222,15 +225,15 @@ class EventConsumer:
             await self._dead_letter(record, str(problem), problem.kind)
 
     async def _apply_together(
-        self, work: list[tuple[CloudEvent, BaseModel, Handler]]
+        self, work: list[tuple[ConsumerRecord[bytes, bytes], CloudEvent, BaseModel, Handler]]
     ) -> tuple[int, int]:
         if not work:
             return 0, 0
         applied = duplicates = 0
-        async with self.unit_of_work(work[0][0]) as uow:
-            for event, data, handler in work:
+        async with self.unit_of_work(work[0][1]) as uow:
+            for record, event, data, handler in work:
                 uow.correlation_id, uow.traceparent = event.correlationid, event.traceparent
-                with _event_context(event):
+                with self._event_context(record, event):
                     if await inbox.claim(uow.session, event, uow.clock.now()):
                         await handler(uow, event, data)
                         applied += 1
@@ -253,7 +256,7 @@ class EventConsumer:
             log.debug("consumer.skipped_type", extra={"type": event.type})
             self.metrics.consumed(event.type, SKIPPED)
             return
-        with _event_context(event):
+        with self._event_context(record, event) as span:
             error: BaseException | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
@@ -285,6 +288,7 @@ class EventConsumer:
                 # re-joins after a backoff and the record is read again.
                 raise error
             reason = "".join(traceback.format_exception_only(error)).strip()
+            span.fail(error)
             why = f"handler failed {self.max_attempts} times: {reason}"
             await self._dead_letter(record, why, HANDLER_FAILED, event.type)
 
@@ -345,11 +349,40 @@ class EventConsumer:
             },
         )
 
+    @contextmanager
+    def _event_context(
+        self, record: ConsumerRecord[bytes, bytes], event: CloudEvent
+    ) -> Iterator[Span]:
+        """Handling ``event``: its CONSUMER span (under the producer's span, from the
+        record's ``traceparent`` header), and every log line carrying its incident,
+        correlation and trace ids."""
+        parent = _header_traceparent(record) or event.traceparent
+        group = self.subscription.group_id
+        with self.telemetry.consumer_span(record.topic, group, event, parent) as span:
+            working = span.traceparent or event.traceparent
+            with (
+                within(working),
+                bind(
+                    incident_id=event.subject,
+                    correlation_id=event.correlationid,
+                    trace_id=trace_id_of(working),
+                    event_type=event.type,
+                ),
+            ):
+                yield span
+
     def stalled(self, now_monotonic: float, after_s: float) -> bool:
         """Running but not polling for ``after_s``: a stuck handler or a wedged client."""
         if self.last_poll_monotonic is None:
             return False
         return now_monotonic - self.last_poll_monotonic > after_s
+
+
+def _header_traceparent(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    for key, value in record.headers or ():
+        if key == "traceparent":
+            return valid_traceparent(value.decode("ascii", "replace"))
+    return None
 
 
 def _short(exc: ValidationError) -> str:
@@ -358,18 +391,6 @@ def _short(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "(root)"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
-
-
-@contextmanager
-def _event_context(event: CloudEvent) -> Iterator[None]:
-    """Every log line while handling ``event`` carries its incident, correlation and trace."""
-    with bind(
-        incident_id=event.subject,
-        correlation_id=event.correlationid,
-        trace_id=trace_id_of(event.traceparent),
-        event_type=event.type,
-    ):
-        yield
 
 
 # PostgreSQL's answers to transactions that got in each other's way: deadlock

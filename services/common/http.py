@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.access_audit import audited, record_access
 from services.common.guards import install_guards
+from services.common.http_tracing import RequestTracing
 from services.common.logs import bind
 from services.common.metrics import install_http_metrics
 from services.common.openapi_problems import document_problems
@@ -25,7 +26,14 @@ def build_app(
     routers: list[APIRouter],
     domain_errors: dict[type[Exception], int] | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=title, version="1", lifespan=runtime.lifespan)
+    app = FastAPI(
+        title=title,
+        version="1",
+        lifespan=runtime.lifespan,
+        # FastAPI's own OpenTelemetry spans and logs record raw paths, queries and
+        # validation input (link tokens, phone numbers); ours (http_tracing) do not.
+        telemetry={"tracing": False, "logs": False, "operation_spans": False},
+    )
     app.add_middleware(CurlJsonMiddleware)
     install_guards(app, runtime.settings)
     app.state.runtime = runtime
@@ -52,7 +60,9 @@ def build_app(
         response.headers["X-Request-ID"] = request_id
         return response
 
-    install_http_metrics(app, runtime.metrics)  # last: it wraps the middlewares above
+    install_http_metrics(app, runtime.metrics)  # wraps the middlewares above
+    # Added last, so it is the outermost middleware: its span covers all the others.
+    app.add_middleware(RequestTracing, telemetry=runtime.telemetry)
     return app
 
 
@@ -75,7 +85,9 @@ class CurlJsonMiddleware:
                 else (k, v)
                 for k, v in scope["headers"]
             ]
-            scope = {**scope, "headers": headers}
+            # In place, not a copy: the router notes the matched route in this
+            # scope, and the tracing middleware outside reads it there.
+            scope["headers"] = headers
         await self.app(scope, receive, send)
 
 

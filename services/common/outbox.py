@@ -26,6 +26,7 @@ from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
 from services.common.encrypted_columns import EncryptedText
 from services.common.metrics import ServiceMetrics
+from services.common.telemetry import Telemetry
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
 from services.common.waits import wait_any
@@ -60,11 +61,16 @@ class OutboxRecord(RuntimeBase):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
-def kafka_headers(row: OutboxRecord) -> list[tuple[str, bytes]]:
-    """Binary-mode CloudEvents attributes as headers, so routers need not parse the body."""
+def kafka_headers(row: OutboxRecord, traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    """Binary-mode CloudEvents attributes as headers, so routers need not parse the body.
+
+    ``traceparent`` is the producer span when tracing is on (the consumer's span
+    hangs under it); otherwise the event's own.
+    """
     headers = [("ce_id", row.event_id.encode()), ("ce_type", row.event_type.encode())]
-    if row.traceparent:
-        headers.append(("traceparent", row.traceparent.encode()))
+    traceparent = traceparent or row.traceparent
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
     return headers
 
 
@@ -84,6 +90,7 @@ class UnitOfWork:
         correlation_id: str,
         traceparent: str | None = None,
         on_commit: Callable[[], None] | None = None,
+        next_traceparent: Callable[[str | None], str] = child_traceparent,
     ) -> None:
         self._db = db
         self._writing: AbstractAsyncContextManager[AsyncSession] | None = None
@@ -92,6 +99,8 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.traceparent = traceparent
         self._on_commit = on_commit
+        # The emitted event's traceparent: a span of this trace (telemetry.next_traceparent).
+        self._next_traceparent = next_traceparent
         self._emitted = 0
         self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
@@ -118,7 +127,7 @@ class UnitOfWork:
             time=self.clock.now(),
             subject=subject,
             correlationid=self.correlation_id,
-            traceparent=child_traceparent(self.traceparent),
+            traceparent=self._next_traceparent(self.traceparent),
             data=data.model_dump(mode="json"),
         )
         self.session.add(
@@ -169,10 +178,12 @@ class OutboxRelay:
         send_timeout_s: float,
         lock_rows: bool,
         metrics: ServiceMetrics | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._db = db
         self._metrics = metrics
         self._clock = clock
+        self._telemetry = telemetry or Telemetry()
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._send_timeout_s = send_timeout_s
@@ -262,6 +273,13 @@ class OutboxRelay:
         self, producer: Producer, rows: list[OutboxRecord]
     ) -> list[BaseException | None]:
         """Send a batch; one entry per row, None where the broker acknowledged it."""
+        # One PRODUCER span per event, under the span that emitted it, ended on its ack.
+        spans = [
+            self._telemetry.producer_span(
+                row.topic, row.event_type, row.event_id, row.key, row.traceparent
+            )
+            for row in rows
+        ]
 
         async def send_all() -> list[Any]:
             futures = [
@@ -269,17 +287,21 @@ class OutboxRelay:
                     row.topic,
                     value=row.payload.encode(),
                     key=row.key.encode(),
-                    headers=kafka_headers(row),
+                    headers=kafka_headers(row, span.traceparent),
                 )
-                for row in rows
+                for row, span in zip(rows, spans, strict=True)
             ]
             return list(await asyncio.gather(*futures, return_exceptions=True))
 
+        outcome: list[BaseException | None]
         try:
             results = await asyncio.wait_for(send_all(), self._send_timeout_s)
+            outcome = [r if isinstance(r, BaseException) else None for r in results]
         except (TimeoutError, Exception) as exc:  # the whole batch failed to go out
-            return [exc] * len(rows)
-        return [r if isinstance(r, BaseException) else None for r in results]
+            outcome = [exc] * len(rows)
+        for span, error in zip(spans, outcome, strict=True):
+            span.end(error)
+        return outcome
 
     async def _mark(
         self,

@@ -25,7 +25,9 @@ from services.common.key_rotation import check_keys_open_stored_values
 from services.common.metrics import ServiceMetrics
 from services.common.outbox import OutboxRelay, UnitOfWork
 from services.common.settings import ServiceSettings
+from services.common.telemetry import Telemetry
 from services.common.topics import ALL, IDENTITY, dead_letter_topic
+from services.common.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class ServiceRuntime:
         self.metadatas = [RuntimeBase.metadata, *metadatas]
         # Refuses (MissingDataKeys) when CORESPOND_DATA_KEYS is not set.
         self.db = Database.from_settings(settings)
+        # Off (no provider, no SDK loaded) unless an OTLP endpoint is configured.
+        self.telemetry = Telemetry.from_settings(settings)
+        self.telemetry.instrument(self.db.engine)
         self.bus = Bus(settings)
         # Per service, never the global registry: tests run three services in one process.
         self.metrics = ServiceMetrics()
@@ -62,6 +67,7 @@ class ServiceRuntime:
             send_timeout_s=settings.kafka_send_timeout_s,
             lock_rows=not self.db.is_sqlite,
             metrics=self.metrics,
+            telemetry=self.telemetry,
         )
         self.subscription: Subscription | None = None
         self.consumer: EventConsumer | None = None
@@ -90,6 +96,7 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             retry_backoff_s=self.settings.consumer_retry_backoff_s,
             metrics=self.metrics,
+            telemetry=self.telemetry,
         )
 
     def add_worker(self, name: str, worker: Worker) -> None:
@@ -107,8 +114,10 @@ class ServiceRuntime:
             source=f"corespond/{self.settings.service_name}",
             clock=self.clock,
             correlation_id=correlation_id or new_id(),
-            traceparent=traceparent,
+            # Without one, the work at hand (the HTTP request) is the parent.
+            traceparent=traceparent or current_traceparent(),
             on_commit=self.relay.wake,
+            next_traceparent=self.telemetry.next_traceparent,
         )
 
     def unit_of_work_for(self, event: CloudEvent) -> UnitOfWork:
@@ -164,6 +173,8 @@ class ServiceRuntime:
         self._tasks.clear()
         await self.bus.close()
         await self.db.dispose()
+        # Last, so the spans of the final work (and of the shutdown) are exported.
+        await self.telemetry.shutdown()
         log.info("service.stopped")
 
     @asynccontextmanager

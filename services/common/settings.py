@@ -75,6 +75,21 @@ class ServiceSettings(BaseSettings):
     # still needs the place it opens at.
     incident_retention_days: int = Field(default=400, ge=7)
 
+    # Tracing (services/common/telemetry.py): off unless an OTLP/HTTP endpoint is
+    # set, read under the standard OpenTelemetry names.
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    otel_service_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_SERVICE_NAME")
+    )
+    otel_sdk_disabled: bool = Field(
+        default=False, validation_alias=AliasChoices("OTEL_SDK_DISABLED")
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -104,6 +119,22 @@ class ServiceSettings(BaseSettings):
             if parts.scheme not in ("http", "https") or not parts.netloc or origin != exact:
                 raise ValueError(f"{origin!r} is not an origin like https://console.example.org")
         return cleaned
+
+    @field_validator(
+        "otel_exporter_otlp_traces_endpoint", "otel_exporter_otlp_endpoint", mode="before"
+    )
+    @classmethod
+    def _otlp_endpoint_is_a_url(cls, value: object) -> object:
+        # Set but empty means unset (the OpenTelemetry convention); anything else
+        # must be an http(s) URL, or the exporter would fail on every export.
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"{value!r} is not an http(s) URL like http://collector:4318")
+            return value.strip()
+        return value
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL, defaulting to a SQLite file in the data folder."""

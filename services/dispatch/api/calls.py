@@ -1,5 +1,7 @@
 """``POST /v1/calls``: a call-taker submits a call; 202 once it is stored."""
 
+import logging
+
 from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +13,7 @@ from services.dispatch.api.deps import CallTaker, Context, Runtime
 from services.dispatch.app.intake import submit_call
 from services.dispatch.domain.errors import Unprocessable
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["calls"])
 
 # Two concurrent calls drawing the same short code: the partial unique index
@@ -48,6 +51,8 @@ async def submit(
         except IntegrityError:
             if attempt == _CODE_RACE_RETRIES - 1:
                 raise
+    # The request's trace and correlation ids are bound by the HTTP middleware.
+    log.info("dispatch.call_accepted", extra={"incident_id": incident.id})
     href = f"/v1/incidents/{incident.id}"
     response.headers["Location"] = href
     return CallAccepted(
