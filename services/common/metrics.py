@@ -246,7 +246,10 @@ class HttpMetricsMiddleware:
             await send(message)
 
         try:
-            await self.app({**scope, _NOTED_ROUTE: noted}, receive, send_noting_status)
+            # In place, not a copy: the tracing layer outside reads the route the
+            # router writes into this same scope.
+            scope[_NOTED_ROUTE] = noted
+            await self.app(scope, receive, send_noting_status)
         finally:
             route = noted.get("template") or route_template(self.router, scope)
             method = str(scope["method"])
