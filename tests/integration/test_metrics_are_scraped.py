@@ -302,13 +302,14 @@ async def test_alert_rules_name_only_metrics_the_services_expose(stack: InProces
 def test_the_scrape_config_names_every_service() -> None:
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     assert "alerts.yml" in config["rule_files"]
-    targets = {
-        target
+    # Every replica of each service, found through DNS, on the containers' port.
+    discovered = {
+        (name, sd["port"])
         for job in config["scrape_configs"]
-        for static in job.get("static_configs", [])
-        for target in static["targets"]
+        for sd in job.get("dns_sd_configs", [])
+        for name in sd["names"]
     }
-    assert {"dispatch:8000", "triage:8001", "notify:8002"} <= targets
+    assert {("dispatch", 8000), ("triage", 8000), ("notify", 8000)} <= discovered
 
 
 async def test_an_sms_the_provider_refuses_counts_as_failed(
