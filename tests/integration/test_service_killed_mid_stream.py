@@ -1,4 +1,4 @@
-"""A service killed (SIGKILL) in the middle of 200 calls and restarted loses and repeats nothing.
+"""A service killed (SIGKILL) in the middle of 150 calls and restarted loses and repeats nothing.
 
 The services run as real processes, exactly as ``corespond up`` starts them;
 what "handled exactly once" means is in tests/support/call_stream.py.
@@ -21,7 +21,7 @@ from tests.support.call_stream import (
 from tests.support.databases import DatabaseTarget
 from tests.support.inprocess import AUTH, AUTH_SECRET, DATA_KEYS
 
-CALLS = 200
+CALLS = 150
 pytestmark = pytest.mark.slow
 
 
@@ -46,6 +46,10 @@ def _stack(tmp_path: Path, bootstrap: str, database: DatabaseTarget) -> Stack:
 async def test_every_call_completes_exactly_once_across_a_kill(
     victim: str, database: DatabaseTarget, tmp_path: Path
 ) -> None:
+    if database.kind == "postgres" and victim != "dispatch":
+        # On PostgreSQL, killing triage or notify mid-stream is test_replicas.py's
+        # job (with a replica left running); here only dispatch goes down entirely.
+        pytest.skip("covered on PostgreSQL by test_replicas.py")
     with (tmp_path / "tansu.log").open("ab") as log:
         tansu = Tansu(log=log)
         tansu.start()
