@@ -10,7 +10,6 @@ poison message moves the dead-letter counter. The alert rules in
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.cli.stack import Tansu
 from services.common.access_audit import audited
-from services.common.clock import new_id
 from services.common.topics import CALLS, TRIAGE
 from services.dispatch.domain.escalation import full_window
 from tests.support.clock import ManualClock
@@ -29,7 +27,7 @@ from tests.support.databases import DatabaseTarget
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, signed_post
 from tests.support.flow import submit, until_texted
 from tests.support.inprocess import DEMO_CALL, InProcessStack
-from tests.support.kafka import publish
+from tests.support.kafka import orphan_triaged_record, publish
 from tests.support.waiting import eventually
 
 SERVICES = ("dispatch", "triage", "notify")
@@ -187,28 +185,7 @@ async def test_a_handler_that_keeps_failing_counts_retries_then_a_dead_letter(
     stack: InProcessStack,
 ) -> None:
     before = samples(await page(stack, "dispatch"))
-    orphan = {  # a valid call.triaged for an incident dispatch never heard of
-        "id": new_id(),
-        "source": "corespond/triage",
-        "type": CALL_TRIAGED,
-        "time": datetime.now(UTC).isoformat(),
-        "subject": "no-such-incident",
-        "correlationid": new_id(),
-        "data": {
-            "incident_id": "no-such-incident",
-            "decided_at": datetime.now(UTC).isoformat(),
-            "decision": {
-                "category": "welfare",
-                "priority": 3,
-                "response_model": "clinician",
-                "roles": ["clinician"],
-                "flags": [],
-                "rationale": [],
-                "policy_version": "default-0.1",
-            },
-        },
-    }
-    await publish(stack.bootstrap, TRIAGE, json.dumps(orphan).encode(), key=b"no-such-incident")
+    await publish(stack.bootstrap, TRIAGE, orphan_triaged_record(), key=b"no-such-incident")
 
     async def counted() -> Samples | None:
         after = samples(await page(stack, "dispatch"))

@@ -16,7 +16,7 @@ from services.common.topics import CALLS, NOTIFICATIONS, TRIAGE
 from tests.support.cli import corespond
 from tests.support.flow import incident, submit, until_texted
 from tests.support.inprocess import InProcessStack
-from tests.support.kafka import publish
+from tests.support.kafka import orphan_triaged_record, publish
 from tests.support.waiting import eventually
 
 
@@ -62,28 +62,7 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_bounded_retries
     sqlite_stack: InProcessStack,
 ) -> None:
     stack = sqlite_stack
-    orphan = {
-        "id": new_id(),
-        "source": "corespond/triage",
-        "type": EventType.CALL_TRIAGED,
-        "time": datetime.now(UTC).isoformat(),
-        "subject": "no-such-incident",
-        "correlationid": new_id(),
-        "data": {
-            "incident_id": "no-such-incident",
-            "decided_at": datetime.now(UTC).isoformat(),
-            "decision": {
-                "category": "welfare",
-                "priority": 3,
-                "response_model": "clinician",
-                "roles": ["clinician"],
-                "flags": [],
-                "rationale": [],
-                "policy_version": "default-0.1",
-            },
-        },
-    }
-    await publish(stack.bootstrap, TRIAGE, json.dumps(orphan).encode(), key=b"no-such-incident")
+    await publish(stack.bootstrap, TRIAGE, orphan_triaged_record(), key=b"no-such-incident")
 
     letters = await eventually(
         lambda: dead_letters(stack.bootstrap, "corespond.dlq.dispatch"), what="a dead letter"

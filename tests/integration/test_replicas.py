@@ -16,15 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cli.bench import demo_roster
-from services.cli.stack import SERVICES, ServiceProcess, Stack, StackConfig, Tansu, free_port
+from services.cli.stack import SERVICES, ServiceProcess, Stack
 from tests.support.call_stream import (
     assert_each_call_handled_once,
     sample_call,
     wait_until_all_texted,
 )
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import AUTH, AUTH_SECRET, DATA_KEYS
+from tests.support.inprocess import AUTH
+from tests.support.process_stack import process_stack
 
 CALLS = 150
 REPLICAS = {"dispatch": 3, "triage": 2, "notify": 2}
@@ -34,30 +34,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 async def test_replicas_share_the_work_and_survive_losing_one_each(
     postgres_db: DatabaseTarget, tmp_path: Path
 ) -> None:
-    roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps(demo_roster(units_per_role=CALLS)))
-    with (tmp_path / "tansu.log").open("ab") as log:
-        tansu = Tansu(log=log)
-        tansu.start()
-        stack = Stack(
-            StackConfig(
-                data_dir=tmp_path,
-                bootstrap_servers=tansu.bootstrap,
-                auth_secret=AUTH_SECRET,
-                data_keys=DATA_KEYS,
-                ports={name: free_port() for name in SERVICES},
-                database_urls=postgres_db.urls,
-                database_schemas=postgres_db.schemas,
-                seed_roster=roster,
-                replicas=REPLICAS,
-            )
-        )
-        try:
-            await asyncio.to_thread(stack.start)
-            await _stream_calls(stack, postgres_db)
-        finally:
-            await asyncio.to_thread(stack.stop)
-            tansu.stop()
+    async with process_stack(
+        tmp_path, postgres_db, units_per_role=CALLS, replicas=REPLICAS
+    ) as stack:
+        await _stream_calls(stack, postgres_db)
 
 
 async def _stream_calls(stack: Stack, database: DatabaseTarget) -> None:

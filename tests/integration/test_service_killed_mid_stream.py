@@ -5,41 +5,23 @@ what "handled exactly once" means is in tests/support/call_stream.py.
 """
 
 import asyncio
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
-from services.cli.bench import demo_roster
-from services.cli.stack import Stack, StackConfig, Tansu, free_port
+from services.cli.stack import Stack
 from tests.support.call_stream import (
     assert_each_call_handled_once,
     sample_call,
     wait_until_all_texted,
 )
 from tests.support.databases import DatabaseTarget
-from tests.support.inprocess import AUTH, AUTH_SECRET, DATA_KEYS
+from tests.support.inprocess import AUTH
+from tests.support.process_stack import process_stack
 
 CALLS = 150
 pytestmark = pytest.mark.slow
-
-
-def _stack(tmp_path: Path, bootstrap: str, database: DatabaseTarget) -> Stack:
-    roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps(demo_roster(units_per_role=CALLS)))
-    return Stack(
-        StackConfig(
-            data_dir=tmp_path,
-            bootstrap_servers=bootstrap,
-            auth_secret=AUTH_SECRET,
-            data_keys=DATA_KEYS,
-            ports={name: free_port() for name in ("dispatch", "triage", "notify")},
-            database_urls=database.urls,
-            database_schemas=database.schemas,
-            seed_roster=roster,
-        )
-    )
 
 
 @pytest.mark.parametrize("victim", ["triage", "notify", "dispatch"])
@@ -50,16 +32,8 @@ async def test_every_call_completes_exactly_once_across_a_kill(
         # On PostgreSQL, killing triage or notify mid-stream is test_replicas.py's
         # job (with a replica left running); here only dispatch goes down entirely.
         pytest.skip("covered on PostgreSQL by test_replicas.py")
-    with (tmp_path / "tansu.log").open("ab") as log:
-        tansu = Tansu(log=log)
-        tansu.start()
-        stack = _stack(tmp_path, tansu.bootstrap, database)
-        try:
-            await asyncio.to_thread(stack.start)
-            await _run(stack, victim, database)
-        finally:
-            await asyncio.to_thread(stack.stop)
-            tansu.stop()
+    async with process_stack(tmp_path, database, units_per_role=CALLS) as stack:
+        await _run(stack, victim, database)
 
 
 async def _run(stack: Stack, victim: str, database: DatabaseTarget) -> None:

@@ -1,5 +1,6 @@
 """Talking to the broker directly: publishing raw records, as a misbehaving producer would."""
 
+import json
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
@@ -7,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.calls import Answers
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import CallReceived
+from services.common.clock import new_id
 
 
 async def publish(
@@ -48,3 +50,31 @@ def call_received_record(n: int) -> bytes:
         .model_dump_json()
         .encode()
     )
+
+
+def orphan_triaged_record() -> bytes:
+    """A valid ``call.triaged`` for an incident dispatch never heard of: its handler fails
+    every time, so it is retried and then dead-lettered."""
+    now = datetime.now(UTC).isoformat()
+    event = {
+        "id": new_id(),
+        "source": "corespond/triage",
+        "type": EventType.CALL_TRIAGED,
+        "time": now,
+        "subject": "no-such-incident",
+        "correlationid": new_id(),
+        "data": {
+            "incident_id": "no-such-incident",
+            "decided_at": now,
+            "decision": {
+                "category": "welfare",
+                "priority": 3,
+                "response_model": "clinician",
+                "roles": ["clinician"],
+                "flags": [],
+                "rationale": [],
+                "policy_version": "default-0.1",
+            },
+        },
+    }
+    return json.dumps(event).encode()
