@@ -181,7 +181,7 @@ class OutboxRelay:
         telemetry: Telemetry | None = None,
     ) -> None:
         self._db = db
-        self._metrics = metrics
+        self._metrics = metrics or ServiceMetrics()
         self._clock = clock
         self._telemetry = telemetry or Telemetry()
         self._batch_size = batch_size
@@ -310,10 +310,10 @@ class OutboxRelay:
         outcome: list[BaseException | None],
     ) -> tuple[int, OutboxPublishError | None]:
         now = self._clock.now()
-        if self._metrics:  # what the broker acknowledged, whether or not the mark commits
-            for row, error in zip(rows, outcome, strict=True):
-                count = self._metrics.produced if error is None else self._metrics.publish_failed
-                count(row.event_type)
+        # What the broker acknowledged, whether or not the mark commits.
+        for row, error in zip(rows, outcome, strict=True):
+            count = self._metrics.produced if error is None else self._metrics.publish_failed
+            count(row.event_type)
         sent = [row.seq for row, error in zip(rows, outcome, strict=True) if error is None]
         failed = [
             (row, error) for row, error in zip(rows, outcome, strict=True) if error is not None

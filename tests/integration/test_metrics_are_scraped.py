@@ -24,7 +24,7 @@ from services.common.topics import CALLS, TRIAGE
 from services.dispatch.domain.escalation import full_window
 from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, signed_post
+from tests.support.fake_twilio import AUTH_TOKEN, FakeTwilio, signed_post
 from tests.support.flow import submit, until_texted
 from tests.support.inprocess import DEMO_CALL, InProcessStack
 from tests.support.kafka import orphan_triaged_record, publish
@@ -298,15 +298,12 @@ async def test_an_sms_the_provider_refuses_counts_as_failed(
     roster = tmp_path / "roster.json"
     only_unit = {"call_sign": "STAR-9", "agency": "STAR", "roles": ["clinician"], "phone": refused}
     roster.write_text(json.dumps([{**only_unit, "lat": 39.7392, "lon": -104.9903}]))
-    notify = {
-        "sms_backend": "twilio",
-        "twilio_account_sid": ACCOUNT_SID,
-        "twilio_auth_token": AUTH_TOKEN,
-        "twilio_from_number": "+17205550000",
-        "twilio_api_base_url": fake.base_url,
-    }
     stack = InProcessStack(
-        broker.bootstrap, sqlite_db, tmp_path, roster=roster, overrides={"notify": notify}
+        broker.bootstrap,
+        sqlite_db,
+        tmp_path,
+        roster=roster,
+        overrides={"notify": fake.notify_settings()},
     )
     try:
         async with stack:

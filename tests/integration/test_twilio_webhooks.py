@@ -45,14 +45,7 @@ async def twilio(
     fake.start()
     roster = tmp_path / "roster.json"
     roster.write_text(json.dumps(ROSTER))
-    notify = {
-        "sms_backend": "twilio",
-        "public_base_url": PUBLIC,
-        "twilio_account_sid": ACCOUNT_SID,
-        "twilio_auth_token": AUTH_TOKEN,
-        "twilio_from_number": "+17205550000",
-        "twilio_api_base_url": fake.base_url,
-    }
+    notify = fake.notify_settings(public_base_url=PUBLIC)
     stack = InProcessStack(
         broker.bootstrap, database, tmp_path, roster=roster, overrides={"notify": notify}
     )

@@ -44,6 +44,17 @@ class FakeTwilio:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def notify_settings(self, **extra: str) -> dict[str, str]:
+        """notify's settings for its real ``twilio`` backend, pointed at this fake."""
+        return {
+            "sms_backend": "twilio",
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": AUTH_TOKEN,
+            "twilio_from_number": "+17205550000",
+            "twilio_api_base_url": self.base_url,
+            **extra,
+        }
+
     def app(self) -> FastAPI:
         app = FastAPI()
 
