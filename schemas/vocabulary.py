@@ -131,6 +131,8 @@ class AlertKind(StrEnum):
     ROLE_UNFILLED = "role_unfilled"  # every candidate was asked; nobody accepted
     HANDOFF_UNPLACED = "handoff_unplaced"  # no provider can take a warm handoff
     WELLBEING = "wellbeing"  # a unit passed the critical-incident exposure threshold
+    # Triage or notify never answered, however often reconciliation asked again.
+    WORK_STUCK = "work_stuck"
 
 
 class ReplyChannel(StrEnum):

@@ -7,9 +7,11 @@ one small message, not a stream to compress.
 """
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
+import aiokafka.client as aiokafka_client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, UnknownError
@@ -19,6 +21,27 @@ from services.common.topics import spec_of
 from services.common.waits import wait_any
 
 log = logging.getLogger(__name__)
+
+
+def _never_auto_create_topics() -> None:
+    """Make every Kafka client of this process ask for metadata without creating topics.
+
+    aiokafka's metadata requests let the broker auto-create any topic they name,
+    with the broker's defaults. A broker that restarts empty then re-creates our
+    topics on the first produce or fetch, with its default partition count (Tansu:
+    4, not our 6) and retention, before ``ensure_topics`` can make them as
+    ``LAYOUT`` says. With auto-creation refused, a missing topic fails the send,
+    and the relay's repair (``Bus.ensure_topics``) creates it properly first.
+    aiokafka has no option for this, so its request class is bound to say no.
+    """
+    if isinstance(aiokafka_client.MetadataRequest, functools.partial):
+        return
+    aiokafka_client.MetadataRequest = functools.partial(
+        aiokafka_client.MetadataRequest, allow_auto_topic_creation=False
+    )
+
+
+_never_auto_create_topics()
 
 
 def producer_config(settings: ServiceSettings) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from services.common.metrics import (
     UNPARSEABLE,
     ServiceMetrics,
 )
-from services.common.outbox import UnitOfWork
+from services.common.outbox import RESEND_HEADER, UnitOfWork
 from services.common.telemetry import Span, Telemetry
 from services.common.topics import dead_letter_topic
 from services.common.tracing import trace_id_of, valid_traceparent, within
@@ -116,12 +116,23 @@ class EventConsumer:
         self.dead_lettered = 0
         self.broker_resets = 0
         self.restarts = 0
+        # Restarts since the consumer last got through a poll (caught up or a batch
+        # committed): a record that crashes it every time shows here, not as a stall.
+        self.failing_restarts = 0
+        # Records behind the high watermark per partition, as of the last fetch.
+        self._lag: dict[TopicPartition, int] = {}
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until stopped, re-joining the group after any broker trouble."""
         backoff = 0.2
         await wait_any(self.bus.ready, stopping)
         while not stopping.is_set():
+            try:
+                # A broker that came back empty has none of our topics; fetching
+                # cannot create them (bus.py), so they are made here as LAYOUT says.
+                await self.bus.ensure_topics()
+            except Exception as exc:
+                log.warning("consumer.ensure_topics_failed", extra={"error": repr(exc)})
             consumer = new_consumer(
                 self.bus.settings, self.subscription.group_id, self.subscription.topics
             )
@@ -139,6 +150,8 @@ class EventConsumer:
                 raise
             except Exception as exc:
                 self.restarts += 1
+                self.failing_restarts += 1
+                self.metrics.consumer_restarts.inc()
                 log.warning(
                     "consumer.restarting",
                     extra={"group": self.subscription.group_id, "error": repr(exc)},
@@ -155,12 +168,18 @@ class EventConsumer:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             self.last_poll_monotonic = time.monotonic()
             if not batches:
+                self.failing_restarts = 0
+                self._lag.clear()  # nothing fetched: caught up with what the broker had
                 continue
             await self._check_broker_remembers(consumer, list(batches))
             await self.process_batch([r for records in batches.values() for r in records])
             offsets = {partition: records[-1].offset + 1 for partition, records in batches.items()}
             await consumer.commit(offsets)
             self._committed.update(offsets)
+            self.failing_restarts = 0
+            for partition, offset in offsets.items():
+                highwater = consumer.highwater(partition)
+                self._lag[partition] = max((highwater or offset) - offset, 0)
 
     async def _check_broker_remembers(
         self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
@@ -203,11 +222,10 @@ class EventConsumer:
             except PoisonMessage as exc:
                 poison.append((record, exc))
                 continue
-            handler = self.subscription.handlers.get(event.type)
-            if handler is not None:
-                work.append((record, event, data, handler))
-            else:
+            if data is None:
                 skipped.append(event.type)
+            else:
+                work.append((record, event, data, self.subscription.handlers[event.type]))
         try:
             applied, duplicates = await self._apply_together(work)
         except (OperationalError, InterfaceError, OSError):
@@ -220,7 +238,7 @@ class EventConsumer:
         self.processed += applied
         self.duplicates += duplicates
         for event_type in skipped:  # counted only now: a fallback counts them itself
-            self.metrics.consumed(event_type, SKIPPED)
+            self._skip(event_type)
         for record, problem in poison:
             await self._dead_letter(record, str(problem), problem.kind)
 
@@ -233,6 +251,7 @@ class EventConsumer:
         async with self.unit_of_work(work[0][1]) as uow:
             for record, event, data, handler in work:
                 uow.correlation_id, uow.traceparent = event.correlationid, event.traceparent
+                uow.cause_id = event.id
                 with self._event_context(record, event):
                     if await inbox.claim(uow.session, event, uow.clock.now()):
                         await handler(uow, event, data)
@@ -240,6 +259,7 @@ class EventConsumer:
                         uow.on_committed(partial(self.metrics.consumed, event.type, HANDLED))
                     else:
                         duplicates += 1
+                        await self._answer_again(uow, record, event)
                         uow.on_committed(partial(self.metrics.consumed, event.type, DUPLICATE))
             await uow.commit()
         return applied, duplicates
@@ -251,16 +271,15 @@ class EventConsumer:
         except PoisonMessage as exc:
             await self._dead_letter(record, str(exc), exc.kind)
             return
-        handler = self.subscription.handlers.get(event.type)
-        if handler is None:
-            log.debug("consumer.skipped_type", extra={"type": event.type})
-            self.metrics.consumed(event.type, SKIPPED)
+        if data is None:
+            self._skip(event.type)
             return
+        handler = self.subscription.handlers[event.type]
         with self._event_context(record, event) as span:
             error: BaseException | None = None
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    if await self._apply(handler, event, data):
+                    if await self._apply(handler, record, event, data):
                         self.processed += 1
                         self.metrics.consumed(event.type, HANDLED)
                     else:
@@ -292,28 +311,62 @@ class EventConsumer:
             why = f"handler failed {self.max_attempts} times: {reason}"
             await self._dead_letter(record, why, HANDLER_FAILED, event.type)
 
-    def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel]:
+    def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, BaseModel | None]:
+        """The event and its validated data; data is None for a type this consumer
+        does not handle (it is skipped, whatever its payload)."""
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
             raise PoisonMessage(f"not a valid CloudEvent: {_short(exc)}", UNPARSEABLE) from exc
+        # Looked up before the payload is read: a type added by a newer producer,
+        # or one meant for another service, must never stop this consumer.
         model = EVENT_DATA_MODELS.get(event.type)
-        if model is None:
-            return event, BaseModel()
+        if event.type not in self.subscription.handlers or model is None:
+            return event, None
         try:
             return event, model.model_validate(event.data)
         except ValidationError as exc:
             raise PoisonMessage(f"invalid {event.type} data: {_short(exc)}", INVALID_DATA) from exc
 
-    async def _apply(self, handler: Handler, event: CloudEvent, data: BaseModel) -> bool:
+    def _skip(self, event_type: str) -> None:
+        # Counted under one label for types nobody here knows (event_type_label),
+        # so a hostile producer cannot grow the metrics without end.
+        log.info("consumer.skipped_type", extra={"type": event_type[:128]})
+        self.metrics.consumed(event_type, SKIPPED)
+
+    async def _apply(
+        self,
+        handler: Handler,
+        record: ConsumerRecord[bytes, bytes],
+        event: CloudEvent,
+        data: BaseModel,
+    ) -> bool:
         """True if applied now, False if the inbox says it already was."""
         async with self.unit_of_work(event) as uow:
+            uow.cause_id = event.id
             if not await inbox.claim(uow.session, event, uow.clock.now()):
                 log.info("consumer.duplicate", extra={"event_id": event.id})
+                if await self._answer_again(uow, record, event):
+                    await uow.commit()
                 return False
             await handler(uow, event, data)
             await uow.commit()
             return True
+
+    async def _answer_again(
+        self, uow: UnitOfWork, record: ConsumerRecord[bytes, bytes], event: CloudEvent
+    ) -> int:
+        """A duplicate that its sender re-sent on purpose (reconciliation found no
+        answer): send our stored answers again. Plain redeliveries (a rebalance, a
+        replay) do not, so re-reading a log does not echo it back."""
+        if not any(key == RESEND_HEADER for key, _ in record.headers or ()):
+            return 0
+        requeued = await uow.requeue_answers_to(event.id)
+        log.info(
+            "consumer.answered_again",
+            extra={"event_id": event.id, "event_type": event.type, "answers": requeued},
+        )
+        return requeued
 
     async def _dead_letter(
         self,
@@ -370,6 +423,11 @@ class EventConsumer:
                 ),
             ):
                 yield span
+
+    @property
+    def lag(self) -> int:
+        """Records fetched-from partitions still hold beyond what was applied."""
+        return sum(self._lag.values())
 
     def stalled(self, now_monotonic: float, after_s: float) -> bool:
         """Running but not polling for ``after_s``: a stuck handler or a wedged client."""

@@ -130,6 +130,29 @@ class ServiceMetrics:
             ["gauge"],
             registry=r,
         )
+        self.reconcile_resent = Counter(
+            "corespond_reconcile_resent",
+            "Events re-published because their answer had not come back in time, by check",
+            ["check"],
+            registry=r,
+        )
+        self.reconcile_gave_up = Counter(
+            "corespond_reconcile_gave_up",
+            "Work still unanswered after every re-send (a supervisor was alerted), by check",
+            ["check"],
+            registry=r,
+        )
+        self.work_waiting_age = Gauge(
+            "corespond_work_waiting_oldest_age_seconds",
+            "Age of the oldest work still waiting for its answer, by check (0 when none waits)",
+            ["check"],
+            registry=r,
+        )
+        self.consumer_restarts = Counter(
+            "corespond_consumer_restarts",
+            "Times the consumer left its group after an error and joined again",
+            registry=r,
+        )
         self._refreshers: list[tuple[str, Refresher]] = []
 
     def consumed(self, event_type: str | None, outcome: str) -> None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from schemas.envelope import CloudEvent
 from services.common.clock import Clock, new_id
@@ -32,6 +33,9 @@ from services.common.tracing import child_traceparent
 from services.common.waits import wait_any
 
 log = logging.getLogger(__name__)
+
+# Kafka header on an event that reconciliation sent again (its value: how often).
+RESEND_HEADER = "corespond_resend"
 
 
 class OutboxPublishError(Exception):
@@ -59,6 +63,12 @@ class OutboxRecord(RuntimeBase):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The event whose handling emitted this one (None for work started over HTTP or
+    # by a timer): when that event arrives again, this answer is sent again
+    # (``requeue_answers_to``), because the first one may never have arrived.
+    cause_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+    # How often reconciliation put this row back for sending (``requeue``).
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def kafka_headers(row: OutboxRecord, traceparent: str | None = None) -> list[tuple[str, bytes]]:
@@ -68,6 +78,10 @@ def kafka_headers(row: OutboxRecord, traceparent: str | None = None) -> list[tup
     hangs under it); otherwise the event's own.
     """
     headers = [("ce_id", row.event_id.encode()), ("ce_type", row.event_type.encode())]
+    if row.resends:
+        # A re-send asks the consumer to answer again even if it saw the event
+        # (``EventConsumer``); an ordinary redelivery does not.
+        headers.append((RESEND_HEADER, str(row.resends).encode()))
     traceparent = traceparent or row.traceparent
     if traceparent:
         headers.append(("traceparent", traceparent.encode()))
@@ -103,6 +117,8 @@ class UnitOfWork:
         self._next_traceparent = next_traceparent
         self._emitted = 0
         self._after_commit: list[Callable[[], None]] = []
+        # The event being handled, set by the consumer: what this work answers.
+        self.cause_id: str | None = None
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -119,7 +135,11 @@ class UnitOfWork:
         assert self._writing is not None
         await self._writing.__aexit__(exc_type, exc, tb)
 
-    def emit(self, event_type: str, subject: str, data: BaseModel) -> CloudEvent:
+    def emit(
+        self, event_type: str, subject: str, data: BaseModel, *, answers: str | None = None
+    ) -> CloudEvent:
+        """Add an event to this transaction. ``answers``: the event id it answers, when
+        not the one being handled (a later delivery report answers the original offer)."""
         event = CloudEvent(
             id=new_id(),
             source=self.source,
@@ -140,10 +160,32 @@ class UnitOfWork:
                 payload=event.model_dump_json(),
                 created_at=event.time,
                 attempts=0,
+                cause_id=answers or self.cause_id,
+                resends=0,
             )
         )
         self._emitted += 1
         return event
+
+    async def requeue_answers_to(self, event_id: str) -> int:
+        """``event_id`` came again: send again what handling it first emitted.
+
+        The inbox keeps the effect exactly-once, so a redelivered event changes
+        nothing; but its sender may be asking again precisely because our answer
+        was lost (a broker that restarted empty, a lost partition). Re-sending
+        the stored answers, same ids, lets the sender's inbox take them once.
+        """
+        requeued = await requeue(self.session, OutboxRecord.cause_id == event_id)
+        self._emitted += requeued
+        return requeued
+
+    async def requeue_event(self, event_id: str, *, send: bool = True) -> int:
+        """Put the published event ``event_id`` back for sending (``send=False``: only
+        count one more re-send, see ``requeue``). 1 if it was found published."""
+        requeued = await requeue(self.session, OutboxRecord.event_id == event_id, send=send)
+        if send:
+            self._emitted += requeued
+        return requeued
 
     def on_committed(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction has committed (e.g. wake a worker)."""
@@ -345,6 +387,22 @@ class OutboxRelay:
                 )
             ).one()
             return int(row[0]), row[1]
+
+
+async def requeue(session: AsyncSession, *where: ColumnElement[bool], send: bool = True) -> int:
+    """Mark published rows matching ``where`` unsent again; the relay re-publishes them
+    (same event ids, so consumers' inboxes absorb any that did arrive). With
+    ``send=False`` only the count of re-sends goes up (a reconciler giving up)."""
+    values: dict[str, Any] = {"resends": OutboxRecord.resends + 1}
+    if send:
+        values["published_at"] = None
+    result = await session.execute(
+        update(OutboxRecord)
+        .where(OutboxRecord.published_at.is_not(None), *where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_published_before(session: AsyncSession, cutoff: datetime) -> int:

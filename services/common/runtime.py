@@ -8,7 +8,7 @@ tasks catch up once it answers. That is what makes a ``202`` safe to give.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +18,13 @@ from sqlalchemy import MetaData
 from schemas.envelope import CloudEvent
 from services.common import logs, migrations, revocations
 from services.common.bus import Bus
-from services.common.clock import Clock, SystemClock, new_id
+from services.common.clock import Clock, SystemClock, as_utc, new_id
 from services.common.consumer import EventConsumer, Subscription
 from services.common.db import Database, RuntimeBase
 from services.common.key_rotation import check_keys_open_stored_values
 from services.common.metrics import ServiceMetrics
 from services.common.outbox import OutboxRelay, UnitOfWork
+from services.common.reconcile import Check, GaveUp, Reconciler
 from services.common.settings import ServiceSettings
 from services.common.telemetry import Telemetry
 from services.common.topics import ALL, IDENTITY, dead_letter_topic
@@ -73,6 +74,7 @@ class ServiceRuntime:
         self.consumer: EventConsumer | None = None
         if subscription:
             self.subscribe(subscription)
+        self.reconciler: Reconciler | None = None
         self.workers: list[tuple[str, Worker]] = []
         self.startup_steps: list[Callable[[], Awaitable[None]]] = []
         self.stopping = asyncio.Event()
@@ -101,6 +103,30 @@ class ServiceRuntime:
 
     def add_worker(self, name: str, worker: Worker) -> None:
         self.workers.append((name, worker))
+
+    def reconcile(self, checks: Sequence[Check], on_gave_up: GaveUp | None = None) -> Reconciler:
+        """Ask again for answers that did not come (``checks``), in the background."""
+        self.reconciler = Reconciler(
+            checks,
+            self.unit_of_work,
+            self.clock,
+            self.metrics,
+            interval_s=self.settings.reconcile_interval_s,
+            max_resends=self.settings.reconcile_max_resends,
+            on_gave_up=on_gave_up,
+        )
+        self.add_worker("reconcile", self.reconciler.run)
+        reconciler = self.reconciler
+
+        async def waiting_ages() -> None:
+            now = self.clock.now()
+            for check in reconciler.checks:
+                since = reconciler.oldest.get(check.name)
+                age = (now - as_utc(since)).total_seconds() if since else 0.0
+                self.metrics.work_waiting_age.labels(check.name).set(max(age, 0.0))
+
+        self.metrics.refresh_at_scrape("reconcile", waiting_ages)
+        return reconciler
 
     def add_startup_step(self, step: Callable[[], Awaitable[None]]) -> None:
         """Run after the schema is at head and before the background tasks (e.g. seeding)."""
@@ -200,11 +226,25 @@ class ServiceRuntime:
         checks: dict[str, Any] = {"tasks_crashed": crashed}
         ok = not crashed
         if self.consumer:
-            stalled = self.consumer.stalled(time.monotonic(), self.settings.consumer_stall_after_s)
-            checks["consumer"] = (
-                "stalled" if stalled else ("running" if self.consumer.running else "connecting")
-            )
-            ok = ok and not stalled
+            consumer = self.consumer
+            stalled = consumer.stalled(time.monotonic(), self.settings.consumer_stall_after_s)
+            looping = consumer.failing_restarts >= self.settings.consumer_restart_limit
+            lagging = consumer.lag > self.settings.consumer_max_lag
+            if stalled:
+                checks["consumer"] = "stalled"
+            elif looping:
+                checks["consumer"] = f"restarting ({consumer.failing_restarts} in a row)"
+            elif lagging:
+                checks["consumer"] = f"lagging ({consumer.lag} records behind)"
+            else:
+                checks["consumer"] = "running" if consumer.running else "connecting"
+            checks["consumer_lag"] = consumer.lag
+            ok = ok and not (stalled or looping or lagging)
+        if self.reconciler:
+            # Work without its answer past the deadline: re-sending has not helped.
+            stuck = self.reconciler.stuck(self.clock.now(), self.settings.work_stuck_after_s)
+            checks["stuck_work_s"] = stuck
+            ok = ok and not stuck
         return HealthReport(ok=ok, checks=checks)
 
     async def readiness(self) -> HealthReport:

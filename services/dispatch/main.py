@@ -21,6 +21,7 @@ from services.dispatch.adapters import audit_models, identity_models  # noqa: F4
 from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
+from services.dispatch.adapters.stuck_work import dispatch_checks
 from services.dispatch.api import (
     accounts,
     assignments,
@@ -34,12 +35,13 @@ from services.dispatch.api import (
     units,
 )
 from services.dispatch.api.console import install_console
-from services.dispatch.app import audit_trail
+from services.dispatch.app import audit_trail, idempotency
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.identity import AccountNotFound, SessionPolicy, SignedOut
 from services.dispatch.app.offers import UnitUnavailable
 from services.dispatch.app.retention import PurgeReport, purge_expired
+from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
 from services.dispatch.domain.errors import (
     AssignmentNotFound,
@@ -63,6 +65,10 @@ class DispatchSettings(ServiceSettings):
     # The same policy files triage reads: escalation, auto-offer, telehealth fallback.
     policy_dir: Path = DEFAULT_POLICY_DIR
     timer_poll_interval_s: float = 1.0
+    # Reconciliation (services/common/reconcile.py): a call with no triage decision,
+    # and an offer notify has not reported on, are sent again after this long.
+    reconcile_triage_after_s: float = Field(default=20.0, gt=0)
+    reconcile_offer_after_s: float = Field(default=20.0, gt=0)
     # Sessions: signed out after this long without use, and at the latest after the maximum.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
@@ -98,6 +104,10 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         poll_interval_s=settings.timer_poll_interval_s,
     )
     runtime.add_worker("timers", timers.run)
+    runtime.reconcile(
+        dispatch_checks(settings.reconcile_triage_after_s, settings.reconcile_offer_after_s),
+        alert_supervisors(context),
+    )
     metrics = DispatchMetrics(
         runtime.metrics.registry, runtime.db, runtime.clock, context.policies.get
     )
@@ -118,6 +128,16 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         return await purge_expired(runtime.db, runtime.clock.now(), retention_days)
 
     runtime.add_worker("retention", periodic("retention", purge))
+
+    async def forget_idempotency_keys() -> int:
+        async with runtime.unit_of_work() as uow:
+            forgotten = await idempotency.purge_expired(uow, runtime.clock.now())
+            await uow.commit()
+        return forgotten
+
+    runtime.add_worker(
+        "idempotency_keys", periodic("idempotency_keys", forget_idempotency_keys, every_s=3600)
+    )
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 

@@ -159,6 +159,8 @@ class AssignmentRecord(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # Free text a dispatcher typed: sealed like the narrative it may quote.
     override_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    # The assignment.offered event: sent again when notify never reported on it.
+    offer_event_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
     __table_args__ = (
         # The last word on double booking: one live assignment per unit, enforced
@@ -220,7 +222,7 @@ class NotificationRecord(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
-    assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    assignment_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     to_masked: Mapped[str | None] = mapped_column(String(24), default=None)
@@ -269,3 +271,21 @@ class HandoffRecord(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a creating POST sent with an ``Idempotency-Key``: a retry of the
+    same request gets it again instead of creating a second incident, unit or handoff."""
+
+    __tablename__ = "idempotency_keys"
+
+    # sha256 of the client and its key: one client's key never answers another's
+    # request (and one column, as the rotation of sealed columns needs).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # sha256 of method, path and the parsed body: "the same request".
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Sealed: a unit's or provider's answer carries a phone number.
+    body: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,24 +1,23 @@
 """``POST /v1/calls``: a call-taker submits a call; 202 once it is stored."""
 
+import json
 import logging
 
-from fastapi import APIRouter, Request, Response, status
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 
 from schemas.api import CallAccepted, Problem
 from schemas.calls import CallSubmission
 from schemas.vocabulary import IncidentStatus
 from services.common.clock import as_utc
+from services.common.outbox import UnitOfWork
 from services.dispatch.api.deps import CallTaker, Context, Runtime
+from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app.intake import submit_call
 from services.dispatch.domain.errors import Unprocessable
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["calls"])
-
-# Two concurrent calls drawing the same short code: the partial unique index
-# refuses the second, which simply draws again.
-_CODE_RACE_RETRIES = 3
 
 
 @router.post(
@@ -30,11 +29,11 @@ _CODE_RACE_RETRIES = 3
 async def submit(
     call: CallSubmission,
     request: Request,
-    response: Response,
     who: CallTaker,
     runtime: Runtime,
     context: Context,
-) -> CallAccepted:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     # Refused here, at the call-taker's screen: once stored, a call whose
     # jurisdiction has no policy could be triaged but never dispatched.
     if call.jurisdiction not in context.policies:
@@ -42,23 +41,35 @@ async def submit(
         raise Unprocessable(
             "jurisdiction", f"no policy for jurisdiction {call.jurisdiction!r}; known: {known}"
         )
-    for attempt in range(_CODE_RACE_RETRIES):
-        try:
-            async with runtime.unit_of_work(correlation_id=request.state.request_id) as uow:
-                incident = await submit_call(uow, call, who)
-                await uow.commit()
-            break
-        except IntegrityError:
-            if attempt == _CODE_RACE_RETRIES - 1:
-                raise
-    # The request's trace and correlation ids are bound by the HTTP middleware.
-    log.info("dispatch.call_accepted", extra={"incident_id": incident.id})
-    href = f"/v1/incidents/{incident.id}"
-    response.headers["Location"] = href
-    return CallAccepted(
-        incident_id=incident.id,
-        incident_code=incident.code,
-        status=IncidentStatus.RECEIVED,
-        received_at=as_utc(incident.received_at),
-        href=href,
+
+    async def store(uow: UnitOfWork) -> CallAccepted:
+        incident = await submit_call(uow, call, who)
+        return CallAccepted(
+            incident_id=incident.id,
+            incident_code=incident.code,
+            status=IncidentStatus.RECEIVED,
+            received_at=as_utc(incident.received_at),
+            href=f"/v1/incidents/{incident.id}",
+        )
+
+    # A short-code collision between two concurrent calls fails the insert;
+    # answer_once tries again and the call draws another code.
+    response = await answer_once(
+        runtime,
+        request,
+        who,
+        idempotency_key,
+        call,
+        store,
+        status_code=status.HTTP_202_ACCEPTED,
+        location=lambda accepted: accepted.href,
     )
+    # The request's trace and correlation ids are bound by the HTTP middleware.
+    log.info(
+        "dispatch.call_accepted",
+        extra={
+            "incident_id": json.loads(bytes(response.body))["incident_id"],
+            "replayed": "Idempotent-Replayed" in response.headers,
+        },
+    )
+    return response

@@ -3,16 +3,19 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 from sqlalchemy import select
 
 from schemas.api import Problem
 from schemas.vocabulary import HandoffService
 from services.common.clock import as_utc, new_id
+from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import HandoffRecord, IncidentRecord, ProviderRecord
 from services.dispatch.adapters.provider_files import Capacity, ProviderIn
 from services.dispatch.api.deps import Context, Dispatcher, Runtime, UnitManager, UnitReporter
+from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app import handoffs
 from services.dispatch.domain.errors import IncidentNotFound, ProviderNotFound
 
@@ -128,12 +131,22 @@ async def list_providers(_who: UnitReporter, runtime: Runtime) -> list[ProviderV
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-async def add_provider(body: ProviderIn, _who: UnitManager, runtime: Runtime) -> ProviderView:
-    async with runtime.unit_of_work() as uow:
+async def add_provider(
+    body: ProviderIn,
+    request: Request,
+    who: UnitManager,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def add(uow: UnitOfWork) -> ProviderView:
         record = new_provider(body, uow.clock.now())
         uow.session.add(record)
-        await uow.commit()
+        await uow.session.flush()  # a duplicate id fails here, inside the retry
         return provider_view(record)
+
+    return await answer_once(
+        runtime, request, who, idempotency_key, body, add, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.patch("/providers/{provider_id}", response_model=ProviderView, responses=ERRORS)
@@ -162,17 +175,26 @@ async def update_provider(
     responses=ERRORS,
 )
 async def ask_for_handoff(
-    incident_id: str, body: HandoffAsk, who: UnitReporter, runtime: Runtime, context: Context
-) -> HandoffView:
-    async with runtime.unit_of_work() as uow:
+    incident_id: str,
+    body: HandoffAsk,
+    request: Request,
+    who: UnitReporter,
+    runtime: Runtime,
+    context: Context,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def ask(uow: UnitOfWork) -> HandoffView:
         incident = await uow.session.get(IncidentRecord, incident_id)
         if incident is None:
             raise IncidentNotFound(incident_id)
         handoff = await handoffs.request(
             uow, incident, body.service, who.subject, context.policies.get(incident.jurisdiction)
         )
-        await uow.commit()
         return handoff_view(handoff)
+
+    return await answer_once(
+        runtime, request, who, idempotency_key, body, ask, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.get(

@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
@@ -11,9 +12,11 @@ from schemas.api import Problem
 from schemas.calls import E164, Latitude, Longitude
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import as_utc
+from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import UnitRecord
 from services.dispatch.adapters.roster import RosterUnit
 from services.dispatch.api.deps import Context, Runtime, UnitManager, UnitReader, UnitReporter
+from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app import units as unit_ops
 
 router = APIRouter(prefix="/v1", tags=["units"])
@@ -106,11 +109,19 @@ async def get_unit(unit_id: str, _who: UnitReader, runtime: Runtime) -> UnitView
 @router.post(
     "/units", response_model=UnitView, status_code=status.HTTP_201_CREATED, responses=ERRORS
 )
-async def create_unit(body: RosterUnit, _who: UnitManager, runtime: Runtime) -> UnitView:
-    async with runtime.unit_of_work() as uow:
-        record = await unit_ops.create_unit(uow, body)
-        await uow.commit()
-        return view(record)
+async def create_unit(
+    body: RosterUnit,
+    request: Request,
+    who: UnitManager,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def create(uow: UnitOfWork) -> UnitView:
+        return view(await unit_ops.create_unit(uow, body))
+
+    return await answer_once(
+        runtime, request, who, idempotency_key, body, create, status_code=status.HTTP_201_CREATED
+    )
 
 
 @router.patch("/units/{unit_id}", response_model=UnitView, responses=ERRORS)

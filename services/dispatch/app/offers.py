@@ -310,6 +310,7 @@ async def _offer_batch(
                 expires_at=expires,
             ),
         )
+        assignment.offer_event_id = event.id
         timeline.record(
             uow.session,
             incident.id,

@@ -44,6 +44,9 @@ class MessageRecord(Base):
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     correlation_id: Mapped[str] = mapped_column(String(128))
     traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The event that asked for this message: every status of it answers that event,
+    # so when it is sent again (reconciliation) they all go again (outbox cause_id).
+    cause_event_id: Mapped[str | None] = mapped_column(String(128), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

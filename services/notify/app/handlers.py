@@ -82,6 +82,7 @@ async def queue_message(
         next_attempt_at=now,
         correlation_id=event.correlationid,
         traceparent=event.traceparent,
+        cause_event_id=event.id,
         created_at=now,
         updated_at=now,
     )

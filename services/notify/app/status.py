@@ -26,4 +26,5 @@ def announce(uow: UnitOfWork, message: MessageRecord, status: NotificationStatus
             error_message=message.error_message,
             occurred_at=now,
         ),
+        answers=message.cause_event_id,
     )
