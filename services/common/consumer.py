@@ -73,6 +73,15 @@ class BrokerForgotOffsets(Exception):
     records of a re-created log. The consumer is rebuilt from the broker's view."""
 
 
+class NotAssigned(Exception):
+    """In a group, polling, and given no partition: the join did not really happen."""
+
+
+# Longer than a rebalance takes on either broker (Tansu answers a join in half the
+# session timeout).
+UNASSIGNED_REJOIN_S = 8.0
+
+
 class PoisonMessage(Exception):
     """A record that no retry can fix (unparseable, or a payload that breaks its schema)."""
 
@@ -164,9 +173,11 @@ class EventConsumer:
                 await consumer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        unassigned_since: float | None = None
         while not stopping.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             self.last_poll_monotonic = time.monotonic()
+            unassigned_since = self._check_assigned(consumer, unassigned_since)
             if not batches:
                 self.failing_restarts = 0
                 self._lag.clear()  # nothing fetched: caught up with what the broker had
@@ -180,6 +191,22 @@ class EventConsumer:
             for partition, offset in offsets.items():
                 highwater = consumer.highwater(partition)
                 self._lag[partition] = max((highwater or offset) - offset, 0)
+
+    def _check_assigned(self, consumer: AIOKafkaConsumer, since: float | None) -> float | None:
+        """A member holding no partition at all, for longer than a rebalance takes, is
+        not in a real group: a group joined across a broker restart can end up there
+        (seen with the embedded broker: the join answered by the old broker, the sync
+        by the new one, and no error after). Every replica of a service gets some of
+        the 36 partitions it subscribes to, so none is idle by design; rebuild."""
+        if consumer.assignment():
+            return None
+        now = time.monotonic()
+        if since is None:
+            return now
+        if now - since > UNASSIGNED_REJOIN_S:
+            log.warning("consumer.unassigned", extra={"group": self.subscription.group_id})
+            raise NotAssigned(f"no partition assigned for {UNASSIGNED_REJOIN_S:.0f} s")
+        return since
 
     async def _check_broker_remembers(
         self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]

@@ -51,7 +51,11 @@ async def assert_each_call_handled_once(
     for view in views:
         roles = [entry["role"] for entry in view["recommendation"]]
         assert set(roles) - {"telehealth", "emt"} <= set(view["triage"]["roles"]), view["id"]
-        assert sorted(a["role"] for a in view["assignments"]) == sorted(roles), view["id"]
+        assert sorted(a["role"] for a in view["assignments"]) == sorted(roles), (
+            view["id"],
+            view["assignments"],
+            view["recommendation"],
+        )
         assert [e["kind"] for e in view["timeline"]].count("call.triaged") == 1, view["id"]
         assert len(view["notifications"]) == len(roles), view["id"]
     offers = [a["id"] for view in views for a in view["assignments"]]

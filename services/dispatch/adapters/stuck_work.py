@@ -3,8 +3,8 @@ with no word from notify.
 
 - **triage**: an incident still ``received`` has no decision. Its ``call.received``
   is sent again once it has been out for the check's deadline.
-- **offer**: an assignment still ``offered`` with no notification status at all
-  (not even ``queued``) never reached notify, or notify's answer never came back.
+- **offer**: an assignment still ``offered`` with no delivery news beyond ``queued``
+  never reached notify, or notify's answer never came back.
   Its ``assignment.offered`` is sent again; notify's inbox and its one-message-per-
   offer key make sure the responder is texted once.
 
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select
 
 from schemas.envelope import EventType
-from schemas.vocabulary import AssignmentStatus, IncidentStatus
+from schemas.vocabulary import AssignmentStatus, IncidentStatus, NotificationStatus
 from services.common.outbox import OutboxRecord, UnitOfWork
 from services.common.reconcile import Check, Waiting
 from services.dispatch.adapters.models import (
@@ -63,7 +63,13 @@ async def _oldest_untriaged(uow: UnitOfWork) -> datetime | None:
     )
 
 
-_NO_STATUS = ~exists().where(NotificationRecord.assignment_id == AssignmentRecord.id)
+# Queued is notify's first word, not its answer: an offer whose "sent" (or "failed")
+# never came back is asked about again too, and notify re-sends every status it
+# has for it. Notify still trying to deliver only says "queued" again: harmless.
+_NO_STATUS = ~exists().where(
+    NotificationRecord.assignment_id == AssignmentRecord.id,
+    NotificationRecord.status != NotificationStatus.QUEUED.value,
+)
 
 
 async def _unreported_offers(uow: UnitOfWork, cutoff: datetime) -> Sequence[Waiting]:
