@@ -58,20 +58,21 @@ class ServiceSettings(BaseSettings):
 
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
-    # /healthz fails when the consumer loop has not polled for this long,
+    # /healthz fails when the consumer loop has not polled for this long.
     consumer_stall_after_s: float = 60.0
-    # when it restarted this many times in a row without getting through a poll
-    # (a record or a broker that crashes it every time),
+    # /healthz fails when the consumer restarted this many times in a row without
+    # getting through a poll (a record or a broker that crashes it every time).
     consumer_restart_limit: int = Field(default=3, ge=1)
-    # and when it is this many records behind the broker.
+    # /healthz fails when the consumer is this many records behind the broker.
     consumer_max_lag: int = Field(default=10_000, ge=1)
 
-    # End-to-end reconciliation (services/common/reconcile.py): how often a
-    # service that waits for answers looks for work without one, how often it
-    # asks again before it gives up and alerts, and how old unanswered work may
-    # grow before /healthz fails.
+    # How often a service that waits for answers looks for work without one
+    # (end-to-end reconciliation, services/common/reconcile.py).
     reconcile_interval_s: float = Field(default=5.0, gt=0)
+    # How often unanswered work is asked for again before it is given up on
+    # with a supervisor alert.
     reconcile_max_resends: int = Field(default=5, ge=1)
+    # /healthz fails when work has waited this long for its answer.
     work_stuck_after_s: float = Field(default=300.0, gt=0)
 
     outbox_batch_size: int = 200

@@ -65,9 +65,9 @@ class DispatchSettings(ServiceSettings):
     # The same policy files triage reads: escalation, auto-offer, telehealth fallback.
     policy_dir: Path = DEFAULT_POLICY_DIR
     timer_poll_interval_s: float = 1.0
-    # Reconciliation (services/common/reconcile.py): a call with no triage decision,
-    # and an offer notify has not reported on, are sent again after this long.
+    # A call with no triage decision after this long is sent to triage again.
     reconcile_triage_after_s: float = Field(default=20.0, gt=0)
+    # An offer notify has not reported on (beyond "queued") after this long is sent again.
     reconcile_offer_after_s: float = Field(default=20.0, gt=0)
     # Sessions: signed out after this long without use, and at the latest after the maximum.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -89,6 +89,7 @@ _ALERT_WORDS = {
     AlertKind.ROLE_UNFILLED: "nobody accepted an offer; the role is unfilled",
     AlertKind.HANDOFF_UNPLACED: "no provider can take a requested warm handoff",
     AlertKind.WELLBEING: "a unit passed the critical-incident exposure threshold",
+    AlertKind.WORK_STUCK: "a call is stuck without triage or SMS news after every retry",
 }
 
 
