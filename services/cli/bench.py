@@ -14,6 +14,7 @@ import secrets
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -330,19 +331,16 @@ def parse_replicas(text: str) -> dict[str, int]:
     return counts
 
 
-def bench_stack(
-    target: Target,
-    calls: int,
-    rate: float,
-    concurrency: int,
-    rtt_samples: int,
-    timeout_s: float,
-) -> tuple[list[Phase], list[float]]:
-    """Start a throwaway stack on ``target``, push both phases through it, stop it."""
+@contextlib.contextmanager
+def throwaway_stack(
+    target: Target, units_per_role: int, log_level: str = "WARNING"
+) -> Iterator[tuple[Stack, Tansu, str]]:
+    """A stack of its own on ``target`` (temporary folder, generated roster, fresh
+    schemas dropped afterwards): the stack, its broker and the token secret."""
     with tempfile.TemporaryDirectory(prefix="corespond-bench-") as tmp:
         data_dir = Path(tmp)
         roster = data_dir / "roster.json"
-        roster.write_text(json.dumps(demo_roster(units_per_role=2 * calls)))
+        roster.write_text(json.dumps(demo_roster(units_per_role=units_per_role)))
         tansu = Tansu(log=(data_dir / "tansu.log").open("ab"))
         tansu.start()
         secret = secrets.token_urlsafe(48)
@@ -357,7 +355,7 @@ def bench_stack(
                 database_schemas=target.database_schemas,
                 seed_roster=roster,
                 replicas=target.replicas,
-                extra_env={"CORESPOND_LOG_LEVEL": "WARNING"},
+                extra_env={"CORESPOND_LOG_LEVEL": log_level},
             )
         )
         try:
@@ -367,23 +365,36 @@ def bench_stack(
                 # start in "check" mode against the migrated schemas.
                 asyncio.run(upgrade_schemas(target))
             stack.start()
-            return asyncio.run(
-                run_bench(
-                    [process.url for process in stack.replicas["dispatch"]],
-                    operator_token(secret),
-                    tansu.bootstrap,
-                    calls,
-                    rate,
-                    concurrency,
-                    rtt_samples,
-                    timeout_s,
-                )
-            )
+            yield stack, tansu, secret
         finally:
             stack.stop()
             tansu.stop()
             if target.database_schemas:
                 asyncio.run(drop_schemas(next(iter(target.database_urls.values())), target))
+
+
+def bench_stack(
+    target: Target,
+    calls: int,
+    rate: float,
+    concurrency: int,
+    rtt_samples: int,
+    timeout_s: float,
+) -> tuple[list[Phase], list[float]]:
+    """Start a throwaway stack on ``target``, push both phases through it, stop it."""
+    with throwaway_stack(target, units_per_role=2 * calls) as (stack, tansu, secret):
+        return asyncio.run(
+            run_bench(
+                [process.url for process in stack.replicas["dispatch"]],
+                operator_token(secret),
+                tansu.bootstrap,
+                calls,
+                rate,
+                concurrency,
+                rtt_samples,
+                timeout_s,
+            )
+        )
 
 
 async def upgrade_schemas(target: Target) -> None:

@@ -6,6 +6,7 @@ from services.cli.accounts import audit, clients, token, users
 from services.cli.bench import bench
 from services.cli.db import db
 from services.cli.dlq import dlq
+from services.cli.faults import faults
 from services.cli.incidents import incidents
 from services.cli.keys import keys
 from services.cli.providers import providers
@@ -24,6 +25,7 @@ cli.add_command(up)
 cli.add_command(dlq)
 cli.add_command(topics)
 cli.add_command(bench)
+cli.add_command(faults)
 cli.add_command(triage)
 cli.add_command(units)
 cli.add_command(providers)
