@@ -130,6 +130,8 @@ class EventConsumer:
         self.failing_restarts = 0
         # Records behind the high watermark per partition, as of the last fetch.
         self._lag: dict[TopicPartition, int] = {}
+        # Rebuilds in a row that left this member without a partition (_check_assigned).
+        self._unassigned_rebuilds = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until stopped, re-joining the group after any broker trouble."""
@@ -193,19 +195,24 @@ class EventConsumer:
                 self._lag[partition] = max((highwater or offset) - offset, 0)
 
     def _check_assigned(self, consumer: AIOKafkaConsumer, since: float | None) -> float | None:
-        """A member holding no partition at all, for longer than a rebalance takes, is
-        not in a real group: a group joined across a broker restart can end up there
-        (seen with the embedded broker: the join answered by the old broker, the sync
-        by the new one, and no error after). Every replica of a service gets some of
-        the 36 partitions it subscribes to, so none is idle by design; rebuild."""
+        """A member holding no partition at all, for longer than a rebalance takes, may
+        not be in a real group: a group joined across a broker restart can end up
+        there (seen with the embedded broker: the join answered by the old broker,
+        the sync by the new one, and no error after). It rebuilds. A replica that is
+        idle by design (more replicas than partitions) would rebuild too, and
+        rebalance its group each time, so the wait doubles after every rebuild that
+        did not bring a partition (8 s, 16 s, ... at most 5 minutes)."""
         if consumer.assignment():
+            self._unassigned_rebuilds = 0
             return None
         now = time.monotonic()
         if since is None:
             return now
-        if now - since > UNASSIGNED_REJOIN_S:
+        wait_s = min(UNASSIGNED_REJOIN_S * 2**self._unassigned_rebuilds, 300.0)
+        if now - since > wait_s:
+            self._unassigned_rebuilds += 1
             log.warning("consumer.unassigned", extra={"group": self.subscription.group_id})
-            raise NotAssigned(f"no partition assigned for {UNASSIGNED_REJOIN_S:.0f} s")
+            raise NotAssigned(f"no partition assigned for {wait_s:.0f} s")
         return since
 
     async def _check_broker_remembers(
