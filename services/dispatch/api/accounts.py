@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 
 from schemas.api import Problem
+from schemas.text import Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.adapters.identity_models import ClientRecord, UserRecord
 from services.dispatch.api.deps import Runtime
@@ -26,10 +27,10 @@ CLIENT_ROLES = {StaffRole.UNIT, StaffRole.CALL_TAKER, StaffRole.DISPATCHER}
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str
-    display_name: str = Field(min_length=1, max_length=128)
+    username: Line = Field(max_length=64)
+    display_name: Line = Field(min_length=1, max_length=128)
     roles: list[StaffRole] = Field(min_length=1)
-    password: str = Field(description="at least 12 characters, not containing the username")
+    password: Line = Field(description="at least 12 characters, not containing the username")
 
     @field_validator("username")
     @classmethod
@@ -48,7 +49,7 @@ class UserIn(BaseModel):
 
 class NewPassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    password: str
+    password: Line
 
 
 class UserView(BaseModel):

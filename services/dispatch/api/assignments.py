@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import select
 
 from schemas.api import AssignmentView, Problem
+from schemas.text import ONE_LINE
 from schemas.vocabulary import AssignmentStatus
 from services.common.clock import as_utc
 from services.dispatch.adapters.models import AlertRecord
@@ -22,7 +23,7 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: AssignmentStatus
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
 
 
 class AlertView(BaseModel):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import Problem
+from schemas.text import Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.runtime import ServiceRuntime
 from services.common.tokens import TokenKeys
@@ -53,8 +54,8 @@ AnyoneSignedIn = Annotated[
 
 class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: Line = Field(min_length=1, max_length=64)
+    password: Line = Field(min_length=1, max_length=256)
 
 
 class PasswordAccepted(BaseModel):
@@ -67,18 +68,18 @@ class PasswordAccepted(BaseModel):
 
 class Mfa(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mfa_token: str = Field(min_length=1, max_length=2048)
+    mfa_token: Line = Field(min_length=1, max_length=2048)
     code: str = Field(min_length=6, max_length=8, pattern=r"^\s*\d{6,8}\s*$")
 
 
 class Refresh(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str = Field(min_length=1, max_length=256)
+    refresh_token: Line = Field(min_length=1, max_length=256)
 
 
 class KeyExchange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    api_key: str = Field(min_length=1, max_length=256)
+    api_key: Line = Field(min_length=1, max_length=256)
 
 
 class TokenOut(BaseModel):
