@@ -1,13 +1,12 @@
 """Accounts (admin only): people with roles, and service clients with API keys."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from schemas.api import Problem
+from schemas.api import Instant, Problem
 from schemas.text import Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.adapters.identity_models import ClientRecord, UserRecord
@@ -59,9 +58,9 @@ class UserView(BaseModel):
     roles: list[str]
     mfa_enrolled: bool
     disabled: bool
-    locked_until: datetime | None
-    created_at: datetime
-    last_sign_in_at: datetime | None
+    locked_until: Instant | None
+    created_at: Instant
+    last_sign_in_at: Instant | None
 
 
 class ClientIn(BaseModel):
@@ -83,10 +82,10 @@ class ClientView(BaseModel):
     id: str
     name: str
     roles: list[str]
-    created_at: datetime
-    rotated_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: Instant
+    rotated_at: Instant | None
+    revoked_at: Instant | None
+    last_used_at: Instant | None
 
 
 class ClientKey(BaseModel):

@@ -22,7 +22,7 @@ from services.common.tokens import TokenKeys
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app import identity
 from services.dispatch.app.identity import AccountLocked, SessionPolicy, SignInRefused, Tokens
-from services.dispatch.app.throttle import Throttle
+from services.dispatch.app.throttle import Throttle, UnknownAccounts
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
@@ -34,6 +34,7 @@ class SignInLimits:
     def __init__(self) -> None:
         self.per_source = Throttle(limit=30, window=timedelta(minutes=1))
         self.per_account = Throttle(limit=10, window=timedelta(minutes=1))
+        self.unknown_accounts = UnknownAccounts()
 
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
@@ -141,9 +142,10 @@ async def login(body: Login, request: Request, runtime: Runtime) -> PasswordAcce
     """Step one of two: the password."""
     username = body.username.strip().lower()
     _throttle(runtime, request, username)
+    limits: SignInLimits = request.app.state.sign_in_limits
     async with runtime.unit_of_work() as uow:
         outcome = await identity.check_password(
-            uow, _keys(request), username, body.password, _ip(request)
+            uow, _keys(request), username, body.password, _ip(request), limits.unknown_accounts
         )
         await uow.commit()  # failures and lockouts are kept even though we refuse
     if not isinstance(outcome, identity.PasswordStep):
@@ -183,7 +185,14 @@ async def refresh(body: Refresh, request: Request, runtime: Runtime) -> TokenOut
 async def logout(who: AnyoneSignedIn, request: Request, runtime: Runtime) -> None:
     """End this session: its refresh token and its access tokens stop working everywhere."""
     async with runtime.unit_of_work() as uow:
-        await identity.sign_out(uow, who.session_id, who.subject, _ip(request))
+        await identity.sign_out(
+            uow,
+            who.session_id,
+            who.subject,
+            _ip(request),
+            kind=who.kind,
+            subject_id=who.subject_id,
+        )
         await uow.commit()
 
 

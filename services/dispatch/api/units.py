@@ -1,13 +1,12 @@
 """Units: the board, management (``POST``/``PATCH``), status reports and location pings."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
 
-from schemas.api import Problem
+from schemas.api import Instant, IsoDateTime, Problem
 from schemas.calls import E164, Latitude, Longitude
 from schemas.text import ONE_LINE
 from schemas.vocabulary import Capability, Role, UnitStatus
@@ -31,7 +30,7 @@ class UnitView(BaseModel):
     status: str
     lat: float | None
     lon: float | None
-    location_at: datetime | None
+    location_at: Instant | None
     location_source: str | None = Field(description="which source the used location came from")
     locations: dict[str, Any] = Field(description="every source's last point, with its time")
     current_assignment_id: str | None
@@ -72,7 +71,10 @@ class LocationPing(BaseModel):
     lat: Latitude
     lon: Longitude
     source: str = Field(default="device", pattern=r"^(device|manual)$")
-    at: datetime | None = Field(default=None, description="when the device fixed it; now if absent")
+    # ISO text only: pydantic would read a number as seconds after 1970.
+    at: IsoDateTime | None = Field(
+        default=None, description="when the device fixed it; now if absent"
+    )
 
 
 def view(u: UnitRecord) -> UnitView:
