@@ -21,7 +21,8 @@ from tests.support.databases import (
     require_postgres,
     sqlite_target,
 )
-from tests.support.inprocess import DEMO_CALL, InProcessStack
+from tests.support.inprocess import DEMO_CALL, InProcessStack, mint_token
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -187,3 +188,23 @@ async def test_unit_and_provider_edits_answer_409_and_422_not_500(
     assert (
         await api.post("/v1/providers", json={**PROVIDER, "capacity": 2**63})
     ).status_code == 422
+
+
+async def test_an_absurd_id_in_the_path_is_404_and_still_audited(
+    hostile_stack: InProcessStack,
+) -> None:
+    """The id is recorded in the audit trail, whose column holds 128 characters."""
+    absurd = "u" * 300
+    missing = await hostile_stack.dispatch.get(f"/v1/units/{absurd}")
+    assert missing.status_code == 404
+    auditor = {"Authorization": f"Bearer {mint_token(['auditor'], name='hostile-auditor')}"}
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        params = {"action": "GET /v1/units/{unit_id}", "target_id": absurd[:128]}
+        found = await hostile_stack.dispatch.get("/v1/audit", params=params, headers=auditor)
+        assert found.status_code == 200, found.text
+        rows: list[dict[str, Any]] = found.json()
+        return rows or None
+
+    [row] = await eventually(recorded, what="the 404 in the audit trail")
+    assert row["outcome"] == "404"
