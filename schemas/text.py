@@ -21,11 +21,10 @@ clients (and the OpenAPI fuzzer) know it.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -106,13 +105,6 @@ def sms_line(value: str, cap: int) -> str:
     return value
 
 
-def _cleaned(clean: Callable[[str], str]) -> Callable[[Any], Any]:
-    def before(value: Any) -> Any:
-        return clean(value) if isinstance(value, str) else value
-
-    return before
-
-
 @dataclass(frozen=True)
 class NoControls:
     """Pydantic metadata: refuse what ``Line`` or ``Text`` refuses, and document it.
@@ -156,12 +148,13 @@ Text = Annotated[str, MULTI_LINE]
 """Multi-line text from a caller: as ``Line``, but tab, LF and CR are allowed."""
 
 # "x-cleaned" tells readers of the OpenAPI (and the test that every body field is
-# checked) that this text is cleaned rather than refused.
+# checked) that this text is cleaned rather than refused. Cleaning runs after the
+# field's length limits, which therefore hold for the text as sent, as documented.
 _CLEANED = Field(json_schema_extra={"x-cleaned": True})
-CleanLine = Annotated[str, BeforeValidator(_cleaned(clean_line)), _CLEANED]
+CleanLine = Annotated[str, AfterValidator(clean_line), _CLEANED]
 """One line from a source that cannot be refused (an SMS): cleaned, never refused."""
 
-CleanText = Annotated[str, BeforeValidator(_cleaned(clean_text)), _CLEANED]
+CleanText = Annotated[str, AfterValidator(clean_text), _CLEANED]
 """Multi-line text from a source that cannot be refused (an SMS body): cleaned, never refused."""
 
 
