@@ -1,10 +1,10 @@
 """Public HTTP bodies that are not events: call acceptance, the incident view, problems."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.calls import Answers, Caller, Location
 from schemas.triage import TriageDecision
@@ -33,13 +33,22 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 """A date-time given as ISO 8601 text only (query filters): no numbers read as epochs."""
 
 
+def _with_zone(value: datetime) -> datetime:
+    # SQLite hands datetimes back naive; every one corespond stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_with_zone)]
+"""A date-time in a response: always with its offset, whichever database it came from."""
+
+
 class CallAccepted(BaseModel):
     """The 202 answer: the call is stored and will be processed."""
 
     incident_id: str
     incident_code: str
     status: IncidentStatus
-    received_at: datetime
+    received_at: Instant
     href: str
 
 
@@ -51,12 +60,10 @@ class AssignmentView(BaseModel):
     status: AssignmentStatus
     eta_seconds: int | None = None
     reasons: list[str] = Field(default_factory=list)
-    offered_at: datetime
-    updated_at: datetime
+    offered_at: Instant
+    updated_at: Instant
     updated_by: str = "dispatch"
-    expires_at: datetime | None = Field(
-        default=None, description="when an unanswered offer expires"
-    )
+    expires_at: Instant | None = Field(default=None, description="when an unanswered offer expires")
     override_reason: str | None = Field(
         default=None, description="why the dispatcher departed from the recommendation"
     )
@@ -82,11 +89,11 @@ class NotificationView(BaseModel):
     to_masked: str | None = None
     error_code: str | None = None
     error_message: str | None = None
-    updated_at: datetime
+    updated_at: Instant
 
 
 class TimelineEntry(BaseModel):
-    at: datetime
+    at: Instant
     kind: str
     summary: str
     actor: str
@@ -100,11 +107,11 @@ class IncidentView(BaseModel):
     id: str
     code: str
     status: IncidentStatus
-    received_at: datetime
-    updated_at: datetime
+    received_at: Instant
+    updated_at: Instant
     source: CallSource
     jurisdiction: str
-    purged_at: datetime | None = Field(
+    purged_at: Instant | None = Field(
         default=None,
         description="when the retention purge removed the personal fields (narrative, answers, "
         "caller, exact location, free text); null while the incident is whole",
@@ -123,7 +130,7 @@ class IncidentView(BaseModel):
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)
     disposition: Disposition | None = None
-    closed_at: datetime | None = None
+    closed_at: Instant | None = None
     assignments: list[AssignmentView] = Field(default_factory=list)
     notifications: list[NotificationView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -136,8 +143,8 @@ class IncidentSummary(BaseModel):
     priority: int | None = None
     response_model: str | None = None
     jurisdiction: str = Field(default="default", description="whose policy the call is under")
-    received_at: datetime
-    updated_at: datetime
+    received_at: Instant
+    updated_at: Instant
 
 
 class ProblemField(BaseModel):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from schemas.text import MULTI_LINE, ONE_LINE
 from schemas.vocabulary import CallSource
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
@@ -38,7 +39,9 @@ class Location(BaseModel):
 
     lat: Latitude | None = None
     lon: Longitude | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    address: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), ONE_LINE] | None
+    ) = None
 
     def has_point(self) -> bool:
         return self.lat is not None and self.lon is not None
@@ -48,7 +51,7 @@ class Caller(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: E164 | None = None
-    relationship: Annotated[str, StringConstraints(max_length=60)] | None = None
+    relationship: Annotated[str, StringConstraints(max_length=60), ONE_LINE] | None = None
 
 
 class CallIntake(BaseModel):
@@ -57,7 +60,7 @@ class CallIntake(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     narrative: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000), MULTI_LINE
     ]
     answers: Answers = Field(default_factory=Answers)
     location: Location | None = None

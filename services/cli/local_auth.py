@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.common.tokens import TokenKeys
+from services.dispatch.domain.credentials import OPERATOR_NAME
 
 SECRET_FILE = "auth-secret"  # noqa: S105 - a file name, not a secret
-OPERATOR = "local-operator"
+OPERATOR = OPERATOR_NAME  # reserved: no user can be created with this name
 
 
 def auth_secret(data_dir: Path, *, create: bool = False) -> str | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request, Response
 
 from schemas.api import Problem
+from schemas.text import MAX_ID_CHARS, clean_line
 from services.common import audit
 from services.common.problems import problem_response
 from services.common.runtime import ServiceRuntime
@@ -63,7 +64,9 @@ def _route(request: Request) -> tuple[str, dict[str, Any]]:
 def _target(params: dict[str, Any]) -> tuple[str | None, str | None]:
     for name in TARGETS:
         if name in params:
-            return name.removesuffix("_id"), str(params[name])
+            # The caller wrote it: kept as one line and cut to the trail's column, so an
+            # absurd id is still recorded (and still a 404) instead of failing the chain.
+            return name.removesuffix("_id"), clean_line(str(params[name]))[:MAX_ID_CHARS]
     return None, None
 
 

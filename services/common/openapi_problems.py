@@ -18,6 +18,11 @@ document once, when it is first built:
 
 Routes still declare their own domain errors (404, 409, ...) with a
 description; only the media type and schema are filled in here.
+
+Every operation also declares the optional ``X-Request-ID`` header that
+``services/common/http.py`` reads: any value is accepted (one that is not 1-128
+characters of ``A-Za-z0-9._:-`` is replaced), so clients know of it and the
+OpenAPI fuzzer sends odd ones.
 """
 
 import json
@@ -38,6 +43,14 @@ BODY_ERRORS = {
     "400": "the body cannot be read as its content type",
     "422": "a field is missing or not valid; `errors` names each",
     "413": "the request body is larger than the service accepts",
+}
+REQUEST_ID = {
+    "name": "X-Request-ID",
+    "in": "header",
+    "required": False,
+    "description": "the caller's id for this request, echoed back and kept as the correlation "
+    "id of what it causes; replaced by a new one unless 1-128 characters of A-Za-z0-9._:-",
+    "schema": {"type": "string"},
 }
 # FastAPI's own 422 body, which our validation errors never use.
 UNUSED_DEFAULTS = ("HTTPValidationError", "ValidationError")
@@ -63,6 +76,7 @@ def with_problems(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             _describe_errors(operation)
+            operation.setdefault("parameters", []).append(REQUEST_ID)
     for name in UNUSED_DEFAULTS:
         if f'"{SCHEMAS_REF}{name}"' not in json.dumps(document["paths"]):
             schemas.pop(name, None)

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+from starlette.types import Scope
 
 from schemas.api import Problem, ProblemField
 
@@ -57,6 +60,9 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(app, request.scope)
         return problem_response(
             Problem(
                 title=_title(exc.status_code),
@@ -64,7 +70,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
                 detail=str(exc.detail),
                 instance=request.url.path,
             ),
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     for error_type, status_code in domain_errors.items():
@@ -90,6 +96,28 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
         return problem_response(
             Problem(title="Internal Server Error", status=500, instance=request.url.path)
         )
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> str:
+    """Every method some route takes at this path, for a 405's ``Allow`` (RFC 9110 15.5.6).
+
+    Starlette names only the methods of the first route whose path matched (and
+    FastAPI 0.165 nests included routers, so often none): FastAPI makes one route
+    per method, so ``GET`` and ``POST /v1/units`` would each answer the other's 405
+    with half the truth or nothing.
+    """
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]  # routes match below a proxy's prefix, as Starlette does
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        if route.path is None or not route.methods:
+            continue  # a mount: it answers its own 405s
+        pattern, _, _ = compile_path(route.path)
+        if pattern.match(path):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
 
 
 def _title(status_code: int) -> str:

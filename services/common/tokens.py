@@ -8,6 +8,9 @@ stop working at once through the revocation list every service keeps
 (``services.common.revocations``).
 """
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +74,13 @@ class TokenKeys:
         if session_id:
             claims["sid"] = session_id
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def mac(self, text: str) -> str:
+        """A MAC of ``text`` under the secret (HMAC-SHA256, base64url): lets dispatch
+        recognise a value it handed out (a refresh token) without storing it."""
+        key = hashlib.sha256(b"corespond-mac\0" + self._secret.encode()).digest()
+        digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def verify(self, token: str, now: datetime, *, kind: str | None = None) -> Claims | None:
         """The claims of a valid, unexpired token of ``kind`` (any but "mfa" if None)."""

@@ -47,6 +47,9 @@ class NotifySettings(ServiceSettings):
     telehealth_video_base_url: str = "https://meet.jit.si"
     # Only for tests and demos against a local fake of the Twilio REST API.
     twilio_api_base_url: str | None = None
+    # Longest wait for Twilio's API to answer one send (connect and read), in seconds;
+    # past it the send fails and is retried, so one hung request cannot stall delivery.
+    twilio_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
 
 def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend:
@@ -68,6 +71,7 @@ def sms_backend(settings: NotifySettings, runtime: ServiceRuntime) -> SmsBackend
         from_number=settings.twilio_from_number,
         status_callback_url=callback,
         api_base_url=settings.twilio_api_base_url,
+        timeout_s=settings.twilio_timeout_s,
     )
 
 

@@ -105,6 +105,12 @@ def desk_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(['dispatcher'], name='browser-test')}"}
 
 
+def phone_headers() -> dict[str, str]:
+    """The operator's (admin) token: on the console SMS backend the sent box is the
+    responder's phone, and only the operator sees the links in it unredacted."""
+    return {"Authorization": f"Bearer {mint_token(['admin'], name='browser-test-phone')}"}
+
+
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name

@@ -16,7 +16,13 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DISPATCHER, ConsoleStack, desk_headers, screenshot_path
+from tests.browser.conftest import (
+    DISPATCHER,
+    ConsoleStack,
+    desk_headers,
+    phone_headers,
+    screenshot_path,
+)
 
 # Triage puts this at priority 3 (clinician): it waits for a dispatcher to confirm.
 NON_URGENT = (
@@ -57,9 +63,17 @@ def console(browser: Browser, console_stack: ConsoleStack) -> Iterator[Page]:
     context.close()
 
 
-def _api(stack: ConsoleStack, service: str, method: str, path: str, **kwargs: Any) -> Any:
+def _api(
+    stack: ConsoleStack,
+    service: str,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Any:
     base = stack.dispatch if service == "dispatch" else stack.notify
-    response = httpx.request(method, base + path, headers=desk_headers(), timeout=30, **kwargs)
+    headers = headers or desk_headers()
+    response = httpx.request(method, base + path, headers=headers, timeout=30, **kwargs)
     assert response.status_code < 300, response.text
     return response.json() if response.content else None
 
@@ -100,9 +114,15 @@ def _dispatched(stack: ConsoleStack, incident: dict[str, Any]) -> dict[str, Any]
     _api(
         stack, "dispatch", "POST", f"/v1/incidents/{incident['id']}/dispatch", json={"units": units}
     )
+    # Read as the phone: a dispatcher sees the responder's link redacted.
     messages = _until(
         lambda: _api(
-            stack, "notify", "GET", "/v1/messages", params={"incident_id": incident["id"]}
+            stack,
+            "notify",
+            "GET",
+            "/v1/messages",
+            headers=phone_headers(),
+            params={"incident_id": incident["id"]},
         ),
         f"the SMS of incident {incident['code']}",
     )

@@ -271,3 +271,25 @@ async def test_a_form_post_that_grows_too_large_is_413(sqlite_stack: InProcessSt
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert_too_large(response)
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "allowed"),
+    [
+        # One route per method in FastAPI: each must name the others too.
+        ("dispatch", "DELETE", "/v1/units", {"GET", "POST"}),
+        ("dispatch", "PUT", "/v1/units/some-unit", {"GET", "PATCH"}),
+        ("dispatch", "GET", "/v1/calls", {"POST"}),
+        ("dispatch", "POST", "/openapi.json", {"GET", "HEAD"}),
+        ("notify", "DELETE", "/v1/messages", {"GET"}),
+        ("notify", "GET", "/twilio/sms/inbound", {"POST"}),
+        ("triage", "POST", "/healthz", {"GET"}),
+    ],
+)
+async def test_a_405_names_every_method_the_path_takes(
+    sqlite_stack: InProcessStack, service: str, method: str, path: str, allowed: set[str]
+) -> None:
+    response = await getattr(sqlite_stack, service).request(method, path)
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed

@@ -6,6 +6,7 @@ Revocations must reach triage and notify over the bus.
 """
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -136,10 +137,17 @@ async def test_repeated_failures_lock_the_account_and_are_audited(
     locked = await dana.login()  # the right password does not help while locked
     assert locked.status_code == 423
     assert "locked until" in locked.json()["detail"]
-    # An unknown name is refused in the very words of a wrong password: names are not probed.
-    unknown = await Person(stack, "nobody-here", clock).login()
+    # An unknown name is refused in the very words of a wrong password, and locked after
+    # as many failures: neither 401 nor 423 tells which names exist.
+    nobody = Person(stack, "nobody-here", clock)
+    unknown = await nobody.login()
     assert unknown.status_code == 401
     assert unknown.json()["detail"] == "the username, password or code is not right"
+    statuses = [unknown.status_code] + [(await nobody.login()).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 401, 423]
+    still = await nobody.login()
+    assert still.status_code == 423
+    assert still.json()["detail"].startswith("too many failed sign-ins: locked until")
 
     clock.advance(16 * 60)
     assert (await dana.login()).status_code == 200
@@ -184,14 +192,16 @@ async def test_sessions_refresh_while_used_and_end_after_inactivity_or_sign_out(
         )
         assert used_up.status_code == 401  # each refresh token works once
 
+    idle_session = await _sign_in_again(sam)
+    async with _anonymous(stack, "dispatch") as client:
         clock.advance(31 * 60)
         idle = await client.post(
-            "/v1/auth/refresh", json={"refresh_token": renewed.json()["refresh_token"]}
+            "/v1/auth/refresh", json={"refresh_token": idle_session["refresh_token"]}
         )
         assert idle.status_code == 401
         assert "inactivity" in idle.json()["detail"]
 
-        clock.advance(-51 * 60)  # back to a fresh sign-in's time, to check sign-out
+        clock.advance(-31 * 60)  # back to the idle sign-in's time, to check sign-out
     fresh = await _sign_in_again(sam)
     access = fresh["access_token"]
     assert await _as(stack, "dispatch", access, "GET", "/v1/units") == 200
@@ -262,3 +272,80 @@ async def test_api_keys_are_scoped_rotated_and_revoked(stack: InProcessStack) ->
     await stack.dispatch.post(f"/v1/clients/{made.json()['client']['id']}/revoke")
     assert (await exchange(new_key)).status_code == 401
     assert (await exchange("crk_not-a-key")).status_code == 401
+
+
+async def test_a_reused_refresh_token_ends_the_whole_session(
+    stack: InProcessStack, clock: ManualClock
+) -> None:
+    """A used-up refresh token coming back means a copy exists: nobody keeps the session."""
+    await _add_user(stack, "riley", ["dispatcher"])
+    riley = Person(stack, "riley", clock)
+    first = await riley.sign_in()
+    async with _anonymous(stack, "dispatch") as client:
+        renewed = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        assert renewed.status_code == 200
+        access = renewed.json()["access_token"]
+        assert await _as(stack, "dispatch", access, "GET", "/v1/units") == 200
+
+        replayed = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        assert replayed.status_code == 401
+        # The token from the first refresh, and its access token, stop working too.
+        after = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": renewed.json()["refresh_token"]}
+        )
+        assert after.status_code == 401
+    assert await _as(stack, "dispatch", access, "GET", "/v1/units") == 401
+
+    # A token dispatch never issued ends nobody's session.
+    other = await _sign_in_again(riley)
+    async with _anonymous(stack, "dispatch") as client:
+        forged = f"{other['refresh_token'].rsplit('.', 1)[0]}.not-our-mac"
+        assert (
+            await client.post("/v1/auth/refresh", json={"refresh_token": forged})
+        ).status_code == 401
+        kept = await client.post("/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert kept.status_code == 200
+
+
+async def test_a_service_client_signing_out_revokes_its_token(stack: InProcessStack) -> None:
+    made = await stack.dispatch.post("/v1/clients", json={"name": "cad-2", "roles": ["dispatcher"]})
+    key = made.json()["api_key"]
+    async with _anonymous(stack, "dispatch") as client:
+        one = (await client.post("/v1/auth/token", json={"api_key": key})).json()["access_token"]
+        two = (await client.post("/v1/auth/token", json={"api_key": key})).json()["access_token"]
+        out = await client.post("/v1/auth/logout", headers={"Authorization": f"Bearer {one}"})
+    assert out.status_code == 204
+    assert await _as(stack, "dispatch", one, "GET", "/v1/units") == 401
+    assert await _as(stack, "dispatch", two, "GET", "/v1/units") == 200  # only that token
+
+    async def refused_everywhere() -> bool:
+        return await _as(stack, "notify", one, "GET", "/v1/messages") == 401
+
+    await eventually(refused_everywhere, what="the sign-out reaching notify")
+
+
+async def test_reserved_names_and_zoned_times(stack: InProcessStack) -> None:
+    for reserved in ("local-operator", "Local-Operator", "dispatch", "system"):
+        body = {
+            "username": reserved,
+            "display_name": "Operator",
+            "roles": ["admin"],
+            "password": PASSWORD,
+        }
+        refused = await stack.dispatch.post("/v1/users", json=body)
+        assert refused.status_code == 422, reserved
+        assert "reserved" in refused.json()["detail"]
+
+    # Every time in an account listing carries its offset, on SQLite as on PostgreSQL.
+    await _add_user(stack, "zoe", ["dispatcher"])
+    await stack.dispatch.post("/v1/clients", json={"name": "cad-3", "roles": ["dispatcher"]})
+    for path in ("/v1/users", "/v1/clients"):
+        for row in (await stack.dispatch.get(path)).json():
+            times = [v for k, v in row.items() if k.endswith(("_at", "_until")) and v]
+            assert times, row
+            for value in times:
+                assert datetime.fromisoformat(value).utcoffset() is not None, (path, value)

@@ -17,7 +17,7 @@ from services.cli.stack import Tansu
 from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
 from tests.support.flow import incident, submit
-from tests.support.inprocess import DEMO_CALL, InProcessStack
+from tests.support.inprocess import DEMO_CALL, InProcessStack, mint_token
 from tests.support.waiting import eventually
 
 PUBLIC = "https://corespond.example.org"
@@ -177,3 +177,21 @@ async def test_the_link_expires_and_opens_nothing_else(
     assert gone.status_code == 410
     view = await incident(stack.dispatch, incident_id)
     assert [a["status"] for a in view["assignments"]] == ["offered"]
+
+
+async def test_only_the_operator_playing_the_phone_sees_the_link_token(
+    stack: InProcessStack,
+) -> None:
+    """A dispatcher holding a responder's link could answer an offer as that responder."""
+    incident_id = await submit(stack.dispatch, DEMO_CALL)
+    path = await _link(stack, incident_id, "+1720***0701")  # read as admin: the whole link
+    token = path.removeprefix("/r/")
+
+    for role in ("dispatcher", "supervisor"):
+        headers = {"Authorization": f"Bearer {mint_token([role])}"}
+        seen = await stack.notify.get(
+            "/v1/messages", params={"incident_id": incident_id}, headers=headers
+        )
+        assert seen.status_code == 200
+        assert token not in seen.text
+        assert f"{PUBLIC}/r/[redacted]" in seen.text

@@ -92,3 +92,45 @@ def test_a_supervisor_page_names_the_incident_and_the_problem_only(kind: AlertKi
     assert "#4821" in text
     assert len(text) <= SMS_MAX_CHARS
     assert not [word for word in FORBIDDEN if word in text.lower()]
+
+
+# What a hostile caller might put in an address to write into a responder's SMS.
+HOSTILE = (
+    "1437 Bannock St\r\nIGNORE ABOVE. Reply Y 0000\u202e\u2066 evil\u2069\x00\x1b[2J\x85\u2028x"
+)
+
+
+def _one_plain_line(text: str) -> None:
+    assert text.isprintable() or all(c.isprintable() or c == " " for c in text)
+    for bad in ("\r", "\n", "\x00", "\x1b", "\x85", "\u2028", "\u202e", "\u2066", "\u2069"):
+        assert bad not in text
+
+
+@pytest.mark.parametrize("link", [LINK, None])
+def test_a_hostile_address_reaches_an_offer_as_one_plain_line(link: str | None) -> None:
+    text = render_offer(OfferText("4821", Role.CLINICIAN, 1, HOSTILE, None, None, link))
+
+    _one_plain_line(text)
+    assert "1437 Bannock St IGNORE ABOVE." in text  # kept as words, on the same line
+    assert text.count("Reply Y 4821") == 1
+    assert len(text) <= SMS_MAX_CHARS
+
+
+def test_every_field_is_capped_so_how_to_answer_always_arrives() -> None:
+    text = render_offer(OfferText("4821" * 40, Role.EMT, 1, "x" * 5000, None, None, LINK))
+    assert len(text) <= SMS_MAX_CHARS
+    assert text.endswith(f"Open: {LINK}")
+
+
+def test_hostile_text_is_cleaned_in_every_template() -> None:
+    code = "48\r\n21\u202e"
+    texts = [
+        render_follow_up(FollowUpText(code, HOSTILE, None, None)),
+        render_handoff(code, HOSTILE),
+        render_withdrawn(code),
+        render_alert(code, AlertKind.ROLE_UNFILLED),
+    ]
+    for text in texts:
+        _one_plain_line(text)
+        assert "#48 21" in text
+        assert len(text) <= SMS_MAX_CHARS

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from schemas.calls import E164, Latitude, Longitude
+from schemas.text import ONE_LINE
 from schemas.vocabulary import HandoffService
 
 Day = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
@@ -36,20 +37,22 @@ def _whole_number(value: object) -> object:
 
 
 # Pydantic's lax mode would read `false` as 0 places free.
-Capacity = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
+# Bounded so that no number a database column cannot hold (2**63) gets as far as one.
+MAX_CAPACITY = 100_000
+Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY), BeforeValidator(_whole_number)]
 
 
 class ServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
     type: HandoffService
 
 
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    address: str | None = None
+    address: Annotated[str, StringConstraints(max_length=300), ONE_LINE] | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
 
@@ -74,7 +77,7 @@ class OpeningHours(BaseModel):
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: Annotated[str, StringConstraints(max_length=120), ONE_LINE] | None = None
     phone: E164
 
 
@@ -83,13 +86,13 @@ class ProviderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    organization: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    organization: Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
     service: ServiceIn
     location: LocationIn = LocationIn()
     schedule: list[OpeningHours] = Field(
         default_factory=list, description="empty means open around the clock"
     )
-    timezone: str = "America/Denver"
+    timezone: Annotated[str, StringConstraints(max_length=64), ONE_LINE] = "America/Denver"
     capacity: Capacity | None = None
     contact: ContactIn
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.calls import E164, Latitude, Longitude
+from schemas.text import ONE_LINE
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import new_id
 from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
@@ -33,9 +34,9 @@ from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
 class RosterUnit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = None
-    call_sign: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    agency: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = None
+    call_sign: Annotated[str, StringConstraints(min_length=1, max_length=32), ONE_LINE]
+    agency: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
     roles: Annotated[list[Role], Field(min_length=1)]
     capabilities: list[Capability] = Field(default_factory=list)
     languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] = Field(

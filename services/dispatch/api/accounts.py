@@ -1,13 +1,13 @@
 """Accounts (admin only): people with roles, and service clients with API keys."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from schemas.api import Problem
+from schemas.api import Instant, Problem
+from schemas.text import Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.adapters.identity_models import ClientRecord, UserRecord
 from services.dispatch.api.deps import Runtime
@@ -26,10 +26,10 @@ CLIENT_ROLES = {StaffRole.UNIT, StaffRole.CALL_TAKER, StaffRole.DISPATCHER}
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str
-    display_name: str = Field(min_length=1, max_length=128)
+    username: Line = Field(max_length=64)
+    display_name: Line = Field(min_length=1, max_length=128)
     roles: list[StaffRole] = Field(min_length=1)
-    password: str = Field(description="at least 12 characters, not containing the username")
+    password: Line = Field(description="at least 12 characters, not containing the username")
 
     @field_validator("username")
     @classmethod
@@ -48,7 +48,7 @@ class UserIn(BaseModel):
 
 class NewPassword(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    password: str
+    password: Line
 
 
 class UserView(BaseModel):
@@ -58,9 +58,9 @@ class UserView(BaseModel):
     roles: list[str]
     mfa_enrolled: bool
     disabled: bool
-    locked_until: datetime | None
-    created_at: datetime
-    last_sign_in_at: datetime | None
+    locked_until: Instant | None
+    created_at: Instant
+    last_sign_in_at: Instant | None
 
 
 class ClientIn(BaseModel):
@@ -82,10 +82,10 @@ class ClientView(BaseModel):
     id: str
     name: str
     roles: list[str]
-    created_at: datetime
-    rotated_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: Instant
+    rotated_at: Instant | None
+    revoked_at: Instant | None
+    last_used_at: Instant | None
 
 
 class ClientKey(BaseModel):

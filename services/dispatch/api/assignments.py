@@ -1,13 +1,13 @@
 """Assignments: lifecycle steps reported by a dispatcher or the unit; supervisors' alerts."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import select
 
-from schemas.api import AssignmentView, Problem
+from schemas.api import AssignmentView, Instant, Problem
+from schemas.text import ONE_LINE
 from schemas.vocabulary import AssignmentStatus
 from services.common.clock import as_utc
 from services.dispatch.adapters.models import AlertRecord
@@ -22,7 +22,7 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: AssignmentStatus
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
 
 
 class AlertView(BaseModel):
@@ -32,7 +32,7 @@ class AlertView(BaseModel):
     unit_id: str | None
     audience: list[str]
     summary: str
-    raised_at: datetime
+    raised_at: Instant
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 409: {"model": Problem}}

@@ -1,12 +1,11 @@
 """``GET /v1/audit``: the audit trail, searchable by auditors only (not even admins)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from schemas.api import IsoDateTime
+from schemas.api import Instant, IsoDateTime
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app import audit_trail
@@ -19,7 +18,7 @@ Auditor = Annotated[Principal, Depends(require_roles(StaffRole.AUDITOR, admin_pa
 
 class AuditView(BaseModel):
     seq: int
-    at: datetime
+    at: Instant
     service: str
     actor: str
     actor_kind: str

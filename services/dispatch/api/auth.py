@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.api import Problem
+from schemas.text import Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.runtime import ServiceRuntime
 from services.common.tokens import TokenKeys
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app import identity
 from services.dispatch.app.identity import AccountLocked, SessionPolicy, SignInRefused, Tokens
-from services.dispatch.app.throttle import Throttle
+from services.dispatch.app.throttle import Throttle, UnknownAccounts
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
@@ -33,6 +34,7 @@ class SignInLimits:
     def __init__(self) -> None:
         self.per_source = Throttle(limit=30, window=timedelta(minutes=1))
         self.per_account = Throttle(limit=10, window=timedelta(minutes=1))
+        self.unknown_accounts = UnknownAccounts()
 
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
@@ -53,8 +55,8 @@ AnyoneSignedIn = Annotated[
 
 class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: Line = Field(min_length=1, max_length=64)
+    password: Line = Field(min_length=1, max_length=256)
 
 
 class PasswordAccepted(BaseModel):
@@ -67,18 +69,18 @@ class PasswordAccepted(BaseModel):
 
 class Mfa(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mfa_token: str = Field(min_length=1, max_length=2048)
+    mfa_token: Line = Field(min_length=1, max_length=2048)
     code: str = Field(min_length=6, max_length=8, pattern=r"^\s*\d{6,8}\s*$")
 
 
 class Refresh(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str = Field(min_length=1, max_length=256)
+    refresh_token: Line = Field(min_length=1, max_length=256)
 
 
 class KeyExchange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    api_key: str = Field(min_length=1, max_length=256)
+    api_key: Line = Field(min_length=1, max_length=256)
 
 
 class TokenOut(BaseModel):
@@ -140,9 +142,10 @@ async def login(body: Login, request: Request, runtime: Runtime) -> PasswordAcce
     """Step one of two: the password."""
     username = body.username.strip().lower()
     _throttle(runtime, request, username)
+    limits: SignInLimits = request.app.state.sign_in_limits
     async with runtime.unit_of_work() as uow:
         outcome = await identity.check_password(
-            uow, _keys(request), username, body.password, _ip(request)
+            uow, _keys(request), username, body.password, _ip(request), limits.unknown_accounts
         )
         await uow.commit()  # failures and lockouts are kept even though we refuse
     if not isinstance(outcome, identity.PasswordStep):
@@ -182,7 +185,14 @@ async def refresh(body: Refresh, request: Request, runtime: Runtime) -> TokenOut
 async def logout(who: AnyoneSignedIn, request: Request, runtime: Runtime) -> None:
     """End this session: its refresh token and its access tokens stop working everywhere."""
     async with runtime.unit_of_work() as uow:
-        await identity.sign_out(uow, who.session_id, who.subject, _ip(request))
+        await identity.sign_out(
+            uow,
+            who.session_id,
+            who.subject,
+            _ip(request),
+            kind=who.kind,
+            subject_id=who.subject_id,
+        )
         await uow.commit()
 
 

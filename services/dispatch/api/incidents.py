@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from schemas.api import IncidentSummary, IncidentView, Problem
 from schemas.calls import Latitude, Longitude
+from schemas.text import MULTI_LINE, ONE_LINE, Line
 from schemas.vocabulary import Disposition, IncidentStatus, Role
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord
@@ -43,7 +44,7 @@ class ChosenUnit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    unit_id: str = Field(min_length=1)
+    unit_id: Line = Field(min_length=1, max_length=64)
 
 
 class DispatchOrder(BaseModel):
@@ -52,14 +53,14 @@ class DispatchOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     units: Annotated[list[ChosenUnit], Field(min_length=1)]
-    override_reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    override_reason: Annotated[str, StringConstraints(max_length=500), ONE_LINE] | None = None
 
 
 class Closing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     disposition: Disposition
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] | None = None
     fatal_overdose: StrictBool = Field(
         default=False, description="counts toward responders' critical-incident exposure"
     )

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 from sqlalchemy import select
 
-from schemas.api import Problem
+from schemas.api import Instant, Problem
 from schemas.vocabulary import HandoffService
 from services.common.clock import as_utc, new_id
 from services.common.outbox import UnitOfWork
@@ -63,7 +63,7 @@ class HandoffView(BaseModel):
     status: str
     organization: str | None
     requested_by: str
-    expires_at: datetime | None
+    expires_at: Instant | None
 
 
 def provider_view(p: ProviderRecord) -> ProviderView:

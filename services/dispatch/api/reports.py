@@ -1,12 +1,11 @@
 """``GET /v1/reports/summary``: program figures for program managers, with nothing personal."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from schemas.api import IsoDateTime
+from schemas.api import Instant, IsoDateTime
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.api.deps import Runtime
 from services.dispatch.app.reports import summarise
@@ -19,8 +18,8 @@ Reporter = Annotated[
 
 
 class SummaryView(BaseModel):
-    since: datetime | None
-    until: datetime | None
+    since: Instant | None
+    until: Instant | None
     incidents: int
     by_response_model: dict[str, int]
     by_priority: dict[str, int]

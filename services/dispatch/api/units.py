@@ -1,15 +1,15 @@
 """Units: the board, management (``POST``/``PATCH``), status reports and location pings."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
 
-from schemas.api import Problem
+from schemas.api import Instant, IsoDateTime, Problem
 from schemas.calls import E164, Latitude, Longitude
+from schemas.text import ONE_LINE
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import as_utc
 from services.common.outbox import UnitOfWork
@@ -33,7 +33,7 @@ class UnitView(BaseModel):
     status: str
     lat: float | None
     lon: float | None
-    location_at: datetime | None
+    location_at: Instant | None
     location_source: str | None = Field(description="which source the used location came from")
     locations: dict[str, Any] = Field(description="every source's last point, with its time")
     current_assignment_id: str | None
@@ -43,12 +43,23 @@ class UnitView(BaseModel):
 class UnitChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    call_sign: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    agency: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    call_sign: Annotated[str, StringConstraints(min_length=1, max_length=32), ONE_LINE] | None = (
+        None
+    )
+    agency: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = None
     roles: Annotated[list[Role], Field(min_length=1)] | None = None
     capabilities: list[Capability] | None = None
     languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] | None = None
-    phone: E164 | None = None
+    phone: E164 | None = Field(default=None, description="null removes the unit's phone")
+
+    @field_validator("call_sign", "agency", "roles", "capabilities", "languages", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out means "keep"; only a phone can be removed. A null here would reach
+        # the record as a unit with no roles or no call sign.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it as it is")
+        return value
 
 
 class StatusReport(BaseModel):
@@ -63,7 +74,10 @@ class LocationPing(BaseModel):
     lat: Latitude
     lon: Longitude
     source: str = Field(default="device", pattern=r"^(device|manual)$")
-    at: datetime | None = Field(default=None, description="when the device fixed it; now if absent")
+    # ISO text only: pydantic would read a number as seconds after 1970.
+    at: IsoDateTime | None = Field(
+        default=None, description="when the device fixed it; now if absent"
+    )
 
 
 def view(u: UnitRecord) -> UnitView:
@@ -129,8 +143,7 @@ async def update_unit(
     unit_id: str, body: UnitChanges, _who: UnitManager, runtime: Runtime
 ) -> UnitView:
     async with runtime.unit_of_work() as uow:
-        unit = await unit_ops.get_unit(uow, unit_id)
-        unit_ops.apply_changes(unit, body.model_dump(exclude_unset=True), uow.clock.now())
+        unit = await unit_ops.update_unit(uow, unit_id, body.model_dump(exclude_unset=True))
         await uow.commit()
         return view(unit)
 

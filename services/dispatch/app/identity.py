@@ -8,6 +8,13 @@ while. A session lives while it is used: its refresh token expires after
 signing out, and rotating or revoking an API key revoke the tokens already
 issued, in every service (``services.common.revocations``). Every sign-in,
 failure and lockout is audited.
+
+Refresh tokens rotate: each refresh hands out a new one and uses the old one
+up. A refresh token names its session and carries a MAC, so one that was
+already used is recognised as ours: its reuse means it was copied, and ends
+the whole session (every refresh and access token of it), as OAuth 2.0
+Security BCP (RFC 9700, 4.14) asks. A service client's access token gets a
+session id of its own, so signing out revokes that token.
 """
 
 import asyncio
@@ -27,6 +34,7 @@ from services.common.clock import as_utc, new_id
 from services.common.outbox import UnitOfWork
 from services.common.tokens import Claims, TokenKeys
 from services.dispatch.adapters.identity_models import ClientRecord, SessionRecord, UserRecord
+from services.dispatch.app.throttle import UnknownAccounts
 from services.dispatch.domain.credentials import (
     LOCK_AFTER_FAILURES,
     LOCKED_FOR,
@@ -219,17 +227,30 @@ def _locked(user: UserRecord, now: datetime) -> datetime | None:
 
 
 async def check_password(
-    uow: UnitOfWork, keys: TokenKeys, username: str, password: str, ip: str | None
+    uow: UnitOfWork,
+    keys: TokenKeys,
+    username: str,
+    password: str,
+    ip: str | None,
+    unknown: UnknownAccounts,
 ) -> PasswordStep | SignInRefused | AccountLocked:
-    """Step one. Returns the refusal instead of raising so the caller commits the failure."""
+    """Step one. Returns the refusal instead of raising so the caller commits the failure.
+
+    A username that does not exist fails, locks and answers exactly as a real one
+    (``unknown`` keeps its count), so 401 and 423 say nothing about which names exist.
+    """
     now = uow.clock.now()
     user = await uow.session.scalar(select(UserRecord).where(UserRecord.username == username))
-    if user is not None and (until := _locked(user, now)) is not None:
+    until = _locked(user, now) if user is not None else unknown.locked_until(username, now)
+    if until is not None:
         _audit_auth(uow, username, "user", "auth.sign_in_while_locked", "refused", ip)
         return AccountLocked(until)
     matches = await _password_matches(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not matches or user.disabled_at is not None:
         await _failed(uow, user, username, ip)
+        if user is None and (until := unknown.failed(username, now)) is not None:
+            _audit_auth(uow, username, "user", "auth.locked", f"until {until.isoformat()}", ip)
+            return AccountLocked(until)
         if user is not None and (until := _locked(user, now)) is not None:
             return AccountLocked(until)
         return SignInRefused()
@@ -272,9 +293,10 @@ async def check_code(
     user.totp_confirmed = True
     user.failed_attempts = 0
     user.last_sign_in_at = user.updated_at = now
-    refresh = secrets.token_urlsafe(32)
+    session_id = new_id()
+    refresh = _new_refresh(keys, session_id)
     session = SessionRecord(
-        id=new_id(),
+        id=session_id,
         user_id=user.id,
         refresh_hash=_sha256(refresh),
         source_ip=ip,
@@ -316,6 +338,37 @@ def _access(
     )
 
 
+def _new_refresh(keys: TokenKeys, session_id: str) -> str:
+    """``<session id>.<random>.<MAC>``: only its hash is stored, as before."""
+    nonce = secrets.token_urlsafe(32)
+    return f"{session_id}.{nonce}.{keys.mac(f'refresh:{session_id}.{nonce}')}"
+
+
+def _issued_for(keys: TokenKeys, refresh_token: str) -> str | None:
+    """The session a refresh token was issued for, if dispatch issued it (used up or not)."""
+    parts = refresh_token.split(".")
+    if len(parts) != 3:
+        return None  # unknown, or from before tokens named their session
+    session_id, nonce, mac = parts
+    if not hmac.compare_digest(mac, keys.mac(f"refresh:{session_id}.{nonce}")):
+        return None
+    return session_id
+
+
+async def _end_reused_session(uow: UnitOfWork, keys: TokenKeys, refresh_token: str) -> None:
+    """A used-up refresh token came back: someone holds a copy. End its whole session."""
+    session_id = _issued_for(keys, refresh_token)
+    session = await uow.session.get(SessionRecord, session_id) if session_id else None
+    if session is None or session.ended_at is not None:
+        return
+    session.ended_at, session.end_reason = uow.clock.now(), "refresh_reused"
+    await revocations.revoke(uow, f"session:{session.id}", "refresh_reused")
+    user = await uow.session.get(UserRecord, session.user_id)
+    who = user.username if user else session.user_id
+    _audit_auth(uow, who, "user", "auth.refresh_reused", "session ended", session.source_ip)
+    await uow.commit()
+
+
 async def refresh(
     uow: UnitOfWork, keys: TokenKeys, policy: SessionPolicy, refresh_token: str
 ) -> Tokens:
@@ -324,7 +377,10 @@ async def refresh(
     session = await uow.session.scalar(
         select(SessionRecord).where(SessionRecord.refresh_hash == _sha256(refresh_token))
     )
-    if session is None or session.ended_at is not None:
+    if session is None:
+        await _end_reused_session(uow, keys, refresh_token)
+        raise SignedOut("signed out: sign in again")
+    if session.ended_at is not None:
         raise SignedOut("signed out: sign in again")
     user = await uow.session.get(UserRecord, session.user_id)
     reason = None
@@ -338,20 +394,37 @@ async def refresh(
         session.ended_at, session.end_reason = now, reason
         await uow.commit()
         raise SignedOut(f"signed out ({reason}): sign in again")
-    new_refresh = secrets.token_urlsafe(32)
+    new_refresh = _new_refresh(keys, session.id)
     session.refresh_hash = _sha256(new_refresh)
     session.last_used_at = now
     return Tokens(_access(keys, policy, user, session.id, now), _ttl(policy), new_refresh)
 
 
-async def sign_out(uow: UnitOfWork, session_id: str | None, who: str, ip: str | None) -> None:
+async def sign_out(
+    uow: UnitOfWork,
+    session_id: str | None,
+    who: str,
+    ip: str | None,
+    *,
+    kind: str = "user",
+    subject_id: str = "",
+) -> None:
+    """End the caller's session: its tokens stop working in every service.
+
+    A client's token is its own session (see ``exchange_api_key``); one issued before
+    tokens carried that has none, so signing out revokes every token of that client
+    issued so far (it exchanges its key again), rather than answer 204 and change nothing.
+    """
     if session_id is None:
+        if kind == "client" and subject_id:
+            await revocations.revoke(uow, f"client:{subject_id}", "signed_out")
+            _audit_auth(uow, who, kind, "auth.signed_out", "ok", ip)
         return
     session = await uow.session.get(SessionRecord, session_id)
     if session is not None and session.ended_at is None:
         session.ended_at, session.end_reason = uow.clock.now(), "signed_out"
     await revocations.revoke(uow, f"session:{session_id}", "signed_out")
-    _audit_auth(uow, who, "user", "auth.signed_out", "ok", ip)
+    _audit_auth(uow, who, kind, "auth.signed_out", "ok", ip)
 
 
 # --- service clients ------------------------------------------------------------------
@@ -423,5 +496,7 @@ async def exchange_api_key(
         roles=client.roles,
         now=now,
         ttl=policy.access_ttl,
+        # Its own session id, so this token alone can be signed out (revoked).
+        session_id="client-" + new_id(),
     )
     return Tokens(token, _ttl(policy))

@@ -45,6 +45,19 @@ async def get_unit(uow: UnitOfWork, unit_id: str) -> UnitRecord:
     return unit
 
 
+async def update_unit(uow: UnitOfWork, unit_id: str, changes: dict[str, Any]) -> UnitRecord:
+    """Edit a unit; another unit's call sign is a 409 naming it, not a failed commit."""
+    unit = await get_unit(uow, unit_id)
+    call_sign = changes.get("call_sign")
+    apply_changes(unit, changes, uow.clock.now())
+    try:
+        # Flushed here, so the unique call sign is checked while the answer can still say so.
+        await uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"call_sign: a unit called {call_sign!r} already exists") from exc
+    return unit
+
+
 def apply_changes(unit: UnitRecord, changes: dict[str, Any], now: datetime) -> None:
     """Edit descriptive fields; status and location have their own reports."""
     if "agency" in changes:

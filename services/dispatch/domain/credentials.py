@@ -15,12 +15,19 @@ MAX_PASSWORD = 256
 LOCK_AFTER_FAILURES = 5
 LOCKED_FOR = timedelta(minutes=15)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+# The name the CLI's operator token signs as (``corespond token``), and the names the
+# services act under on timelines and in the audit trail: a person named so could
+# pass their actions off as the operator's or the system's.
+OPERATOR_NAME = "local-operator"
+RESERVED_USERNAMES = frozenset({OPERATOR_NAME, "dispatch", "triage", "notify", "system"})
 _KEY = re.compile(r"^crk_([a-f0-9]{32})\.([A-Za-z0-9_-]{40,})$")
 
 
 def username_problem(username: str) -> str | None:
     if not _USERNAME.match(username):
         return "2 to 63 characters: lower-case letters, digits, '.', '_' or '-'"
+    if username in RESERVED_USERNAMES:
+        return f"{username!r} is reserved for corespond's own actions"
     return None
 
 

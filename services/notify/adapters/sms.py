@@ -84,14 +84,20 @@ class TwilioSmsBackend:
         from_number: str | None,
         status_callback_url: str | None,
         api_base_url: str | None = None,
+        timeout_s: float = 10.0,
     ) -> None:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         if not (messaging_service_sid or from_number):
             raise ValueError(
                 "twilio backend needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"
             )
-        self._client = Client(account_sid, auth_token)
+        # twilio's default HTTP client waits for ever: one hung request would hold the
+        # delivery worker (and its thread) with it. With a timeout it is a retryable failure.
+        self._client = Client(
+            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout_s)
+        )
         if api_base_url:
             self._client.api.base_url = api_base_url.rstrip("/")
         self._messaging_service_sid = messaging_service_sid

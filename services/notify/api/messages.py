@@ -2,15 +2,22 @@
 
 The console backend's sent box is what a demo (and the tests) read to see the
 SMS that would have gone out.
+
+A responder's link (``/r/<token>``, ``/t/<token>``) lets whoever holds it answer
+an offer as that responder, so its token is shown only where the sent box
+stands in for the phone: to an admin (the operator playing the responder in a
+demo) on the console backend. Everyone else, and everyone on Twilio, sees it
+redacted.
 """
 
-from datetime import datetime
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from schemas.api import Instant
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.clock import as_utc
 from services.common.logs import mask_phone
@@ -20,6 +27,20 @@ from services.notify.adapters.models import ConsoleSms, MessageRecord
 router = APIRouter(prefix="/v1", tags=["messages"])
 
 Reader = Annotated[Principal, Depends(require_roles(StaffRole.DISPATCHER, StaffRole.SUPERVISOR))]
+
+
+LINK_TOKEN = re.compile(r"(/[rt]/)[A-Za-z0-9_-]+")
+REDACTED = r"\1[redacted]"
+
+
+def shows_link_tokens(who: Principal, request: Request) -> bool:
+    """Only the console backend's operator plays the phone; nobody else needs the token."""
+    console = getattr(request.app.state, "sms_backend", None) == "console"
+    return console and StaffRole.ADMIN in who.roles
+
+
+def _body(body: str, reveal: bool) -> str:
+    return body if reveal else LINK_TOKEN.sub(REDACTED, body)
 
 
 class MessageView(BaseModel):
@@ -33,15 +54,15 @@ class MessageView(BaseModel):
     provider_message_id: str | None
     error_code: str | None
     error_message: str | None
-    created_at: datetime
-    updated_at: datetime
-    console_recorded_at: datetime | None = None
+    created_at: Instant
+    updated_at: Instant
+    console_recorded_at: Instant | None = None
 
 
 @router.get("/messages", response_model=list[MessageView])
 async def list_messages(
     request: Request,
-    _who: Reader,
+    who: Reader,
     incident_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MessageView]:
@@ -56,13 +77,14 @@ async def list_messages(
         query = query.where(MessageRecord.incident_id == incident_id)
     async with runtime.db.session() as session:
         rows = (await session.execute(query)).all()
+    reveal = shows_link_tokens(who, request)
     return [
         MessageView(
             id=m.id,
             incident_id=m.incident_id,
             assignment_id=m.assignment_id,
             to_masked=mask_phone(m.to_phone),
-            body=m.body,
+            body=_body(m.body, reveal),
             status=m.status,
             attempts=m.attempts,
             provider_message_id=m.provider_message_id,

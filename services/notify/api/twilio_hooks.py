@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from schemas.calls import E164
+from schemas.text import CleanLine, CleanText, safe_id
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.clock import new_id
 from services.common.runtime import ServiceRuntime
@@ -64,11 +65,14 @@ class StatusCallback(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    message_sid: str = Field(alias="MessageSid", min_length=1)
-    message_status: str = Field(
-        alias="MessageStatus", min_length=1, description="queued, sent, delivered, failed, ..."
+    message_sid: CleanLine = Field(alias="MessageSid", min_length=1, max_length=64)
+    message_status: CleanLine = Field(
+        alias="MessageStatus",
+        min_length=1,
+        max_length=32,
+        description="queued, sent, delivered, failed, ...",
     )
-    error_code: str | None = Field(default=None, alias="ErrorCode")
+    error_code: CleanLine | None = Field(default=None, alias="ErrorCode", max_length=16)
 
 
 class InboundMessage(BaseModel):
@@ -76,9 +80,12 @@ class InboundMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    message_sid: str = Field(alias="MessageSid", min_length=1)
-    from_: str = Field(alias="From", min_length=1, description="the sender's number, E.164")
-    body: str = Field(alias="Body", description="what they wrote (empty for a picture alone)")
+    message_sid: CleanLine = Field(alias="MessageSid", min_length=1, max_length=64)
+    from_: CleanLine = Field(
+        alias="From", min_length=1, max_length=32, description="the sender's number, E.164"
+    )
+    # Cleaned, not refused: a phone cannot be told "422", and its reply still counts.
+    body: CleanText = Field(alias="Body", description="what they wrote (empty for a picture alone)")
 
 
 FormModel = TypeVar("FormModel", bound=BaseModel)
@@ -106,6 +113,13 @@ def _read(model: type[FormModel], form: dict[str, str]) -> FormModel:
         ) from exc
 
 
+def _retry_token(request: Request) -> str | None:
+    """Twilio's retry token, if it is one: the signature does not cover headers, and the
+    token is a key with a length limit, so an odd one is ignored (the MessageSid still
+    deduplicates) rather than trusted."""
+    return safe_id(request.headers.get(IDEMPOTENCY_HEADER))
+
+
 REFUSED: dict[int | str, dict[str, Any]] = {
     403: {"description": "X-Twilio-Signature is missing or wrong, or Twilio is not configured"}
 }
@@ -121,7 +135,7 @@ TWIML = "application/xml"
 )
 async def status_callback(request: Request) -> Response:
     callback = _read(StatusCallback, await _verified_form(request))
-    retry_token = request.headers.get(IDEMPOTENCY_HEADER)
+    retry_token = _retry_token(request)
 
     metrics: NotifyMetrics = request.app.state.notify_metrics
 
@@ -156,7 +170,7 @@ async def status_callback(request: Request) -> Response:
 )
 async def inbound_sms(request: Request) -> Response:
     message = _read(InboundMessage, await _verified_form(request))
-    retry_token = request.headers.get(IDEMPOTENCY_HEADER)
+    retry_token = _retry_token(request)
 
     async def apply() -> str:
         async with _runtime(request).unit_of_work() as uow:
@@ -191,7 +205,8 @@ class SimulatedReply(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: E164 = Field(alias="from")
-    body: str = Field(min_length=1, max_length=1600)
+    # Cleaned like a real SMS (see InboundMessage), so the simulator behaves as a phone would.
+    body: CleanText = Field(min_length=1, max_length=1600)
 
 
 class SimulatedAnswer(BaseModel):

@@ -3,10 +3,18 @@
 An SMS carries the incident code, the role asked, where to go and how to
 answer — never a diagnosis, a substance, a name or a date of birth. The
 inputs here are typed so that nothing else can reach a template.
+
+Every piece of text that came from outside (an address, a provider's service
+name, even our own codes and links) goes through ``sms_line`` first: one line,
+no control or bidi characters, capped per field. The edge refuses such text
+already (``schemas/text.py``); this holds even for an event from a producer
+that did not, so a caller can never write lines of their own into a
+responder's SMS.
 """
 
 from dataclasses import dataclass
 
+from schemas.text import clean_line, sms_line
 from schemas.vocabulary import AlertKind, Role
 
 _ROLE_WORDS = {
@@ -17,6 +25,10 @@ _ROLE_WORDS = {
 }
 
 SMS_MAX_CHARS = 320  # two segments: long enough, short enough to read at a glance
+# Per-field caps, so no one field can crowd out how to answer.
+CODE_MAX_CHARS = 32
+PLACE_MAX_CHARS = 160
+SERVICE_MAX_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -32,20 +44,27 @@ class OfferText:
     link: str | None = None
 
 
+def _code(incident_code: str) -> str:
+    return sms_line(incident_code, CODE_MAX_CHARS)
+
+
 def where(offer: OfferText) -> str:
-    if offer.address:
-        return offer.address
+    address = sms_line(offer.address or "", PLACE_MAX_CHARS)
+    if address:
+        return address
     if offer.lat is not None and offer.lon is not None:
         return f"{offer.lat:.5f},{offer.lon:.5f}"
     return "location with dispatch"
 
 
 def render_offer(offer: OfferText) -> str:
-    code = offer.incident_code
+    code = _code(offer.incident_code)
     head = f"corespond P{offer.priority} #{code}: {_ROLE_WORDS[offer.role]} requested at "
     tail = f". Reply Y {code} to accept, N {code} to decline."
-    if offer.link:
-        tail += f" {'Join' if offer.role == Role.TELEHEALTH else 'Open'}: {offer.link}"
+    # Our own link, cleaned but never cut: a cut link is worse than none.
+    link = clean_line(offer.link or "")
+    if link:
+        tail += f" {'Join' if offer.role == Role.TELEHEALTH else 'Open'}: {link}"
     # Only the place gives way to the limit: the code, how to answer and the link (a cut
     # link is worse than none) always arrive whole.
     place = where(offer)
@@ -66,21 +85,24 @@ class FollowUpText:
 def render_follow_up(visit: FollowUpText) -> str:
     place = OfferText(visit.incident_code, Role.CLINICIAN, 3, visit.address, visit.lat, visit.lon)
     text = (
-        f"corespond #{visit.incident_code}: outreach follow-up visit due at {where(place)}. "
+        f"corespond #{_code(visit.incident_code)}: outreach follow-up visit due at {where(place)}. "
         "Details in the console."
     )
     return text[:SMS_MAX_CHARS]
 
 
 def render_withdrawn(incident_code: str) -> str:
-    return f"corespond #{incident_code}: offer withdrawn, someone else is going. No action needed."
+    code = _code(incident_code)
+    return f"corespond #{code}: offer withdrawn, someone else is going. No action needed."
 
 
 def render_handoff(incident_code: str, service_name: str) -> str:
     """The provider's own name for its service and the code; nothing about the person."""
+    code = _code(incident_code)
+    service = sms_line(service_name, SERVICE_MAX_CHARS)
     text = (
-        f"corespond #{incident_code}: warm handoff requested for your service "
-        f"'{service_name}'. Reply Y {incident_code} to accept, N {incident_code} to decline."
+        f"corespond #{code}: warm handoff requested for your service "
+        f"'{service}'. Reply Y {code} to accept, N {code} to decline."
     )
     return text[:SMS_MAX_CHARS]
 
@@ -95,4 +117,4 @@ _ALERT_WORDS = {
 
 def render_alert(incident_code: str, kind: AlertKind) -> str:
     """A supervisor's page: which incident and what kind of problem; the rest is in the console."""
-    return f"corespond ALERT #{incident_code}: {_ALERT_WORDS[kind]}. See the console now."
+    return f"corespond ALERT #{_code(incident_code)}: {_ALERT_WORDS[kind]}. See the console now."
