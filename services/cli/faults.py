@@ -48,6 +48,7 @@ class Outcome:
     fault: str
     calls: int
     accepted: list[str] = field(default_factory=list)
+    retried_posts: int = 0  # POSTs that failed (cut off, refused, 5xx) and were sent again
     texted: int = 0
     incidents_made: int = 0
     triaged_twice: int = 0
@@ -72,7 +73,10 @@ class Outcome:
         recovered = f"{self.recovered_s:.1f} s" if self.recovered_s is not None else "-"
         rows = [
             ("fault", self.fault),
-            ("calls accepted (202)", f"{len(self.accepted)} of {self.calls}"),
+            (
+                "calls accepted (202)",
+                f"{len(self.accepted)} of {self.calls} ({self.retried_posts} POSTs retried)",
+            ),
             ("calls texted", f"{self.texted} (lost {self.lost})"),
             (
                 "incidents made",
@@ -90,8 +94,9 @@ class Outcome:
 
 async def post_until_accepted(
     client: httpx.AsyncClient, urls: list[str], body: dict[str, object], timeout_s: float
-) -> str:
-    """As a CAD retries: the same key until some dispatch answers 202."""
+) -> tuple[str, int]:
+    """As a CAD retries: the same key until some dispatch answers 202; the incident id
+    and how many tries failed first."""
     key = f"faults-{uuid.uuid4()}"
     deadline = time.monotonic() + timeout_s
     attempt = 0
@@ -104,7 +109,7 @@ async def post_until_accepted(
             )
             if response.status_code == 202:
                 incident_id: str = response.json()["incident_id"]
-                return incident_id
+                return incident_id, attempt - 1
             if response.status_code < 500:
                 raise click.ClickException(f"call refused: {response.text}")
         if time.monotonic() > deadline:
@@ -171,7 +176,9 @@ async def run_fault(
             posts.append(
                 asyncio.create_task(post_until_accepted(c, dispatch, _call(rng), timeout_s))
             )
-        outcome.accepted = list(await asyncio.gather(*posts))
+        answers = await asyncio.gather(*posts)
+        outcome.accepted = [incident_id for incident_id, _ in answers]
+        outcome.retried_posts = sum(failed for _, failed in answers)
         if faulted is not None:
             await faulted
         click.echo(f"{len(outcome.accepted)} calls accepted; waiting for their SMS ...", err=True)
