@@ -6,6 +6,7 @@ and body gets that answer again, marked ``Idempotent-Replayed: true``.
 Without the header a route behaves as before.
 """
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -18,20 +19,22 @@ from services.common.auth import Principal
 from services.common.outbox import UnitOfWork
 from services.common.runtime import ServiceRuntime
 from services.dispatch.app import idempotency
+from services.dispatch.domain.errors import Unprocessable
 
 # The draft leaves the key's form to the server: up to 255 visible ASCII characters
-# (a UUID is what clients usually send).
+# (a UUID is what clients usually send). Checked here rather than as a schema
+# pattern, so the OpenAPI promises what any HTTP client can send and the 422
+# names the header in our own words.
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=idempotency.HEADER,
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
         description="Makes a retry of this request safe: the same key and body within 24 h "
-        "returns the first answer; the same key with another body is refused (422).",
+        "returns the first answer; the same key with another body is refused (422). "
+        "1-255 visible ASCII characters, e.g. a UUID.",
     ),
 ]
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 # Two retries racing: one commits the key, the other's insert fails and, tried
 # again, finds the answer. Calls also retry a short-code collision this way.
@@ -51,6 +54,10 @@ async def answer_once(
     status_code: int,
     location: Callable[[Any], str] | None = None,
 ) -> JSONResponse:
+    if key is not None and not _KEY.fullmatch(key):
+        raise Unprocessable(
+            idempotency.HEADER, "must be 1-255 visible ASCII characters (a UUID, for example)"
+        )
     fingerprint = idempotency.fingerprint(
         request.method, request.url.path, body.model_dump(mode="json")
     )
