@@ -29,7 +29,7 @@ from schemas.calls import CallIntake
 from schemas.policy import Policy
 from schemas.triage import KeyQuestion, RationaleItem, TriageDecision
 from schemas.vocabulary import CallSource, Category, Flag, ResponseModel, Role
-from services.triage.domain.findings import Finding, Findings, Reader, from_answers, reader_for
+from services.triage.domain.findings import Finding, Reader, from_answers, reader_for
 from services.triage.domain.lexicon import Lexicon, default_lexicon
 
 # What each intake answer is called in findings, and the worrying answer to try.
@@ -531,26 +531,6 @@ POLICY_RULES: tuple[
 # --- reading the call into facts -----------------------------------------------
 
 
-def _combine(
-    name: str, answer: bool | None, said: Finding, conflicts: list[RationaleItem] | None
-) -> bool:
-    """Answers outrank the words only towards safety: a yes adds, a no never removes."""
-    if answer is True:
-        return True
-    if answer is False and said.present:
-        if conflicts is None:
-            return True
-        conflicts.append(
-            RationaleItem(
-                rule="conflict.safer_reading",
-                reason=f"answer says no {name}, narrative suggests it: keeping the safer reading",
-                evidence=[f"answers.{name}=false", *said.evidence],
-            )
-        )
-        return True
-    return said.present
-
-
 def facts_of(
     words: dict[str, Finding],
     answers: dict[str, bool | None],
@@ -562,101 +542,104 @@ def facts_of(
     ``explain=False`` leaves out evidence and conflicts: the what-ifs of the key
     questions need only the outcome, and run many times per decision.
     """
-    conflicts: list[RationaleItem] | None = [] if explain else None
-    if words["weapon_removed"].present and answers.get("weapon") is not True:
+    said = {name for name, f in words.items() if f.present}
+    if "weapon_removed" in said and answers.get("weapon") is not True:
         # "brother took all the guns out of the house": the guns named are gone.
-        words = Findings(words)
-        words["weapon"] = Finding(present=False, negated=words["weapon"].evidence)
-
-    def has(name: str) -> bool:
-        return _combine(name, answers.get(name), words[name], conflicts)
-
-    def said(name: str) -> bool:
-        return words[name].present
-
-    weapon, violence, crime, threat = has("weapon"), has("violence"), has("crime"), has("threat")
-    not_breathing = has("not_breathing")
+        said.discard("weapon")
+    yes = {name for name, answer in answers.items() if answer is True}
+    # Answers outrank the words only towards safety: a yes adds, a no never removes.
+    has = said | yes
+    weapon, violence, crime, threat = (n in has for n in ("weapon", "violence", "crime", "threat"))
+    not_breathing = "not_breathing" in has
     # "Passed out" that "wakes up when you talk to him" is not unresponsive; a
     # "no" to the consciousness question still is.
-    responsive = said("responsive")
-    unconscious = answers.get("unconscious") is True if responsive else has("unconscious")
+    unconscious = "unconscious" in (yes if "responsive" in said else has)
     # Unresponsive or not breathing after drug use is a suspected overdose:
     # naloxone is given empirically, and costs nothing if it was not opioids.
-    # Alcohol alone does not make it one; an unknown substance does.
-    drugs = (
-        said("opioid")
-        or said("substance")
-        or said("paraphernalia")
-        or said("pills_taken")  # unknown pills may be pressed fentanyl
-        or answers.get("substance") is True
-    )
+    # Alcohol alone does not make it one; an unknown substance does (unknown
+    # pills may be pressed fentanyl).
+    drugs = bool(said & _DRUG_WORDS) or "substance" in yes
     # On a follow-up visit, "after an overdose" is history: only what is
     # happening now (unresponsive, not breathing after use) is an overdose.
     follow_up = source == CallSource.FOLLOW_UP
-    overdose_said = has("overdose") and (not follow_up or answers.get("overdose") is True)
     overdose = (
-        overdose_said
+        ("overdose" in has and (not follow_up or "overdose" in yes))
         or (drugs and (unconscious or not_breathing))
-        or (said("opioid") and said("pills_taken"))
+        or ("opioid" in said and "pills_taken" in said)
     )
-    # Exposure explains a cold, confused drinker better than an overdose does;
-    # only drug words (not alcohol) with unresponsiveness still make it one.
-    substance = has("substance") or said("opioid") or said("withdrawal") or said("alcohol")
     if answers.get("substance") is False:
         # "doesn't drink or use": slurring or shaking is then medical, not intoxication.
-        substance = said("opioid") or said("substance")
+        substance = "opioid" in said or "substance" in said
+    else:
+        substance = bool(has & _SUBSTANCE)
     # Safety is established by answers or explicit words ("no weapons", "not
     # violent", "hasn't hurt anyone"), never by silence.
-    no_danger = {n for n in ("weapon", "violence", "threat") if answers.get(n) is False}
-    no_danger |= {n for n in ("weapon", "violence", "threat") if words[n].negated}
+    no_danger = {n for n in _SAFETY if answers.get(n) is False or words[n].negated}
     safety_established = len(no_danger) == 3 or (
-        "weapon" in no_danger and (said("no_danger") or len(no_danger) == 2)
+        "weapon" in no_danger and ("no_danger" in said or len(no_danger) == 2)
     )
-    evidence = _evidence(words, answers) if explain else {}
+    suicidal = "suicidal" in has or "self_inflicted" in said
     return Facts(
         weapon=weapon,
         maybe_armed=not weapon and bool(words["weapon"].hedged),
         violence=violence,
         crime=crime,
         threat=threat,
-        aggression=said("aggression"),
-        domestic=said("domestic"),
-        wounded=said("wounded") and not said("self_inflicted"),
-        self_inflicted=said("self_inflicted"),
+        aggression="aggression" in said,
+        domestic="domestic" in said,
+        wounded="wounded" in said and "self_inflicted" not in said,
+        self_inflicted="self_inflicted" in said,
         not_breathing=not_breathing,
         unconscious=unconscious,
         overdose=overdose,
         # An attempt under way with a clouded mind (groggy after the garage, the pills) is medical.
-        medical=has("medical")
-        or said("critical")
-        or ((has("suicidal") or said("self_inflicted")) and said("altered")),
-        critical=said("critical"),
-        pills=said("pills_taken"),
-        suicidal=has("suicidal") or said("self_inflicted"),
-        ledge=said("ledge"),
-        means=said("means"),
-        withdrawal=said("withdrawal"),
+        medical="medical" in has or "critical" in said or (suicidal and "altered" in said),
+        critical="critical" in said,
+        pills="pills_taken" in said,
+        suicidal=suicidal,
+        ledge="ledge" in said,
+        means="means" in said,
+        withdrawal="withdrawal" in said,
         substance=substance,
-        mental=said("mental_health"),
-        children=has("children"),
-        exposure=said("exposure"),
-        altered=said("altered"),
-        traffic=said("traffic"),
-        welfare=said("welfare"),
-        unreached=said("unreached"),
-        unhoused=said("unhoused"),
-        vague=said("vague"),
-        low_mood=said("low_mood"),
+        mental="mental_health" in said,
+        children="children" in has,
+        exposure="exposure" in said,
+        altered="altered" in said,
+        traffic="traffic" in said,
+        welfare="welfare" in said,
+        unreached="unreached" in said,
+        unhoused="unhoused" in said,
+        vague="vague" in said,
+        low_mood="low_mood" in said,
         # "Acting strange" says something is wrong, not what: not understood.
-        understood=any(
-            f.present or f.negated for n, f in words.items() if n not in ("children", "vague")
-        ),
-        calm=said("safe") or said("resource_request"),
+        understood=any(f.negated for f in words.values()) or bool(said - _NOT_UNDERSTANDING),
+        calm="safe" in said or "resource_request" in said,
         safety_established=safety_established,
         follow_up=follow_up,
         source=source.value,
-        evidence=evidence,
-        conflicts=tuple(conflicts or ()),
+        evidence=_evidence(words, answers) if explain else {},
+        conflicts=_conflicts(said, answers, words) if explain else (),
+    )
+
+
+_DRUG_WORDS = frozenset({"opioid", "substance", "paraphernalia", "pills_taken"})
+_SUBSTANCE = frozenset({"substance", "opioid", "withdrawal", "alcohol"})
+_SAFETY = ("weapon", "violence", "threat")
+_NOT_UNDERSTANDING = frozenset({"children", "vague"})
+
+
+def _conflicts(
+    said: set[str], answers: dict[str, bool | None], words: dict[str, Finding]
+) -> tuple[RationaleItem, ...]:
+    """Each answer "no" the words contradict: the safer reading (the words) is kept."""
+    return tuple(
+        RationaleItem(
+            rule="conflict.safer_reading",
+            reason=f"answer says no {name}, narrative suggests it: keeping the safer reading",
+            evidence=[f"answers.{name}=false", *words[name].evidence],
+        )
+        for name, answer in answers.items()
+        if answer is False and name in said
     )
 
 
@@ -753,7 +736,8 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
     given = [q for q in _QUESTION_FINDING if getattr(call.answers, q) is not None]
     missing: list[str] = [q for q in policy.triage.questions if getattr(call.answers, q) is None]
     questions = _key_questions_of(words, answers, call.source, policy, draft, missing)
-    return TriageDecision(
+    # Every field is built here from typed values: no second validation (speed, issue 15).
+    return TriageDecision.model_construct(
         category=_category(draft.flags, facts),
         priority=draft.priority,
         response_model=draft.model or _response_model(draft.roles),
@@ -761,7 +745,7 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
         flags=sorted(draft.flags),
         rationale=draft.why,
         policy_version=policy.version,
-        key_questions=questions,
+        key_questions=list(questions),
         needs_answers=draft.needs_answers and bool(questions),
         answers_given=given,
         answers_missing=missing,
@@ -842,13 +826,17 @@ def _key_questions(
     return [q for _w, _o, q in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
 
+_ROLE_WEIGHT = {Role.POLICE: 120, Role.EMT: 110, Role.CLINICIAN: 50, Role.TELEHEALTH: 50}
+
+
 def _difference(now: Draft, then: Draft) -> tuple[str, int]:
     """What a different answer would change, and how decisive that is."""
     parts: list[str] = []
     weight = 0
     for role in sorted(then.roles - now.roles):
         parts.append(f"{role.value} joins")
-        weight += 100 if role in (Role.POLICE, Role.EMT) else 50
+        # Scene safety first (MPDS order), then the medical response, then care.
+        weight += _ROLE_WEIGHT[role]
     for role in sorted(now.roles - then.roles):
         parts.append(f"no {role.value}")
         weight += 40
@@ -857,7 +845,7 @@ def _difference(now: Draft, then: Draft) -> tuple[str, int]:
         weight += 20 * abs(now.priority - then.priority)
     for flag in sorted(then.flags - now.flags):
         parts.append(flag.value)
-        weight += 5
+        weight += 1
     return ", ".join(parts), weight
 
 

@@ -238,11 +238,16 @@ class Reader:
         return found
 
     def _phrases(self, tokens: list[str], found: Findings) -> None:
+        single, by_two = self._single, self._by_two
         last = len(tokens) - 1
         for start, token in enumerate(tokens):
-            candidates = self._single.get(token, [])
+            candidates = single.get(token)
             if start < last:
-                candidates = candidates + self._by_two.get((token, tokens[start + 1]), [])
+                pairs = by_two.get((token, tokens[start + 1]))
+                if pairs:
+                    candidates = candidates + pairs if candidates else pairs
+            if not candidates:
+                continue
             for name, phrase, words in candidates:
                 if len(words) > 2 and tuple(tokens[start : start + len(words)]) != words:
                     continue
