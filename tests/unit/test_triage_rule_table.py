@@ -145,14 +145,14 @@ def test_no_co_responder_program_sends_police_and_telehealth_as_the_policy_says(
     facts = replace(UNDERSTOOD, weapon=True, suicidal=True)
     rural = apply_rules(facts, RURAL)
     assert rural.roles == {Role.POLICE, Role.TELEHEALTH}
-    assert rural.model is not None and rural.model.value == "telehealth"
+    assert rural.model == "telehealth"
     assert "policy.telehealth" in _fired(facts, RURAL)
     no_team = DEFAULT.model_copy(
         update={"programs": DEFAULT.programs.model_copy(update={"co_responder": False})}
     )
     separately = apply_rules(facts, no_team)
     assert separately.roles == {Role.POLICE, Role.CLINICIAN}
-    assert separately.model is not None and separately.model.value == "police"
+    assert separately.model == "police"
     by_video = no_team.model_copy(
         update={"triage": TriageSettings(without_co_responder="telehealth")}
     )
