@@ -62,7 +62,9 @@ _ASK = {
 _SAFETY_ANSWERS = ("weapons", "violence", "threat_to_others")
 
 
-@dataclass(frozen=True)
+# Not frozen (slots are faster to build, and Facts are built for every what-if);
+# never changed after construction, so hashing them for the what-if memo is safe.
+@dataclass(slots=True, unsafe_hash=True)
 class Facts:
     """What the call establishes: answers and words combined, with the evidence of each."""
 
@@ -667,7 +669,7 @@ def apply_rules(facts: Facts, policy: Policy, explain: bool = True) -> Draft:
             rule.effect(facts, draft, policy)
             if explain:
                 draft.why.append(
-                    RationaleItem(
+                    RationaleItem.model_construct(
                         rule=rule.id,
                         reason=rule.reason(facts, policy),
                         evidence=rule.evidence(facts),
@@ -680,7 +682,7 @@ def apply_rules(facts: Facts, policy: Policy, explain: bool = True) -> Draft:
             effect(facts, draft, policy)
             if explain:
                 draft.why.append(
-                    RationaleItem(
+                    RationaleItem.model_construct(
                         rule=rule_id,
                         reason=reason(policy),
                         evidence=[f"policy.{policy.jurisdiction}"],
@@ -796,8 +798,8 @@ def _key_questions(
     ranked: list[tuple[int, int, KeyQuestion]] = []
     for order, question in enumerate(missing):
         finding, worrying = _QUESTION_FINDING[question]
-        if words[finding].present:
-            continue  # the words already said it: the answer cannot add it
+        if words[finding].present or words[finding].negated:
+            continue  # the words already said it, yes or no: asked and answered
         what_if = dict(answers)
         what_if[finding] = True
         other = _what_if(words, what_if, source, policy)

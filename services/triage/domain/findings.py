@@ -187,6 +187,8 @@ class Reader:
             for p in lexicon.findings.get(name, ())
             for w in _TOKEN.findall(fold(p))
         )
+        self._starts = frozenset(self._single) | frozenset(w for w, _ in self._by_two)
+        self._attack_starts = self._classes["attack_verbs"] | _APPROACH
         self.canonical = lru_cache(maxsize=65_536)(self._canonical)
 
     def _canonical(self, token: str) -> str:
@@ -224,7 +226,9 @@ class Reader:
         if start and tokens[start - 1] in _NEGATION_ENDS_AT:
             return False
         window = tokens[max(0, start - _WINDOW) : start]
-        return any(_is_negator(t, self.negators) for t in window)
+        if not self.negators.isdisjoint(window):
+            return True
+        return any(t.endswith(_NEGATING_SUFFIX) for t in window)
 
     def read(self, narrative: str) -> Findings:
         found = Findings()
@@ -240,7 +244,10 @@ class Reader:
     def _phrases(self, tokens: list[str], found: Findings) -> None:
         single, by_two = self._single, self._by_two
         last = len(tokens) - 1
-        for start, token in enumerate(tokens):
+        # Most words start no phrase: pick the few that do in one C-speed pass.
+        starts = self._starts
+        for start in [i for i, t in enumerate(tokens) if t in starts]:
+            token = tokens[start]
             candidates = single.get(token)
             if start < last:
                 pairs = by_two.get((token, tokens[start + 1]))
@@ -271,8 +278,8 @@ class Reader:
         """A harm verb with intent before it and someone after it is a threat."""
         harm, intent = self._classes["harm_verbs"], self._classes["intent"]
         targets, reflexive = self._classes["threat_targets"], self._classes["reflexive"]
-        for i, token in enumerate(tokens):
-            if token not in harm or i + 1 >= len(tokens):
+        for i in [i for i, t in enumerate(tokens) if t in harm]:
+            if i + 1 >= len(tokens):
                 continue
             before = tokens[max(0, i - _THREAT_WINDOW) : i]
             willing = [t for t in before if t in intent or t.endswith(("'ll", "'d"))]
@@ -292,7 +299,8 @@ class Reader:
         """An attack verb with an object ("hit him with a rake") is a weapon."""
         attack, wield = self._classes["attack_verbs"], self._classes["wield_verbs"]
         body = self._classes["body_parts"]
-        for i, token in enumerate(tokens):
+        for i in [i for i, t in enumerate(tokens) if t in self._attack_starts]:
+            token = tokens[i]
             aimed = token in _APPROACH and i + 1 < len(tokens) and tokens[i + 1] in _ATTACK_AIM
             if token not in attack and not aimed:
                 continue
@@ -341,19 +349,21 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
     return tokens[after] if after < len(tokens) else ""
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _meaning_changed(name: str, tokens: list[str], start: int, words: tuple[str, ...]) -> bool:
-    phrase = " ".join(words)
+    phrase = " ".join(words) if len(words) > 1 else words[0]
     following = _followed_by(tokens, start, words)
-    if following in _NOT_WHEN_FOLLOWED_BY.get(phrase, frozenset()):
+    if following in _NOT_WHEN_FOLLOWED_BY.get(phrase, _NONE):
         return True
-    preceding = tokens[start - 1] if start else ""
-    if preceding in _NOT_WHEN_PRECEDED_BY.get(phrase, frozenset()):
+    if start and tokens[start - 1] in _NOT_WHEN_PRECEDED_BY.get(phrase, _NONE):
         return True
-    return following in _NOT_FOLLOWED_BY_FOR.get(name, frozenset())
+    return following in _NOT_FOLLOWED_BY_FOR.get(name, _NONE)
 
 
 def _is_hedged(tokens: list[str], start: int) -> bool:
-    return any(t in _HEDGES for t in tokens[max(0, start - _HEDGE_WINDOW) : start])
+    return not _HEDGES.isdisjoint(tokens[max(0, start - _HEDGE_WINDOW) : start])
 
 
 _READERS: dict[int, Reader] = {}
