@@ -28,7 +28,8 @@ FLOORS = {
     "triage_calls.jsonl": (1.0, 0),
     "triage_holdout.jsonl": (1.0, 0),
     "triage_holdout2.jsonl": (0.88, 1),
-    "triage_categories.jsonl": (0.84, 1),
+    "triage_categories.jsonl": (0.93, 1),
+    "triage_categories2.jsonl": (0.96, 0),
 }
 
 

@@ -85,6 +85,7 @@ class Facts:
     pills: bool = False
     suicidal: bool = False
     ledge: bool = False
+    water: bool = False
     means: bool = False
     withdrawal: bool = False
     substance: bool = False
@@ -133,6 +134,7 @@ class Facts:
             or self.withdrawal
             or self.exposure
             or self.traffic
+            or self.water
             or self.self_inflicted
         )
 
@@ -216,8 +218,13 @@ def _overdose(_f: Facts, d: Draft, _p: Policy) -> None:
 def _medical(f: Facts, d: Draft, _p: Policy) -> None:
     d.roles.add(Role.EMT)
     d.flags.add(Flag.MEDICAL)
-    # Airway, consciousness, an ingestion and critical signs are life threats now.
-    d.urgent(1 if (f.not_breathing or f.unconscious or f.pills or f.critical) else 2)
+    if f.pills:
+        # A handful of pills is presumed a self-poisoning until someone says otherwise:
+        # the clinician comes for the warm handoff (as after an overdose).
+        d.roles.add(Role.CLINICIAN)
+    # Airway, consciousness, an ingestion, critical signs and a medical problem with
+    # an altered mind (confused after a fall) are life threats now.
+    d.urgent(1 if (f.not_breathing or f.unconscious or f.pills or f.critical or f.altered) else 2)
 
 
 def _exposure(f: Facts, d: Draft, _p: Policy) -> None:
@@ -235,6 +242,12 @@ def _heights(_f: Facts, d: Draft, p: Policy) -> None:
     d.roles.add(Role.CLINICIAN)
     d.roles |= {Role(r) for r in p.triage.rescue_roles}
     d.flags.add(Flag.SUICIDE_RISK)
+    d.urgent(1)
+
+
+def _water(_f: Facts, d: Draft, p: Policy) -> None:
+    d.roles |= {Role(r) for r in p.triage.rescue_roles}
+    d.flags.add(Flag.MEDICAL)
     d.urgent(1)
 
 
@@ -400,6 +413,17 @@ RULES: tuple[Rule, ...] = (
             + "), P1"
         ),
         lambda f: f.quote("ledge"),
+    ),
+    Rule(
+        "hazard.water",
+        lambda f, _p: f.water,
+        _water,
+        lambda _f, p: (
+            "person in the water: the rescue response ("
+            + ", ".join(p.triage.rescue_roles)
+            + "), P1"
+        ),
+        lambda f: f.quote("water"),
     ),
     Rule(
         "hazard.traffic",
@@ -600,6 +624,7 @@ def facts_of(
         pills="pills_taken" in said,
         suicidal=suicidal,
         ledge="ledge" in said,
+        water="water" in said,
         means="means" in said,
         withdrawal="withdrawal" in said,
         substance=substance,

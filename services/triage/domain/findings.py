@@ -82,7 +82,7 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "used": frozenset({"to", "car"}),
     "pipe": frozenset({"burst", "broke", "leak", "leaking"}),
     "high": frozenset({"school", "chair", "fever"}),
-    "using": frozenset({"the", "a", "his", "her", "my"}),
+    "using": frozenset({"the", "a", "his", "her", "my", "it"}),
     "safe": frozenset({"to", "place"}),
     "liquor": frozenset({"store", "shop"}),
     "beer": frozenset({"store", "garden"}),
@@ -93,6 +93,8 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    "fell": frozenset({"asleep", "apart", "behind", "for", "in", "off", "out", "through"}),
+    "broke down": frozenset({"crying", "in", "and"}),
     "ending it": frozenset({"with"}),
 }
 # Words whose meaning changes with the word before: "under the bridge" is a
@@ -106,6 +108,9 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     "in the river": frozenset({"lives", "fishing", "swimming"}),
     "limp": frozenset({"a", "with"}),
     "episode": frozenset({"tv", "an", "this"}),
+    # "wants to OD tonight" is suicidal talk, not an overdose (yet).
+    "od": frozenset({"to"}),
+    "overdose": frozenset({"to"}),
 }
 # A threat against oneself is suicidal talk, not a threat to others.
 _REFLEXIVE = frozenset({"himself", "herself", "myself", "themselves", "yourself", "self"})
@@ -132,6 +137,11 @@ _APPROACH = frozenset({"came", "coming", "went", "going", "charged", "charging",
 # A child's age: "6yo", "9 yr old", "12 year old", "niños de 2 y 5 años", "8 months old".
 _AGE = re.compile(
     r"\b(\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yr|yrs|year|years|años|anos|meses|months?|mo)\b"
+)
+# "my daughter is 16", "su hija de 12": a child named with an age.
+_AGE_OF = re.compile(
+    r"\b(?:daughter|son|kid|child|boy|girl|grandson|granddaughter|brother|sister|hija|hijo|nieto|nieta)"
+    r"\s+(?:is|es|de|who is|,)\s*(\d{1,2})\b"
 )
 _AGE_LIST = re.compile(r"\b(\d{1,2})\s*(?:y|and|,)\s*(\d{1,2})\s*(?:años|anos|years?|yrs?)\b")
 _ADULT_AGE = 18
@@ -237,6 +247,7 @@ class Reader:
             self._phrases(tokens, found)
             self._threats(tokens, found)
             self._attacks(tokens, found)
+            _confinement(tokens, found, self.negators)
         _ages(folded, found)
         _temperatures(folded, found)
         return found
@@ -324,13 +335,27 @@ class Reader:
             if not thing or thing in body or thing in _DETERMINERS or thing.endswith("rse"):
                 continue
             found.get_or_add("weapon").add(" ".join(tokens[i : i + 1 + reach.index(thing) + 1]))
+            # "beaten with a pipe": the pipe was a weapon, not paraphernalia.
+            gear = found.get("paraphernalia")
+            if gear is not None and gear.evidence == [f'"{thing}"']:
+                del found["paraphernalia"]
             if aimed_at:
                 found.get_or_add("violence").add(" ".join(tokens[i : i + 4]))
+
+
+def _confinement(tokens: list[str], found: Findings, negators: frozenset[str]) -> None:
+    """ "Won't let her leave", "not letting me leave": someone held against their will."""
+    for i in [i for i, t in enumerate(tokens) if t in ("let", "letting")]:
+        near = tokens[i + 1 : i + 4]
+        before = tokens[max(0, i - 2) : i]
+        if "leave" in near and any(_is_negator(t, negators) for t in before):
+            found.get_or_add("aggression").add(" ".join(tokens[max(0, i - 1) : i + 4]))
 
 
 def _ages(folded: str, found: Findings) -> None:
     ages = [int(m.group(1)) for m in _AGE.finditer(folded)]
     ages += [int(n) for m in _AGE_LIST.finditer(folded) for n in m.groups()]
+    ages += [int(m.group(1)) for m in _AGE_OF.finditer(folded)]
     young = [a for a in ages if a < _ADULT_AGE]
     if young:
         found.get_or_add("children").add(f"age {young[0]}")
