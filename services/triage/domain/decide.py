@@ -795,13 +795,12 @@ def _key_questions_of(
     draft: Draft,
     missing: list[str],
 ) -> list[KeyQuestion]:
+    # from_answers always lists the same answers in the same order: values suffice.
     key = (
         id(policy),
         source,
-        frozenset(n for n, f in words.items() if f.present),
-        frozenset(n for n, f in words.items() if f.negated),
-        bool(words["weapon"].hedged),
-        tuple(sorted(answers.items())),
+        frozenset([(n, f.present, bool(f.negated), bool(f.hedged)) for n, f in words.items()]),
+        tuple(answers.values()),
     )
     found = _QUESTIONS.get(key)
     if found is None:

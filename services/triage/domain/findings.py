@@ -148,10 +148,15 @@ _ADULT_AGE = 18
 # "15°F", "-5 degrees", "105 degrees": exposure weather.
 _TEMPERATURE = re.compile(r"(-?\d{1,3})\s*(?:°|º|deg\b|degrees?\b)\s*(f\b|c\b)?")
 _FREEZING_F, _HOT_F = 32, 95
+_DIGIT = re.compile(r"\d")
 
 
 def _is_negator(token: str, negators: frozenset[str]) -> bool:
     return token in negators or token.endswith(_NEGATING_SUFFIX)
+
+
+# (finding, phrase, its words, how many, meaning depends on neighbours, negates itself)
+_Entry = tuple[str, str, tuple[str, ...], int, bool, bool]
 
 
 class Reader:
@@ -164,13 +169,22 @@ class Reader:
         self._classes = {k: frozenset(fold(w) for w in v) for k, v in lexicon.classes.items()}
         # One-word phrases by their word, longer ones by their first two words:
         # one pass over the narrative's tokens, few candidates at each.
-        self._single: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
-        self._by_two: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = {}
+        self._single: dict[str, list[_Entry]] = {}
+        self._by_two: dict[tuple[str, str], list[_Entry]] = {}
         meanings: dict[str, set[str]] = {}
         for name, phrases in lexicon.findings.items():
             for phrase in phrases:
                 words = tuple(_TOKEN.findall(fold(phrase)))
-                entry = (name, phrase, words)
+                key = " ".join(words)
+                # Worked out once here, not at every match: whether the phrase's
+                # meaning depends on its neighbours, and whether it negates itself.
+                contextual = (
+                    key in _NOT_WHEN_FOLLOWED_BY
+                    or key in _NOT_WHEN_PRECEDED_BY
+                    or name in _NOT_FOLLOWED_BY_FOR
+                )
+                self_negating = _is_negator(words[0], self.negators)
+                entry = (name, phrase, words, len(words), contextual, self_negating)
                 if len(words) == 1:
                     self._single.setdefault(words[0], []).append(entry)
                 else:
@@ -248,8 +262,9 @@ class Reader:
             self._threats(tokens, found)
             self._attacks(tokens, found)
             _confinement(tokens, found, self.negators)
-        _ages(folded, found)
-        _temperatures(folded, found)
+        if _DIGIT.search(folded):  # ages and temperatures need a number
+            _ages(folded, found)
+            _temperatures(folded, found)
         return found
 
     def _phrases(self, tokens: list[str], found: Findings) -> None:
@@ -266,16 +281,16 @@ class Reader:
                     candidates = candidates + pairs if candidates else pairs
             if not candidates:
                 continue
-            for name, phrase, words in candidates:
-                if len(words) > 2 and tuple(tokens[start : start + len(words)]) != words:
+            for name, phrase, words, n, contextual, self_negating in candidates:
+                if n > 2 and tuple(tokens[start : start + n]) != words:
                     continue
-                if _meaning_changed(name, tokens, start, words):
+                if contextual and _meaning_changed(name, tokens, start, words):
                     continue
-                finding = found.get_or_add(name)
-                if _followed_by(tokens, start, words) in _UNKNOWN:
+                if start + n < len(tokens) and tokens[start + n] in _UNKNOWN:
                     continue  # "weapons unknown": neither a finding nor a negation
+                finding = found.get_or_add(name)
                 # Phrases that carry their own negation ("not breathing") are positive.
-                if _is_negator(words[0], self.negators):
+                if self_negating:
                     finding.add(phrase)
                 elif _is_hedged(tokens, start):
                     # Checked before negation: "not sure if he has a gun" is a maybe.
