@@ -86,6 +86,11 @@ class Facts:
     suicidal: bool = False
     ledge: bool = False
     water: bool = False
+    disturbance: bool = False
+    resource: bool = False
+    elderly: bool = False
+    past: bool = False
+    said_safe: bool = False
     means: bool = False
     withdrawal: bool = False
     substance: bool = False
@@ -118,6 +123,8 @@ class Facts:
             or self.aggression
             or self.domestic
             or self.wounded
+            # Yelling at customers is a disturbance: police unless the caller says it is safe.
+            or (self.disturbance and not self.said_safe)
         )
 
     @property
@@ -179,7 +186,10 @@ def _police(f: Facts, d: Draft, _p: Policy) -> None:
         d.flags.add(Flag.VIOLENCE)
     # Priority 1 is a weapon out, violence in progress or someone shot or
     # stabbed; a threat, a suspicion or aggression is urgent but not yet a life threat.
-    d.urgent(1 if (f.weapon or f.violence or f.wounded or (f.domestic and f.aggression)) else 2)
+    # Violence that happened yesterday, with no weapon, is urgent but not in progress.
+    # Domestic violence is not downgraded: strangulation last night is a lethality sign.
+    in_progress = f.violence and not (f.past and not f.domestic)
+    d.urgent(1 if (f.weapon or in_progress or f.wounded or (f.domestic and f.aggression)) else 2)
 
 
 def _police_reason(f: Facts, _p: Policy) -> str:
@@ -230,8 +240,8 @@ def _medical(f: Facts, d: Draft, _p: Policy) -> None:
 def _exposure(f: Facts, d: Draft, _p: Policy) -> None:
     d.roles.add(Role.EMT)
     d.flags.add(Flag.MEDICAL)
-    if f.unhoused:
-        # Someone living outside in the cold also needs shelter: the clinician side.
+    if f.unhoused or f.resource or f.substance or f.mental:
+        # Someone living outside in the cold, or drunk in it, also needs the clinician side.
         d.roles.add(Role.CLINICIAN)
     # Cold or heat with an altered mind (confused, mumbling) is hypothermia or
     # heat stroke under way; without, urgent.
@@ -283,6 +293,12 @@ def _welfare(f: Facts, d: Draft, _p: Policy) -> None:
         # Someone nobody can reach may be down: urgent until the questions say otherwise.
         d.urgent(2)
         d.needs_answers = True
+
+
+def _elder(_f: Facts, d: Draft, _p: Policy) -> None:
+    d.roles.add(Role.EMT)
+    d.flags.add(Flag.MEDICAL)
+    d.urgent(2)
 
 
 def _calm(_f: Facts, d: Draft, _p: Policy) -> None:
@@ -451,6 +467,24 @@ RULES: tuple[Rule, ...] = (
         lambda f: f.quote(
             "mental_health", "low_mood", "substance", "alcohol", "withdrawal", "opioid"
         ),
+    ),
+    Rule(
+        "welfare.resources",
+        # Asking for shelter or treatment, or living outside with no medical emergency.
+        lambda f, _p: (
+            f.resource
+            or (f.unhoused and not (f.medical or f.unconscious or f.not_breathing or f.overdose))
+        ),
+        lambda _f, d, _p: d.roles.add(Role.CLINICIAN),
+        _fixed("asking for shelter, treatment or other resources: the clinician side"),
+        lambda f: f.quote("resource_request", "unhoused"),
+    ),
+    Rule(
+        "medical.altered_elder",
+        lambda f, _p: f.elderly and f.altered and not f.calm,
+        _elder,
+        _fixed("an older person with an altered mind may be medically ill (delirium): EMT"),
+        lambda f: f.quote("elderly", "altered"),
     ),
     Rule(
         "welfare.check",
@@ -625,6 +659,11 @@ def facts_of(
         suicidal=suicidal,
         ledge="ledge" in said,
         water="water" in said,
+        disturbance="disturbance" in said,
+        resource="resource_request" in said,
+        elderly="elderly" in said,
+        past="past" in said,
+        said_safe="no_danger" in said or safety_established,
         means="means" in said,
         withdrawal="withdrawal" in said,
         substance=substance,

@@ -75,8 +75,6 @@ _NEGATION_ENDS_AT = frozenset({"stop", "stops", "stopping", "quit"})
 # not a shooting; "high school" is not intoxication.
 _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "shooting": frozenset({"up"}),
-    "hit her": frozenset({"head"}),
-    "hit him": frozenset({"head"}),
     "hit my": frozenset({"head"}),
     "rig": frozenset({"site", "crew", "worker", "workers"}),
     "used": frozenset({"to", "car"}),
@@ -89,6 +87,11 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "check on": frozenset({"arrival"}),
     "tower": frozenset({"apartments", "apts", "apt", "building"}),
     "punched": frozenset({"a", "the", "walls", "wall", "holes"}),
+    "punching": frozenset(
+        {"a", "the", "walls", "wall", "holes", "cars", "parked", "things", "doors"}
+    ),
+    "hit him": frozenset({"head", "w", "with"}),
+    "hit her": frozenset({"head", "w", "with"}),
     "kicking": frozenset(
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
@@ -102,12 +105,13 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
 _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     "railing": frozenset({"stair", "porch", "deck", "the"}),
     "cliff": frozenset({"near"}),
-    "freeway": frozenset({"the", "near", "off", "by", "past"}),
+    "freeway": frozenset({"near", "off", "by", "past"}),
     "interstate": frozenset({"near", "off", "by", "past", "the"}),
     "tower": frozenset({"cell", "radio", "clock", "the"}),
     "in the river": frozenset({"lives", "fishing", "swimming"}),
     "limp": frozenset({"a", "with"}),
     "episode": frozenset({"tv", "an", "this"}),
+    "shelter": frozenset({"the", "at", "from", "in"}),
     # "wants to OD tonight" is suicidal talk, not an overdose (yet).
     "od": frozenset({"to"}),
     "overdose": frozenset({"to"}),
@@ -132,6 +136,11 @@ _DETERMINERS = frozenset(
     {"a", "an", "the", "his", "her", "their", "my", "some", "that", "this", "un", "una", "el"}
 )
 _ATTACK_AIM = frozenset({"at", "after", "toward", "towards"})
+# "threatening to burn the house with everyone inside": people are not weapons.
+_PEOPLE = frozenset(
+    {"everyone", "everybody", "someone", "somebody", "people", "him", "her", "them", "us", "me"}
+    | {"you", "kids", "children", "family", "friends", "others", "todos", "nadie", "nobody"}
+)
 _APPROACH = frozenset({"came", "coming", "went", "going", "charged", "charging", "ran", "running"})
 
 # A child's age: "6yo", "9 yr old", "12 year old", "niños de 2 y 5 años", "8 months old".
@@ -145,6 +154,9 @@ _AGE_OF = re.compile(
 )
 _AGE_LIST = re.compile(r"\b(\d{1,2})\s*(?:y|and|,)\s*(\d{1,2})\s*(?:años|anos|years?|yrs?)\b")
 _ADULT_AGE = 18
+_ELDER_AGE = 65
+# "her mother (82)", "son (24)": an age in brackets after the person.
+_AGE_IN_BRACKETS = re.compile(r"\((\d{1,3})\)")
 # "15°F", "-5 degrees", "105 degrees": exposure weather.
 _TEMPERATURE = re.compile(r"(-?\d{1,3})\s*(?:°|º|deg\b|degrees?\b)\s*(f\b|c\b)?")
 _FREEZING_F, _HOT_F = 32, 95
@@ -217,6 +229,12 @@ class Reader:
 
     def _canonical(self, token: str) -> str:
         """The lexicon word a misspelt token stands for, or the token itself."""
+        if token.endswith("'s") and token[:-2] not in _PRONOUNS:
+            # "her husband's oxy's", "the dealer's": the word itself.
+            base = token[:-2]
+            if base in self._vocabulary:
+                return base
+            token = base
         if (
             token in self._vocabulary
             or len(token) < 4
@@ -347,9 +365,20 @@ class Reader:
                         thing = rest[1] if rest[0] in _DETERMINERS and len(rest) > 1 else rest[0]
                         break
             # "amenazando con tirarse": a Spanish infinitive is a threat of an act, not a weapon.
-            if not thing or thing in body or thing in _DETERMINERS or thing.endswith("rse"):
+            if (
+                not thing
+                or thing in body
+                or thing in _DETERMINERS
+                or thing in _PEOPLE
+                or thing.endswith("rse")
+            ):
                 continue
-            found.get_or_add("weapon").add(" ".join(tokens[i : i + 1 + reach.index(thing) + 1]))
+            quote = " ".join(tokens[i : i + 1 + reach.index(thing) + 1])
+            found.get_or_add("weapon").add(quote)
+            threat_only = token.startswith(("threat", "amenaz"))
+            if not threat_only and token not in wield and token not in _APPROACH:
+                # "hit him with a bat", "le está pegando con un palo": the attack itself.
+                found.get_or_add("violence").add(quote)
             # "beaten with a pipe": the pipe was a weapon, not paraphernalia.
             gear = found.get("paraphernalia")
             if gear is not None and gear.evidence == [f'"{thing}"']:
@@ -371,9 +400,13 @@ def _ages(folded: str, found: Findings) -> None:
     ages = [int(m.group(1)) for m in _AGE.finditer(folded)]
     ages += [int(n) for m in _AGE_LIST.finditer(folded) for n in m.groups()]
     ages += [int(m.group(1)) for m in _AGE_OF.finditer(folded)]
+    ages += [int(m.group(1)) for m in _AGE_IN_BRACKETS.finditer(folded)]
     young = [a for a in ages if a < _ADULT_AGE]
     if young:
         found.get_or_add("children").add(f"age {young[0]}")
+    old = [a for a in ages if a >= _ELDER_AGE]
+    if old:
+        found.get_or_add("elderly").add(f"age {old[0]}")
 
 
 def _temperatures(folded: str, found: Findings) -> None:
@@ -390,6 +423,7 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
 
 
 _NONE: frozenset[str] = frozenset()
+_PRONOUNS = frozenset({"he", "she", "it", "that", "what", "who", "there", "here", "where", "let"})
 
 
 def _meaning_changed(name: str, tokens: list[str], start: int, words: tuple[str, ...]) -> bool:
