@@ -96,6 +96,9 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    # "amenazando con tirarse" threatens the self: suicidal talk, not a threat to others.
+    "amenazando": frozenset({"con"}),
+    "amenaza con": frozenset({"tirarse", "matarse", "suicidarse", "aventarse", "colgarse"}),
     "fell": frozenset({"asleep", "apart", "behind", "for", "in", "off", "out", "through"}),
     "broke down": frozenset({"crying", "in", "and"}),
     "ending it": frozenset({"with"}),
