@@ -733,7 +733,7 @@ def apply_rules(facts: Facts, policy: Policy, explain: bool = True) -> Draft:
             rule.effect(facts, draft, policy)
             if explain:
                 draft.why.append(
-                    RationaleItem.model_construct(
+                    RationaleItem(
                         rule=rule.id,
                         reason=rule.reason(facts, policy),
                         evidence=rule.evidence(facts),
@@ -746,7 +746,7 @@ def apply_rules(facts: Facts, policy: Policy, explain: bool = True) -> Draft:
             effect(facts, draft, policy)
             if explain:
                 draft.why.append(
-                    RationaleItem.model_construct(
+                    RationaleItem(
                         rule=rule_id,
                         reason=reason(policy),
                         evidence=[f"policy.{policy.jurisdiction}"],
@@ -802,8 +802,7 @@ def decide(call: CallIntake, policy: Policy) -> TriageDecision:
     given = [q for q in _QUESTION_FINDING if getattr(call.answers, q) is not None]
     missing: list[str] = [q for q in policy.triage.questions if getattr(call.answers, q) is None]
     questions = _key_questions_of(words, answers, call.source, policy, draft, missing)
-    # Every field is built here from typed values: no second validation (speed, issue 15).
-    return TriageDecision.model_construct(
+    return TriageDecision(
         category=_category(draft.flags, facts),
         priority=draft.priority,
         response_model=draft.model or _response_model(draft.roles),
