@@ -90,6 +90,7 @@ class Facts:
     resource: bool = False
     elderly: bool = False
     past: bool = False
+    unhurt: bool = False
     said_safe: bool = False
     means: bool = False
     withdrawal: bool = False
@@ -189,7 +190,9 @@ def _police(f: Facts, d: Draft, _p: Policy) -> None:
     # Violence that happened yesterday, with no weapon, is urgent but not in progress.
     # Domestic violence is not downgraded: strangulation last night is a lethality sign.
     in_progress = f.violence and not (f.past and not f.domestic)
-    d.urgent(1 if (f.weapon or in_progress or f.wounded or (f.domestic and f.aggression)) else 2)
+    # Someone hiding from a person breaking in or lashing out: in progress, a life threat.
+    cornered = (f.domestic or f.crime) and f.aggression
+    d.urgent(1 if (f.weapon or in_progress or f.wounded or cornered) else 2)
 
 
 def _police_reason(f: Facts, _p: Policy) -> str:
@@ -245,7 +248,8 @@ def _exposure(f: Facts, d: Draft, _p: Policy) -> None:
         d.roles.add(Role.CLINICIAN)
     # Cold or heat with an altered mind (confused, mumbling) is hypothermia or
     # heat stroke under way; without, urgent.
-    d.urgent(1 if (f.altered or f.unconscious) else 2)
+    # A child left in a hot car cannot get out: a life threat whatever the signs.
+    d.urgent(1 if (f.altered or f.unconscious or f.children) else 2)
 
 
 def _heights(_f: Facts, d: Draft, p: Policy) -> None:
@@ -481,7 +485,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "medical.altered_elder",
-        lambda f, _p: f.elderly and f.altered and not f.calm,
+        lambda f, _p: f.elderly and f.altered and not (f.calm or f.unhurt),
         _elder,
         _fixed("an older person with an altered mind may be medically ill (delirium): EMT"),
         lambda f: f.quote("elderly", "altered"),
@@ -663,6 +667,7 @@ def facts_of(
         resource="resource_request" in said,
         elderly="elderly" in said,
         past="past" in said,
+        unhurt=bool(words["medical"].negated) or answers.get("medical") is False,
         said_safe="no_danger" in said or safety_established,
         means="means" in said,
         withdrawal="withdrawal" in said,

@@ -96,6 +96,7 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    "not answering": frozenset({"her", "his", "the", "phone", "calls", "texts", "my", "their"}),
     # "amenazando con tirarse" threatens the self: suicidal talk, not a threat to others.
     "amenazando": frozenset({"con"}),
     "amenaza con": frozenset({"tirarse", "matarse", "suicidarse", "aventarse", "colgarse"}),
@@ -114,7 +115,7 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     "in the river": frozenset({"lives", "fishing", "swimming"}),
     "limp": frozenset({"a", "with"}),
     "episode": frozenset({"tv", "an", "this"}),
-    "shelter": frozenset({"the", "at", "from", "in"}),
+    "shelter": frozenset({"the", "at", "from", "in", "bus"}),
     # "wants to OD tonight" is suicidal talk, not an overdose (yet).
     "od": frozenset({"to"}),
     "overdose": frozenset({"to"}),
@@ -307,6 +308,10 @@ class Reader:
                     continue
                 if contextual and _meaning_changed(name, tokens, start, words):
                     continue
+                if name in _LITERAL_ONLY and not _FIGURATIVE.isdisjoint(
+                    tokens[start + n : start + n + 3]
+                ):
+                    continue  # "fighting his addiction", "shot a video": not violence
                 if start + n < len(tokens) and tokens[start + n] in _UNKNOWN:
                     continue  # "weapons unknown": neither a finding nor a negation
                 finding = found.get_or_add(name)
@@ -426,6 +431,12 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
 
 
 _NONE: frozenset[str] = frozenset()
+# Violence words used figuratively: "fighting his addiction", "shot a video of himself".
+_LITERAL_ONLY = frozenset({"violence", "weapon", "threat", "wounded"})
+_FIGURATIVE = frozenset(
+    {"addiction", "demons", "depression", "urges", "cravings", "illness", "cancer", "habit"}
+    | {"video", "photo", "picture", "selfie", "pic", "bottom", "time", "sleep", "anxiety"}
+)
 _PRONOUNS = frozenset({"he", "she", "it", "that", "what", "who", "there", "here", "where", "let"})
 
 
