@@ -32,6 +32,7 @@ FLOORS = {
     "triage_categories2.jsonl": (0.96, 0),
     "triage_categories3.jsonl": (0.94, 0),
     "triage_categories4.jsonl": (0.9, 0),
+    "triage_categories5.jsonl": (0.85, 0),
 }
 
 

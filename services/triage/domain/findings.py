@@ -66,11 +66,15 @@ class Findings(dict[str, Finding]):
 
 # Punctuation and contrast words end a clause, and with it any negation.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\b(?:but|pero|and then|y luego)\b")
-_TOKEN = re.compile(r"[\w']+")
+_TOKEN = re.compile(r"\w+(?:'\w+)*")
 
 # "won't stop bleeding", "can't stop shaking": the negation is of the stopping.
 _NEGATION_ENDS_AT = frozenset({"stop", "stops", "stopping", "quit"})
 
+_CUT_THINGS = frozenset(
+    {"vegetables", "onions", "food", "the", "hair", "grass", "wood", "paper", "bread", "meat", "up"}
+    | {"a", "his", "her", "class", "school", "back", "down", "off", "out", "corners", "lines"}
+)
 # Words whose meaning changes with the next word: "shooting up" is injecting,
 # not a shooting; "high school" is not intoxication.
 _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
@@ -96,6 +100,12 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    # "was cutting vegetables" is cooking, not self-harm.
+    "is cutting": _CUT_THINGS,
+    "was cutting": _CUT_THINGS,
+    "been cutting": _CUT_THINGS,
+    "keeps cutting": _CUT_THINGS,
+    "started cutting": _CUT_THINGS,
     "not answering": frozenset({"her", "his", "the", "phone", "calls", "texts", "my", "their"}),
     # "amenazando con tirarse" threatens the self: suicidal talk, not a threat to others.
     "amenazando": frozenset({"con"}),
@@ -115,6 +125,11 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     "in the river": frozenset({"lives", "fishing", "swimming"}),
     "limp": frozenset({"a", "with"}),
     "episode": frozenset({"tv", "an", "this"}),
+    # Tools and toys: "nail gun", "glue gun", "water gun" are not firearms.
+    "gun": frozenset(
+        {"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk", "massage"}
+    ),
+    "guns": frozenset({"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk"}),
     "shelter": frozenset({"the", "at", "from", "in", "bus"}),
     # "wants to OD tonight" is suicidal talk, not an overdose (yet).
     "od": frozenset({"to"}),
@@ -226,6 +241,9 @@ class Reader:
             for name in ("attack_object", "weapon")
             for p in lexicon.findings.get(name, ())
             for w in _TOKEN.findall(fold(p))
+        )
+        self._weapons = frozenset(
+            w for p in lexicon.findings.get("weapon", ()) for w in _TOKEN.findall(fold(p))
         )
         self._starts = frozenset(self._single) | frozenset(w for w, _ in self._by_two)
         self._attack_starts = self._classes["attack_verbs"] | _APPROACH
@@ -361,17 +379,26 @@ class Reader:
             reach = tokens[i + 1 : i + 1 + _ATTACK_REACH]
             thing = ""
             aimed_at = False
-            if token in wield and len(reach) > 1 and reach[0] in _DETERMINERS:
-                # "swinging a skateboard at people": whatever is swung at someone.
-                aimed_at = len(reach) > 2 and reach[2] in _ATTACK_AIM
-                if reach[1] in self._attack_objects or aimed_at:
-                    thing = reach[1]
+            if token in wield and reach:
+                # "swinging a skateboard at people", "throwing furniture at staff":
+                # whatever is swung or thrown at someone.
+                at = next((j for j, w in enumerate(reach[:4]) if w in _ATTACK_AIM), None)
+                named = reach[1] if reach[0] in _DETERMINERS and len(reach) > 1 else reach[0]
+                aimed_at = at is not None and at > 0
+                if named in self._attack_objects or aimed_at:
+                    thing = reach[at - 1] if aimed_at and at is not None else named
             elif reach and reach[0] not in _NOT_AIMED:
                 for j, word in enumerate(reach):
                     if word in _WITH and j + 1 < len(reach):
                         rest = reach[j + 1 :]
                         thing = rest[1] if rest[0] in _DETERMINERS and len(rest) > 1 else rest[0]
                         break
+            if reach and reach[0] in self._classes["reflexive"]:
+                # "stabbing herself with a pen": self-harm, a weapon only if it is one.
+                found.get_or_add("suicidal").add(" ".join(tokens[i : i + 2]))
+                found.get_or_add("medical").add(" ".join(tokens[i : i + 2]))
+                if thing not in self._weapons:
+                    continue
             # "amenazando con tirarse": a Spanish infinitive is a threat of an act, not a weapon.
             if (
                 not thing
