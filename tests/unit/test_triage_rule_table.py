@@ -43,74 +43,91 @@ def test_rule_ids_are_unique_and_every_rule_says_why() -> None:
         assert rule.reason(Facts(), DEFAULT)
 
 
-@pytest.mark.parametrize(
-    ("facts", "rule", "roles", "priority", "flags"),
-    [
-        (Facts(weapon=True), "safety.police", {Role.POLICE}, 1, {Flag.WEAPONS}),
-        (Facts(threat=True), "safety.police", {Role.POLICE}, 2, set()),
-        (Facts(domestic=True, aggression=True), "safety.police", {Role.POLICE}, 1, set()),
-        (Facts(wounded=True), "medical.wounded", {Role.POLICE, Role.EMT}, 1, {Flag.MEDICAL}),
-        (
-            Facts(self_inflicted=True, suicidal=True),
-            "medical.wounded",
-            {Role.POLICE, Role.EMT, Role.CLINICIAN},
-            1,
-            {Flag.WEAPONS, Flag.SUICIDE_RISK, Flag.MEDICAL},
-        ),
-        (
-            Facts(overdose=True),
-            "medical.overdose",
-            {Role.EMT, Role.CLINICIAN},
-            1,
-            {Flag.NALOXONE, Flag.OVERDOSE},
-        ),
-        (Facts(unconscious=True), "medical.emergency", {Role.EMT}, 1, {Flag.MEDICAL}),
-        (Facts(exposure=True), "medical.exposure", {Role.EMT}, 2, {Flag.MEDICAL}),
-        (Facts(exposure=True, altered=True), "medical.exposure", {Role.EMT}, 1, {Flag.MEDICAL}),
-        (
-            Facts(ledge=True),
-            "hazard.heights",
-            {Role.CLINICIAN, Role.EMT},
-            1,
-            {Flag.SUICIDE_RISK},
-        ),
-        (Facts(traffic=True), "hazard.traffic", {Role.EMT}, 1, set()),
-        (Facts(suicidal=True), "behavioural.suicide", {Role.CLINICIAN}, 2, {Flag.SUICIDE_RISK}),
-        (
-            Facts(suicidal=True, means=True),
-            "behavioural.suicide",
-            {Role.CLINICIAN},
-            1,
-            {Flag.SUICIDE_RISK},
-        ),
-        (Facts(mental=True), "behavioural.crisis", {Role.CLINICIAN}, 2, set()),
-        (Facts(welfare=True, understood=True), "welfare.check", {Role.CLINICIAN}, 3, set()),
-        (Facts(unreached=True, understood=True), "welfare.check", {Role.CLINICIAN}, 2, set()),
-        (
-            Facts(mental=True, calm=True),
-            "priority.safe_resource_request",
-            {Role.CLINICIAN},
-            3,
-            set(),
-        ),
-        (Facts(), "safety.provisional", {Role.POLICE, Role.CLINICIAN}, 2, set()),
-        (Facts(understood=True), "safety.provisional", {Role.CLINICIAN}, 3, set()),
-        (
-            Facts(mental=True, children=True),
-            "family.children_present",
-            {Role.CLINICIAN},
-            2,
-            {Flag.CHILDREN_PRESENT},
-        ),
-        (
-            Facts(overdose=True, follow_up=True),
-            "follow_up.outreach",
-            {Role.CLINICIAN},
-            3,
-            set(),
-        ),
-    ],
-)
+RULE_CASES: list[tuple[Facts, str, set[Role], int, set[Flag]]] = [
+    (Facts(weapon=True), "safety.police", {Role.POLICE}, 1, {Flag.WEAPONS}),
+    (Facts(threat=True), "safety.police", {Role.POLICE}, 2, set()),
+    (Facts(domestic=True, aggression=True), "safety.police", {Role.POLICE}, 1, set()),
+    (Facts(wounded=True), "medical.wounded", {Role.POLICE, Role.EMT}, 1, {Flag.MEDICAL}),
+    (
+        Facts(self_inflicted=True, suicidal=True),
+        "medical.wounded",
+        {Role.POLICE, Role.EMT, Role.CLINICIAN},
+        1,
+        {Flag.WEAPONS, Flag.SUICIDE_RISK, Flag.MEDICAL},
+    ),
+    (
+        Facts(overdose=True),
+        "medical.overdose",
+        {Role.EMT, Role.CLINICIAN},
+        1,
+        {Flag.NALOXONE, Flag.OVERDOSE},
+    ),
+    (Facts(unconscious=True), "medical.emergency", {Role.EMT}, 1, {Flag.MEDICAL}),
+    (Facts(exposure=True), "medical.exposure", {Role.EMT}, 2, {Flag.MEDICAL}),
+    (Facts(exposure=True, altered=True), "medical.exposure", {Role.EMT}, 1, {Flag.MEDICAL}),
+    (
+        Facts(ledge=True),
+        "hazard.heights",
+        {Role.CLINICIAN, Role.EMT},
+        1,
+        {Flag.SUICIDE_RISK},
+    ),
+    (Facts(traffic=True), "hazard.traffic", {Role.EMT}, 1, set()),
+    (Facts(suicidal=True), "behavioural.suicide", {Role.CLINICIAN}, 2, {Flag.SUICIDE_RISK}),
+    (
+        Facts(suicidal=True, means=True),
+        "behavioural.suicide",
+        {Role.CLINICIAN},
+        1,
+        {Flag.SUICIDE_RISK},
+    ),
+    (Facts(mental=True), "behavioural.crisis", {Role.CLINICIAN}, 2, set()),
+    (Facts(welfare=True, understood=True), "welfare.check", {Role.CLINICIAN}, 3, set()),
+    (Facts(unreached=True, understood=True), "welfare.check", {Role.CLINICIAN}, 2, set()),
+    (
+        Facts(mental=True, calm=True),
+        "priority.safe_resource_request",
+        {Role.CLINICIAN},
+        3,
+        set(),
+    ),
+    (Facts(), "safety.provisional", {Role.POLICE, Role.CLINICIAN}, 2, set()),
+    (Facts(understood=True), "safety.provisional", {Role.CLINICIAN}, 3, set()),
+    (
+        Facts(mental=True, children=True),
+        "family.children_present",
+        {Role.CLINICIAN},
+        2,
+        {Flag.CHILDREN_PRESENT},
+    ),
+    (
+        Facts(overdose=True, follow_up=True),
+        "follow_up.outreach",
+        {Role.CLINICIAN},
+        3,
+        set(),
+    ),
+    (
+        Facts(unconscious=True, follow_up=True),
+        "follow_up.found_now",
+        {Role.CLINICIAN, Role.EMT},
+        1,
+        {Flag.MEDICAL},
+    ),
+    (Facts(water=True), "hazard.water", {Role.EMT}, 1, {Flag.MEDICAL}),
+    (Facts(resource=True, understood=True), "welfare.resources", {Role.CLINICIAN}, 3, set()),
+    (
+        Facts(elderly=True, altered=True, understood=True),
+        "medical.altered_elder",
+        {Role.EMT, Role.CLINICIAN},
+        2,
+        {Flag.MEDICAL},
+    ),
+    (Facts(mental=True), "safety.unverified", {Role.CLINICIAN}, 2, set()),
+]
+
+
+@pytest.mark.parametrize(("facts", "rule", "roles", "priority", "flags"), RULE_CASES)
 def test_each_rule_does_what_it_says(
     facts: Facts, rule: str, roles: set[Role], priority: int, flags: set[Flag]
 ) -> None:
@@ -119,6 +136,10 @@ def test_each_rule_does_what_it_says(
     assert draft.roles == roles
     assert draft.priority == priority
     assert flags <= draft.flags
+
+
+def test_every_rule_of_the_table_has_its_own_case_above() -> None:
+    assert {rule.id for rule in RULES} <= {case[1] for case in RULE_CASES}
 
 
 def test_provisional_response_is_marked_as_needing_answers() -> None:

@@ -91,6 +91,7 @@ class Facts:
     elderly: bool = False
     past: bool = False
     unhurt: bool = False
+    si_denied: bool = False
     said_safe: bool = False
     means: bool = False
     withdrawal: bool = False
@@ -312,7 +313,7 @@ def _calm(_f: Facts, d: Draft, _p: Policy) -> None:
 def _provisional(f: Facts, d: Draft, p: Policy) -> None:
     if f.safety_established or f.understood:
         d.roles.add(Role.CLINICIAN)
-        d.priority = 3
+        d.urgent(3)  # non-urgent, unless an earlier rule already said otherwise
         return
     d.roles |= {Role(r) for r in p.triage.provisional_roles}
     d.urgent(p.triage.provisional_priority)
@@ -511,7 +512,8 @@ RULES: tuple[Rule, ...] = (
             not f.urgent
             and (
                 (f.calm and (f.mental or f.substance or f.low_mood))
-                or (f.welfare and f.low_mood and not (f.mental or f.substance))
+                # Low in mood, no suicidal thoughts (asked, or a welfare check): safe, needs help.
+                or (f.low_mood and (f.welfare or f.si_denied) and not (f.mental or f.substance))
             )
         ),
         _calm,
@@ -521,7 +523,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "safety.provisional",
         lambda f, _p: (
-            not (f.urgent or f.mental or f.substance or f.welfare or f.unreached or f.unhoused)
+            not (
+                f.urgent
+                or f.mental
+                or f.substance
+                or f.low_mood
+                or f.welfare
+                or f.unreached
+                or f.unhoused
+            )
         ),
         _provisional,
         _provisional_reason,
@@ -668,6 +678,7 @@ def facts_of(
         elderly="elderly" in said,
         past="past" in said,
         unhurt=bool(words["medical"].negated) or answers.get("medical") is False,
+        si_denied=bool(words["suicidal"].negated) or answers.get("suicidal") is False,
         said_safe="no_danger" in said or safety_established,
         means="means" in said,
         withdrawal="withdrawal" in said,
