@@ -28,11 +28,12 @@ FLOORS = {
     "triage_calls.jsonl": (1.0, 0),
     "triage_holdout.jsonl": (0.98, 0),
     "triage_holdout2.jsonl": (0.9, 0),
-    "triage_categories.jsonl": (0.93, 1),
+    "triage_categories.jsonl": (0.94, 1),
     "triage_categories2.jsonl": (0.96, 0),
     "triage_categories3.jsonl": (0.94, 0),
     "triage_categories4.jsonl": (0.9, 0),
-    "triage_categories5.jsonl": (0.85, 0),
+    "triage_categories5.jsonl": (0.86, 0),
+    "triage_categories6.jsonl": (0.91, 0),
 }
 
 

@@ -91,6 +91,7 @@ class Facts:
     elderly: bool = False
     past: bool = False
     unhurt: bool = False
+    sexual: bool = False
     si_denied: bool = False
     said_safe: bool = False
     means: bool = False
@@ -125,6 +126,7 @@ class Facts:
             or self.aggression
             or self.domestic
             or self.wounded
+            or self.sexual
             # Yelling at customers is a disturbance: police unless the caller says it is safe.
             or (self.disturbance and not self.said_safe)
         )
@@ -182,6 +184,9 @@ class Rule:
 
 def _police(f: Facts, d: Draft, _p: Policy) -> None:
     d.roles.add(Role.POLICE)
+    if f.sexual:
+        # A sexual assault victim is met by an advocate (the clinician side) as well.
+        d.roles.add(Role.CLINICIAN)
     if f.weapon or f.maybe_armed:
         d.flags.add(Flag.WEAPONS)
     if f.violence:
@@ -206,6 +211,7 @@ def _police_reason(f: Facts, _p: Policy) -> str:
             ("crime in progress", f.crime),
             ("threat to hurt someone", f.threat),
             ("domestic violence", f.domestic),
+            ("sexual assault", f.sexual),
             ("possible weapon", f.maybe_armed),
             ("aggression", f.aggression),
         )
@@ -636,10 +642,15 @@ def facts_of(
     # On a follow-up visit, "after an overdose" is history: only what is
     # happening now (unresponsive, not breathing after use) is an overdose.
     follow_up = source == CallSource.FOLLOW_UP
+    # Unresponsive and blue with no other explanation given (no cardiac, diabetic or
+    # seizure words, not an older person) is treated as an opioid overdose: naloxone
+    # is harmless if it was not one.
+    unexplained_blue = "cyanosis" in said and unconscious and not (said & _OTHER_CAUSES)
     overdose = (
         ("overdose" in has and (not follow_up or "overdose" in yes))
         or (drugs and (unconscious or not_breathing))
         or ("opioid" in said and "pills_taken" in said)
+        or unexplained_blue
     )
     if answers.get("substance") is False:
         # "doesn't drink or use": slurring or shaking is then medical, not intoxication.
@@ -678,6 +689,7 @@ def facts_of(
         elderly="elderly" in said,
         past="past" in said,
         unhurt=bool(words["medical"].negated) or answers.get("medical") is False,
+        sexual="sexual_assault" in said,
         si_denied=bool(words["suicidal"].negated) or answers.get("suicidal") is False,
         said_safe="no_danger" in said or safety_established,
         means="means" in said,
@@ -704,6 +716,7 @@ def facts_of(
     )
 
 
+_OTHER_CAUSES = frozenset({"critical", "elderly", "water", "wounded", "self_inflicted", "medical"})
 _DRUG_WORDS = frozenset({"opioid", "substance", "paraphernalia", "pills_taken"})
 _SUBSTANCE = frozenset({"substance", "opioid", "withdrawal", "alcohol"})
 _SAFETY = ("weapon", "violence", "threat")

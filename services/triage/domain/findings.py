@@ -106,6 +106,14 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "been cutting": _CUT_THINGS,
     "keeps cutting": _CUT_THINGS,
     "started cutting": _CUT_THINGS,
+    "in the river": frozenset(
+        {"walk", "trail", "path", "park", "district", "area", "front", "view"}
+    ),
+    "cold": frozenset(
+        {"medicine", "meds", "sore", "sores", "turkey", "water", "case", "call", "calls", "brew"}
+        | {"feet", "shoulder", "sweat", "sweats", "pizza", "drink", "beer", "hands", "night"}
+        | {"day", "morning", "evening", "front", "snap"}
+    ),
     "not answering": frozenset({"her", "his", "the", "phone", "calls", "texts", "my", "their"}),
     # "amenazando con tirarse" threatens the self: suicidal talk, not a threat to others.
     "amenazando": frozenset({"con"}),
@@ -131,6 +139,8 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     ),
     "guns": frozenset({"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk"}),
     "shelter": frozenset({"the", "at", "from", "in", "bus"}),
+    "al rio": frozenset({"junto", "cerca"}),
+    "cold": frozenset({"a", "the", "has", "had", "head", "common", "stone", "out"}),
     # "wants to OD tonight" is suicidal talk, not an overdose (yet).
     "od": frozenset({"to"}),
     "overdose": frozenset({"to"}),
@@ -159,6 +169,12 @@ _ATTACK_AIM = frozenset({"at", "after", "toward", "towards"})
 _PEOPLE = frozenset(
     {"everyone", "everybody", "someone", "somebody", "people", "him", "her", "them", "us", "me"}
     | {"you", "kids", "children", "family", "friends", "others", "todos", "nadie", "nobody"}
+)
+# "throwing rocks at geese", "yelling at cars": not an attack on a person.
+_NOT_PEOPLE = frozenset(
+    {"geese", "birds", "ducks", "pigeons", "squirrels", "cars", "car", "windows", "window"}
+    | {"walls", "wall", "trees", "tree", "water", "river", "lake", "ground", "sky", "tv", "door"}
+    | {"doors", "buses", "traffic", "nothing", "nobody"}
 )
 _APPROACH = frozenset({"came", "coming", "went", "going", "charged", "charging", "ran", "running"})
 
@@ -384,7 +400,11 @@ class Reader:
                 # whatever is swung or thrown at someone.
                 at = next((j for j, w in enumerate(reach[:4]) if w in _ATTACK_AIM), None)
                 named = reach[1] if reach[0] in _DETERMINERS and len(reach) > 1 else reach[0]
-                aimed_at = at is not None and at > 0
+                aimed_at = (
+                    at is not None
+                    and at > 0
+                    and (at + 1 >= len(reach) or reach[at + 1] not in _NOT_PEOPLE)
+                )
                 if named in self._attack_objects or aimed_at:
                     thing = reach[at - 1] if aimed_at and at is not None else named
             elif reach and reach[0] not in _NOT_AIMED:
