@@ -9,7 +9,7 @@ LINES = [
     {"id": "a1", "narrative": "man waving a knife at people, hearing voices"},
     {"id": "a2", "narrative": "hearing voices and scared, no weapons", "jurisdiction": "rural"},
     {"id": "a3", "narrative": "friend nodding out, lips turning blue"},
-    {"narrative": "elderly neighbour confused, wandering"},
+    {"narrative": "neighbour hearing voices and scared, nobody hurt"},
 ]
 
 

@@ -34,6 +34,7 @@ FLOORS = {
     "triage_categories4.jsonl": (0.9, 0),
     "triage_categories5.jsonl": (0.86, 0),
     "triage_categories6.jsonl": (0.91, 0),
+    "triage_categories7.jsonl": (0.91, 0),
 }
 
 

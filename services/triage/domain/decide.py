@@ -678,8 +678,12 @@ def facts_of(
         unconscious=unconscious,
         overdose=overdose,
         # An attempt under way with a clouded mind (groggy after the garage, the pills) is medical.
-        medical="medical" in has or "critical" in said or (suicidal and "altered" in said),
-        critical="critical" in said,
+        # Withdrawal (or a long binge) with hallucinations is delirium tremens: medical.
+        medical="medical" in has
+        or "critical" in said
+        or (suicidal and "altered" in said)
+        or ("hallucination" in said and bool(said & _WITHDRAWAL)),
+        critical="critical" in said or ("hallucination" in said and bool(said & _WITHDRAWAL)),
         pills="pills_taken" in said,
         suicidal=suicidal,
         ledge="ledge" in said,
@@ -717,6 +721,7 @@ def facts_of(
 
 
 _OTHER_CAUSES = frozenset({"critical", "elderly", "water", "wounded", "self_inflicted", "medical"})
+_WITHDRAWAL = frozenset({"withdrawal", "alcohol", "bender"})
 _DRUG_WORDS = frozenset({"opioid", "substance", "paraphernalia", "pills_taken"})
 _SUBSTANCE = frozenset({"substance", "opioid", "withdrawal", "alcohol"})
 _SAFETY = ("weapon", "violence", "threat")

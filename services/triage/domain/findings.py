@@ -90,10 +90,11 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "beer": frozenset({"store", "garden"}),
     "check on": frozenset({"arrival"}),
     "tower": frozenset({"apartments", "apts", "apt", "building"}),
-    "punched": frozenset({"a", "the", "walls", "wall", "holes"}),
-    "punching": frozenset(
-        {"a", "the", "walls", "wall", "holes", "cars", "parked", "things", "doors"}
-    ),
+    "punched": frozenset({"walls", "wall", "holes"}),
+    "punching": frozenset({"walls", "wall", "holes", "cars", "parked", "things", "doors"}),
+    # "choking on a grape" is an airway emergency, not an assault.
+    "choking": frozenset({"on"}),
+    "choked": frozenset({"on"}),
     "hit him": frozenset({"head", "w", "with"}),
     "hit her": frozenset({"head", "w", "with"}),
     "kicking": frozenset(
@@ -111,7 +112,7 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     ),
     "cold": frozenset(
         {"medicine", "meds", "sore", "sores", "turkey", "water", "case", "call", "calls", "brew"}
-        | {"feet", "shoulder", "sweat", "sweats", "pizza", "drink", "beer", "hands", "night"}
+        | {"feet", "shoulder", "sweat", "sweats", "pizza", "drink", "beer", "hands", "night", "out"}
         | {"day", "morning", "evening", "front", "snap"}
     ),
     "not answering": frozenset({"her", "his", "the", "phone", "calls", "texts", "my", "their"}),
@@ -148,6 +149,8 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
 # A threat against oneself is suicidal talk, not a threat to others.
 _REFLEXIVE = frozenset({"himself", "herself", "myself", "themselves", "yourself", "self"})
 _NOT_FOLLOWED_BY_FOR: dict[str, frozenset[str]] = {"threat": _REFLEXIVE, "violence": _REFLEXIVE}
+# Phrases whose meaning depends on what follows within two words (see _meaning_changed).
+_TWO_AHEAD = frozenset({"punched", "punching", "punch", "kicked", "kicking", "hit", "hitting"})
 # After an attack verb, these mean the verb was not aimed at anyone
 # ("chased it with vodka", "beat up the car").
 _NOT_AIMED = frozenset({"it", "up", "out", "off", "down", "back", "over", "con", "with", "w"})
@@ -226,7 +229,8 @@ class Reader:
                 # Worked out once here, not at every match: whether the phrase's
                 # meaning depends on its neighbours, and whether it negates itself.
                 contextual = (
-                    key in _NOT_WHEN_FOLLOWED_BY
+                    key in _TWO_AHEAD
+                    or key in _NOT_WHEN_FOLLOWED_BY
                     or key in _NOT_WHEN_PRECEDED_BY
                     or name in _NOT_FOLLOWED_BY_FOR
                 )
@@ -483,13 +487,24 @@ _LITERAL_ONLY = frozenset({"violence", "weapon", "threat", "wounded"})
 _FIGURATIVE = frozenset(
     {"addiction", "demons", "depression", "urges", "cravings", "illness", "cancer", "habit"}
     | {"video", "photo", "picture", "selfie", "pic", "bottom", "time", "sleep", "anxiety"}
+    | {"pool", "hoops", "baskets", "darts", "breeze", "photos", "film"}
 )
 _PRONOUNS = frozenset({"he", "she", "it", "that", "what", "who", "there", "here", "where", "let"})
+
+
+# "punched a hole in the wall", "kicking the car door": the blow hit a thing, not a person.
+_HIT_THINGS = frozenset(
+    {"hole", "holes", "wall", "walls", "door", "doors", "window", "windows", "mirror", "car"}
+    | {"cars", "tv", "fridge", "locker", "sign", "table", "dashboard"}
+)
+_HIT_VERBS = frozenset({"punched", "punching", "punch", "kicked", "kicking", "hit", "hitting"})
 
 
 def _meaning_changed(name: str, tokens: list[str], start: int, words: tuple[str, ...]) -> bool:
     phrase = " ".join(words) if len(words) > 1 else words[0]
     following = _followed_by(tokens, start, words)
+    if phrase in _HIT_VERBS and not _HIT_THINGS.isdisjoint(tokens[start + 1 : start + 3]):
+        return True
     if following in _NOT_WHEN_FOLLOWED_BY.get(phrase, _NONE):
         return True
     if start and tokens[start - 1] in _NOT_WHEN_PRECEDED_BY.get(phrase, _NONE):
