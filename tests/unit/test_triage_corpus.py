@@ -27,7 +27,7 @@ CORPORA = Path(__file__).parents[1] / "corpus"
 FLOORS = {
     "triage_calls.jsonl": (1.0, 0),
     "triage_holdout.jsonl": (0.98, 0),
-    "triage_holdout2.jsonl": (0.9, 0),
+    "triage_holdout2.jsonl": (0.91, 0),
     "triage_categories.jsonl": (0.94, 1),
     "triage_categories2.jsonl": (0.96, 0),
     "triage_categories3.jsonl": (0.94, 0),

@@ -140,6 +140,11 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     ),
     "guns": frozenset({"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk"}),
     "shelter": frozenset({"the", "at", "from", "in", "bus"}),
+    # "thoughts of not waking up", "wishes he wouldn't wake up": passive suicidal
+    # ideation, not a person who is unresponsive now.
+    "not waking up": frozenset({"of", "about", "wish", "wishes", "hopes"}),
+    "wouldn't wake up": frozenset({"of", "about", "wish", "wishes", "hopes"}),
+    "not wake up": frozenset({"of", "about", "wish", "wishes", "hopes", "and"}),
     "al rio": frozenset({"junto", "cerca"}),
     "cold": frozenset({"a", "the", "has", "had", "head", "common", "stone", "out"}),
     # "wants to OD tonight" is suicidal talk, not an overdose (yet).
@@ -149,6 +154,10 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
 # A threat against oneself is suicidal talk, not a threat to others.
 _REFLEXIVE = frozenset({"himself", "herself", "myself", "themselves", "yourself", "self"})
 _NOT_FOLLOWED_BY_FOR: dict[str, frozenset[str]] = {"threat": _REFLEXIVE, "violence": _REFLEXIVE}
+# "thoughts of not waking up", "wishes he wouldn't wake up": wishes, not a person down now.
+_NOT_PRECEDED_BY_FOR: dict[str, frozenset[str]] = {
+    "unconscious": frozenset({"of", "about", "wish", "wishes", "hopes", "dreams"})
+}
 # Phrases whose meaning depends on what follows within two words (see _meaning_changed).
 _TWO_AHEAD = frozenset({"punched", "punching", "punch", "kicked", "kicking", "hit", "hitting"})
 # After an attack verb, these mean the verb was not aimed at anyone
@@ -233,6 +242,7 @@ class Reader:
                     or key in _NOT_WHEN_FOLLOWED_BY
                     or key in _NOT_WHEN_PRECEDED_BY
                     or name in _NOT_FOLLOWED_BY_FOR
+                    or name in _NOT_PRECEDED_BY_FOR
                 )
                 self_negating = _is_negator(words[0], self.negators)
                 entry = (name, phrase, words, len(words), contextual, self_negating)
@@ -508,6 +518,8 @@ def _meaning_changed(name: str, tokens: list[str], start: int, words: tuple[str,
     if following in _NOT_WHEN_FOLLOWED_BY.get(phrase, _NONE):
         return True
     if start and tokens[start - 1] in _NOT_WHEN_PRECEDED_BY.get(phrase, _NONE):
+        return True
+    if start and tokens[start - 1] in _NOT_PRECEDED_BY_FOR.get(name, _NONE):
         return True
     return following in _NOT_FOLLOWED_BY_FOR.get(name, _NONE)
 
