@@ -27,7 +27,7 @@ CORPORA = Path(__file__).parents[1] / "corpus"
 FLOORS = {
     "triage_calls.jsonl": (1.0, 0),
     "triage_holdout.jsonl": (0.98, 0),
-    "triage_holdout2.jsonl": (0.91, 0),
+    "triage_holdout2.jsonl": (0.93, 0),
     "triage_categories.jsonl": (0.94, 1),
     "triage_categories2.jsonl": (0.96, 0),
     "triage_categories3.jsonl": (0.94, 0),
@@ -35,6 +35,7 @@ FLOORS = {
     "triage_categories5.jsonl": (0.86, 0),
     "triage_categories6.jsonl": (0.91, 0),
     "triage_categories7.jsonl": (0.91, 0),
+    "triage_categories8.jsonl": (0.97, 0),
 }
 
 

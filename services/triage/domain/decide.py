@@ -92,6 +92,7 @@ class Facts:
     past: bool = False
     unhurt: bool = False
     sexual: bool = False
+    weapon_stored: bool = False
     si_denied: bool = False
     said_safe: bool = False
     means: bool = False
@@ -198,7 +199,9 @@ def _police(f: Facts, d: Draft, _p: Policy) -> None:
     in_progress = f.violence and not (f.past and not f.domestic)
     # Someone hiding from a person breaking in or lashing out: in progress, a life threat.
     cornered = (f.domestic or f.crime) and f.aggression
-    d.urgent(1 if (f.weapon or in_progress or f.wounded or cornered) else 2)
+    # A knife in the kitchen drawer is a weapon within reach, not a weapon out.
+    weapon_out = f.weapon and not f.weapon_stored
+    d.urgent(1 if (weapon_out or in_progress or f.wounded or cornered) else 2)
 
 
 def _police_reason(f: Facts, _p: Policy) -> str:
@@ -272,8 +275,11 @@ def _water(_f: Facts, d: Draft, p: Policy) -> None:
     d.urgent(1)
 
 
-def _traffic(_f: Facts, d: Draft, p: Policy) -> None:
+def _traffic(f: Facts, d: Draft, p: Policy) -> None:
     d.roles |= {Role(r) for r in p.triage.traffic_roles}
+    if not f.unconscious:
+        # Someone awake who stays in traffic or on the tracks has a behavioural side.
+        d.roles.add(Role.CLINICIAN)
     d.urgent(1)
 
 
@@ -694,6 +700,7 @@ def facts_of(
         past="past" in said,
         unhurt=bool(words["medical"].negated) or answers.get("medical") is False,
         sexual="sexual_assault" in said,
+        weapon_stored="weapon_stored" in said,
         si_denied=bool(words["suicidal"].negated) or answers.get("suicidal") is False,
         said_safe="no_danger" in said or safety_established,
         means="means" in said,

@@ -101,6 +101,10 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    # "an old man down the road": a place, not a person down.
+    "man down": frozenset({"the", "by", "near", "there", "here", "a"}),
+    "person down": frozenset({"the", "by", "near", "there", "here", "a"}),
+    "someone down": frozenset({"the", "by", "near", "there", "here", "a"}),
     # "was cutting vegetables" is cooking, not self-harm.
     "is cutting": _CUT_THINGS,
     "was cutting": _CUT_THINGS,
@@ -140,6 +144,10 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     ),
     "guns": frozenset({"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk"}),
     "shelter": frozenset({"the", "at", "from", "in", "bus"}),
+    "bars": frozenset({"behind", "the", "monkey", "gay", "sports", "candy", "granola"}),
+    "cut herself": frozenset({"to"}),
+    "cut himself": frozenset({"to"}),
+    "cut myself": frozenset({"to"}),
     # "thoughts of not waking up", "wishes he wouldn't wake up": passive suicidal
     # ideation, not a person who is unresponsive now.
     "not waking up": frozenset({"of", "about", "wish", "wishes", "hopes"}),
