@@ -72,7 +72,7 @@ RULE_CASES: list[tuple[Facts, str, set[Role], int, set[Flag]]] = [
         1,
         {Flag.SUICIDE_RISK},
     ),
-    (Facts(traffic=True), "hazard.traffic", {Role.EMT}, 1, set()),
+    (Facts(traffic=True), "hazard.traffic", {Role.EMT, Role.CLINICIAN}, 1, set()),
     (Facts(suicidal=True), "behavioural.suicide", {Role.CLINICIAN}, 2, {Flag.SUICIDE_RISK}),
     (
         Facts(suicidal=True, means=True),
