@@ -36,6 +36,7 @@ FLOORS = {
     "triage_categories6.jsonl": (0.91, 0),
     "triage_categories7.jsonl": (0.91, 0),
     "triage_categories8.jsonl": (0.97, 0),
+    "triage_categories9.jsonl": (0.97, 0),
 }
 
 
