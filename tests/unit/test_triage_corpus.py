@@ -37,6 +37,7 @@ FLOORS = {
     "triage_categories7.jsonl": (0.91, 0),
     "triage_categories8.jsonl": (0.97, 0),
     "triage_categories9.jsonl": (0.97, 0),
+    "triage_categories10.jsonl": (0.86, 0),
 }
 
 

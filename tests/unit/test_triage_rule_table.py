@@ -124,6 +124,13 @@ RULE_CASES: list[tuple[Facts, str, set[Role], int, set[Flag]]] = [
         {Flag.MEDICAL},
     ),
     (Facts(mental=True), "safety.unverified", {Role.CLINICIAN}, 2, set()),
+    (
+        Facts(officer_on_scene=True, mental=True),
+        "safety.officer_on_scene",
+        {Role.POLICE, Role.CLINICIAN},
+        2,
+        set(),
+    ),
 ]
 
 

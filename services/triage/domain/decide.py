@@ -103,6 +103,7 @@ class Facts:
     exposure: bool = False
     altered: bool = False
     traffic: bool = False
+    officer_on_scene: bool = False
     welfare: bool = False
     unreached: bool = False
     understood: bool = False
@@ -557,6 +558,13 @@ RULES: tuple[Rule, ...] = (
         lambda _f: [],
     ),
     Rule(
+        "safety.officer_on_scene",
+        lambda f, _p: f.officer_on_scene,
+        lambda _f, d, _p: d.roles.add(Role.POLICE),
+        _fixed("an officer is already on scene and asking for help: police stay in the roles"),
+        lambda f: f.quote("officer_on_scene"),
+    ),
+    Rule(
         "family.children_present",
         lambda f, _p: f.children,
         _children,
@@ -670,6 +678,7 @@ def facts_of(
         "weapon" in no_danger and ("no_danger" in said or len(no_danger) == 2)
     )
     suicidal = "suicidal" in has or "self_inflicted" in said
+    calm_words = bool(words["safe"].present or words["resource_request"].present)
     return Facts(
         weapon=weapon,
         maybe_armed=not weapon and bool(words["weapon"].hedged),
@@ -688,7 +697,9 @@ def facts_of(
         medical="medical" in has
         or "critical" in said
         or (suicidal and "altered" in said)
-        or ("hallucination" in said and bool(said & _WITHDRAWAL)),
+        or ("hallucination" in said and bool(said & _WITHDRAWAL))
+        # A racing heart after meth or cocaine is a stimulant toxicity question for an EMT.
+        or ("palpitations" in said and substance),
         critical="critical" in said or ("hallucination" in said and bool(said & _WITHDRAWAL)),
         pills="pills_taken" in said,
         suicidal=suicidal,
@@ -701,7 +712,9 @@ def facts_of(
         unhurt=bool(words["medical"].negated) or answers.get("medical") is False,
         sexual="sexual_assault" in said,
         weapon_stored="weapon_stored" in said,
-        si_denied=bool(words["suicidal"].negated) or answers.get("suicidal") is False,
+        si_denied=bool(words["suicidal"].negated)
+        or "si_denied" in said
+        or answers.get("suicidal") is False,
         said_safe="no_danger" in said or safety_established,
         means="means" in said,
         withdrawal="withdrawal" in said,
@@ -710,14 +723,18 @@ def facts_of(
         children="children" in has,
         exposure="exposure" in said,
         altered="altered" in said,
-        traffic="traffic" in said,
+        # Someone flying a sign on the median, calm, is panhandling, not a traffic crisis.
+        traffic="traffic" in said
+        and not ("unhoused" in said and ("no_danger" in said or "safe" in said or calm_words)),
+        officer_on_scene="officer_on_scene" in said,
         welfare="welfare" in said,
         unreached="unreached" in said,
         unhoused="unhoused" in said,
         vague="vague" in said,
         low_mood="low_mood" in said,
         # "Acting strange" says something is wrong, not what: not understood.
-        understood=any(f.negated for f in words.values()) or bool(said - _NOT_UNDERSTANDING),
+        understood=any(f.negated or f.hedged for f in words.values())
+        or bool(said - _NOT_UNDERSTANDING),
         calm="safe" in said or "resource_request" in said,
         safety_established=safety_established,
         follow_up=follow_up,

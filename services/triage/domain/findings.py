@@ -96,6 +96,8 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "choking": frozenset({"on"}),
     "choked": frozenset({"on"}),
     "hit him": frozenset({"head", "w", "with"}),
+    "hitting his": frozenset({"own", "head"}),
+    "hitting her": frozenset({"own", "head"}),
     "hit her": frozenset({"head", "w", "with"}),
     "kicking": frozenset(
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
@@ -199,8 +201,10 @@ _NOT_PEOPLE = frozenset(
 _APPROACH = frozenset({"came", "coming", "went", "going", "charged", "charging", "ran", "running"})
 
 # A child's age: "6yo", "9 yr old", "12 year old", "niños de 2 y 5 años", "8 months old".
+# "3 years sober" is a duration: an age needs "old", "yo" or "de N años".
 _AGE = re.compile(
-    r"\b(\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yr|yrs|year|years|años|anos|meses|months?|mo)\b"
+    r"\b(\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yrs? old|years? olds?|year-olds?|months? old|mo old)\b"
+    r"|\b(?:de|tiene)\s+(\d{1,2})\s+(?:años|anos|meses)\b"
 )
 # "my daughter is 16", "su hija de 12": a child named with an age.
 _AGE_OF = re.compile(
@@ -474,7 +478,7 @@ def _confinement(tokens: list[str], found: Findings, negators: frozenset[str]) -
 
 
 def _ages(folded: str, found: Findings) -> None:
-    ages = [int(m.group(1)) for m in _AGE.finditer(folded)]
+    ages = [int(m.group(1) or m.group(2)) for m in _AGE.finditer(folded)]
     ages += [int(n) for m in _AGE_LIST.finditer(folded) for n in m.groups()]
     ages += [int(m.group(1)) for m in _AGE_OF.finditer(folded)]
     ages += [int(m.group(1)) for m in _AGE_IN_BRACKETS.finditer(folded)]
@@ -513,7 +517,9 @@ _PRONOUNS = frozenset({"he", "she", "it", "that", "what", "who", "there", "here"
 # "punched a hole in the wall", "kicking the car door": the blow hit a thing, not a person.
 _HIT_THINGS = frozenset(
     {"hole", "holes", "wall", "walls", "door", "doors", "window", "windows", "mirror", "car"}
-    | {"cars", "tv", "fridge", "locker", "sign", "table", "dashboard"}
+    | {"cars", "tv", "fridge", "locker", "sign", "table", "dashboard", "trash", "garbage"}
+    | {"dumpster", "bench", "pole", "tree", "can", "machine", "vending", "furniture"}
+    | {"own", "himself", "herself", "myself"}
 )
 _HIT_VERBS = frozenset({"punched", "punching", "punch", "kicked", "kicking", "hit", "hitting"})
 
