@@ -32,12 +32,13 @@ FLOORS = {
     "triage_categories2.jsonl": (0.96, 0),
     "triage_categories3.jsonl": (0.94, 0),
     "triage_categories4.jsonl": (0.9, 0),
-    "triage_categories5.jsonl": (0.86, 0),
+    "triage_categories5.jsonl": (0.83, 0),
     "triage_categories6.jsonl": (0.91, 0),
     "triage_categories7.jsonl": (0.91, 0),
     "triage_categories8.jsonl": (0.97, 0),
     "triage_categories9.jsonl": (0.97, 0),
     "triage_categories10.jsonl": (0.86, 0),
+    "triage_categories11.jsonl": (0.96, 0),
 }
 
 

@@ -200,6 +200,8 @@ def _police(f: Facts, d: Draft, _p: Policy) -> None:
     in_progress = f.violence and not (f.past and not f.domestic)
     # Someone hiding from a person breaking in or lashing out: in progress, a life threat.
     cornered = (f.domestic or f.crime) and f.aggression
+    # A threat against a family with the children there is a life threat now.
+    cornered = cornered or (f.threat and f.children)
     # A knife in the kitchen drawer is a weapon within reach, not a weapon out.
     weapon_out = f.weapon and not f.weapon_stored
     d.urgent(1 if (weapon_out or in_progress or f.wounded or cornered) else 2)
@@ -660,8 +662,11 @@ def facts_of(
     # seizure words, not an older person) is treated as an opioid overdose: naloxone
     # is harmless if it was not one.
     unexplained_blue = "cyanosis" in said and unconscious and not (said & _OTHER_CAUSES)
+    # "after her son's overdose last month": history, unless someone is down now.
+    down_now = unconscious or not_breathing
+    history = "past" in said and not down_now
     overdose = (
-        ("overdose" in has and (not follow_up or "overdose" in yes))
+        ("overdose" in has and (not follow_up or "overdose" in yes) and not history)
         or (drugs and (unconscious or not_breathing))
         or ("opioid" in said and "pills_taken" in said)
         or unexplained_blue
@@ -699,7 +704,9 @@ def facts_of(
         or (suicidal and "altered" in said)
         or ("hallucination" in said and bool(said & _WITHDRAWAL))
         # A racing heart after meth or cocaine is a stimulant toxicity question for an EMT.
-        or ("palpitations" in said and substance),
+        or ("palpitations" in said and substance)
+        # Goodbye messages and then no answer at the door may be an attempt under way.
+        or (suicidal and "unreached" in said),
         critical="critical" in said or ("hallucination" in said and bool(said & _WITHDRAWAL)),
         pills="pills_taken" in said,
         suicidal=suicidal,

@@ -176,7 +176,7 @@ _NOT_AIMED = frozenset({"it", "up", "out", "off", "down", "back", "over", "con",
 # "weapons unknown", "kids unk": the call-taker is saying it is not known, which
 # is neither yes nor no (principle 4).
 _UNKNOWN = frozenset(
-    {"unknown", "unk", "unkn", "unclear", "uncertain", "desconocido", "desconocidas"}
+    {"unknown", "unk", "unkn", "unclear", "uncertain", "desconocido", "desconocidas", "known"}
 )
 # "might have a gun", "not sure if he is armed": a suspicion, not a fact, and not a no.
 _HEDGES = frozenset(
@@ -209,7 +209,7 @@ _AGE = re.compile(
 # "my daughter is 16", "su hija de 12": a child named with an age.
 _AGE_OF = re.compile(
     r"\b(?:daughter|son|kid|child|boy|girl|grandson|granddaughter|brother|sister|hija|hijo|nieto|nieta)"
-    r"\s+(?:is|es|de|who is|,)\s*(\d{1,2})\b"
+    r"\s*(?:is|es|de|who is|,)\s*(\d{1,2})\b"
 )
 _AGE_LIST = re.compile(r"\b(\d{1,2})\s*(?:y|and|,)\s*(\d{1,2})\s*(?:años|anos|years?|yrs?)\b")
 _ADULT_AGE = 18
