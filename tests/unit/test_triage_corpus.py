@@ -39,6 +39,7 @@ FLOORS = {
     "triage_categories9.jsonl": (0.97, 0),
     "triage_categories10.jsonl": (0.86, 0),
     "triage_categories11.jsonl": (0.96, 0),
+    "triage_categories12.jsonl": (0.96, 0),
 }
 
 

@@ -146,6 +146,10 @@ _NOT_WHEN_PRECEDED_BY: dict[str, frozenset[str]] = {
     ),
     "guns": frozenset({"nail", "glue", "heat", "staple", "spray", "paint", "water", "caulk"}),
     "shelter": frozenset({"the", "at", "from", "in", "bus"}),
+    # "the dog attacked him": an animal bite, a medical call, not an assault.
+    "attacked": frozenset({"dog", "bull", "cat", "animal", "perro", "dogs", "raccoon", "coyote"}),
+    "bit him": frozenset({"dog", "bull", "cat", "animal", "perro", "dogs"}),
+    "bit her": frozenset({"dog", "bull", "cat", "animal", "perro", "dogs"}),
     "bars": frozenset({"behind", "the", "monkey", "gay", "sports", "candy", "granola"}),
     "cut herself": frozenset({"to"}),
     "cut himself": frozenset({"to"}),
