@@ -29,7 +29,7 @@ FLOORS = {
     "triage_holdout.jsonl": (0.98, 0),
     "triage_holdout2.jsonl": (0.93, 0),
     "triage_categories.jsonl": (0.94, 1),
-    "triage_categories2.jsonl": (0.96, 0),
+    "triage_categories2.jsonl": (0.95, 0),
     "triage_categories3.jsonl": (0.94, 0),
     "triage_categories4.jsonl": (0.9, 0),
     "triage_categories5.jsonl": (0.83, 0),
@@ -40,6 +40,7 @@ FLOORS = {
     "triage_categories10.jsonl": (0.86, 0),
     "triage_categories11.jsonl": (0.96, 0),
     "triage_categories12.jsonl": (0.96, 0),
+    "triage_categories13.jsonl": (0.96, 0),
 }
 
 

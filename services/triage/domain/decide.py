@@ -261,8 +261,9 @@ def _exposure(f: Facts, d: Draft, _p: Policy) -> None:
         d.roles.add(Role.CLINICIAN)
     # Cold or heat with an altered mind (confused, mumbling) is hypothermia or
     # heat stroke under way; without, urgent.
-    # A child left in a hot car, a man with dementia out in the snow: a life threat.
-    d.urgent(1 if (f.altered or f.unconscious or f.children or (f.elderly and f.mental)) else 2)
+    # A child left in a hot car, a man with dementia or autism out in the snow: a life
+    # threat, since they cannot be expected to get themselves out of it.
+    d.urgent(1 if (f.altered or f.unconscious or f.children or f.mental) else 2)
 
 
 def _heights(_f: Facts, d: Draft, p: Policy) -> None:

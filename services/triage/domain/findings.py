@@ -124,7 +124,9 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
     "not answering": frozenset({"her", "his", "the", "phone", "calls", "texts", "my", "their"}),
     # "amenazando con tirarse" threatens the self: suicidal talk, not a threat to others.
     "amenazando": frozenset({"con"}),
-    "amenaza con": frozenset({"tirarse", "matarse", "suicidarse", "aventarse", "colgarse"}),
+    "amenaza con": frozenset(
+        {"tirarse", "matarse", "suicidarse", "aventarse", "colgarse", "cortarse"}
+    ),
     "fell": frozenset({"asleep", "apart", "behind", "for", "in", "off", "out", "through"}),
     "broke down": frozenset({"crying", "in", "and"}),
     "ending it": frozenset({"with"}),
@@ -478,7 +480,9 @@ def _confinement(tokens: list[str], found: Findings, negators: frozenset[str]) -
         near = tokens[i + 1 : i + 4]
         before = tokens[max(0, i - 2) : i]
         if "leave" in near and any(_is_negator(t, negators) for t in before):
-            found.get_or_add("aggression").add(" ".join(tokens[max(0, i - 1) : i + 4]))
+            quote = " ".join(tokens[max(0, i - 1) : i + 4])
+            found.get_or_add("aggression").add(quote)
+            found.get_or_add("crime").add(quote)  # held against one's will
 
 
 def _ages(folded: str, found: Findings) -> None:
