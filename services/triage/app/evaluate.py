@@ -32,7 +32,6 @@ from services.triage.domain.decide import decide
 
 # The roles whose absence is a safety miss; telehealth stands in for a clinician.
 SAFETY_ROLES = (Role.POLICE, Role.EMT, Role.CLINICIAN)
-LABEL_KEYS = ("expected", "why")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ Order and conflict resolution (documented in the README's triage section):
 1. Roles and flags only accumulate: no rule removes what an earlier one added,
    except the follow-up rule (DOMAIN 8: planned clinician work) and the policy
    rules at the end, which rename roles to the programs the jurisdiction has.
-2. Priority is the most urgent any rule gave (1 beats 2 beats 3); the only rule
-   that lowers it is ``priority.safe_resource_request``, and only when nothing
-   urgent was found.
+2. Priority is the most urgent any rule gave (1 beats 2 beats 3); the only rules
+   that lower it are ``priority.safe_resource_request`` (only when nothing urgent
+   was found) and ``follow_up.outreach``.
 3. Safety before deflection (DOMAIN 4): police are left out only when the call
    was understood and nothing in it suggests danger; a call not understood gets
    the policy's provisional response (``safety.provisional``) and
@@ -384,10 +384,6 @@ def _safety_unverified(_f: Facts, d: Draft, _p: Policy) -> None:
 
 
 # --- the table ---------------------------------------------------------------
-
-
-def _always(_f: Facts, _p: Policy) -> bool:
-    return True
 
 
 def _fixed(text: str) -> Callable[[Facts, Policy], str]:
