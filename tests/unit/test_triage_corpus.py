@@ -41,6 +41,7 @@ FLOORS = {
     "triage_categories11.jsonl": (0.96, 0),
     "triage_categories12.jsonl": (0.96, 0),
     "triage_categories13.jsonl": (0.96, 0),
+    "triage_categories14.jsonl": (0.93, 0),
 }
 
 

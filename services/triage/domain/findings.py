@@ -103,6 +103,7 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    "screaming for help": frozenset({"from"}),
     # "an old man down the road": a place, not a person down.
     "man down": frozenset({"the", "by", "near", "there", "here", "a"}),
     "person down": frozenset({"the", "by", "near", "there", "here", "a"}),
@@ -405,7 +406,10 @@ class Reader:
                 continue
             target = tokens[i + 1]
             quote = " ".join(tokens[max(0, i - 3) : i + 3])
-            if target in reflexive:
+            subject = tokens[i - 1].split("'")[0] if i else ""
+            part = tokens[i + 2] if i + 2 < len(tokens) else ""
+            own_body = _OWN.get(subject) == target and part in _BODY
+            if target in reflexive or own_body:
                 found.get_or_add("suicidal").add(quote)
             elif target in targets:
                 if self._is_negated(tokens, i - len(before)) or _is_hedged(tokens, i):
@@ -512,6 +516,12 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
 
 
 _NONE: frozenset[str] = frozenset()
+# "she cut her arm", "he'll hurt his leg": the harm is to the speaker's own body.
+_OWN = {"she": "her", "he": "his", "i": "my", "ella": "su", "el": "su"}
+_BODY = frozenset(
+    {"arm", "arms", "wrist", "wrists", "leg", "legs", "throat", "neck", "face", "hand", "hands"}
+    | {"head", "stomach", "chest", "skin", "thigh", "thighs", "brazo", "brazos", "munecas"}
+)
 # Violence words used figuratively: "fighting his addiction", "shot a video of himself".
 _LITERAL_ONLY = frozenset({"violence", "weapon", "threat", "wounded"})
 _FIGURATIVE = frozenset(
