@@ -125,6 +125,13 @@ RULE_CASES: list[tuple[Facts, str, set[Role], int, set[Flag]]] = [
     ),
     (Facts(mental=True), "safety.unverified", {Role.CLINICIAN}, 2, set()),
     (
+        Facts(missing=True, children=True, understood=True),
+        "safety.missing_person",
+        {Role.POLICE, Role.CLINICIAN},
+        1,
+        {Flag.CHILDREN_PRESENT},
+    ),
+    (
         Facts(officer_on_scene=True, mental=True),
         "safety.officer_on_scene",
         {Role.POLICE, Role.CLINICIAN},

@@ -104,6 +104,7 @@ class Facts:
     altered: bool = False
     traffic: bool = False
     officer_on_scene: bool = False
+    missing: bool = False
     welfare: bool = False
     unreached: bool = False
     understood: bool = False
@@ -320,6 +321,12 @@ def _elder(_f: Facts, d: Draft, _p: Policy) -> None:
     d.roles.add(Role.EMT)
     d.flags.add(Flag.MEDICAL)
     d.urgent(2)
+
+
+def _missing(f: Facts, d: Draft, _p: Policy) -> None:
+    d.roles.add(Role.POLICE)
+    # A missing child or a missing person who talked of dying is a life threat.
+    d.urgent(1 if (f.children or f.suicidal or f.mental) else 2)
 
 
 def _calm(_f: Facts, d: Draft, _p: Policy) -> None:
@@ -557,6 +564,13 @@ RULES: tuple[Rule, ...] = (
         lambda _f: [],
     ),
     Rule(
+        "safety.missing_person",
+        lambda f, _p: f.missing,
+        _missing,
+        _fixed("a person missing: police search (with a clinician for the behavioural side)"),
+        lambda f: f.quote("missing"),
+    ),
+    Rule(
         "safety.officer_on_scene",
         lambda f, _p: f.officer_on_scene,
         lambda _f, d, _p: d.roles.add(Role.POLICE),
@@ -731,6 +745,7 @@ def facts_of(
         traffic="traffic" in said
         and not ("unhoused" in said and ("no_danger" in said or "safe" in said or calm_words)),
         officer_on_scene="officer_on_scene" in said,
+        missing="missing" in said,
         welfare="welfare" in said,
         unreached="unreached" in said,
         unhoused="unhoused" in said,

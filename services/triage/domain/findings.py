@@ -103,6 +103,7 @@ _NOT_WHEN_FOLLOWED_BY: dict[str, frozenset[str]] = {
         {"car", "cars", "door", "doors", "in", "down", "over", "trash", "wall", "walls"}
     ),
     "end it": frozenset({"with"}),
+    "dts": frozenset({"before", "in"}),
     "screaming for help": frozenset({"from"}),
     # "an old man down the road": a place, not a person down.
     "man down": frozenset({"the", "by", "near", "there", "here", "a"}),
@@ -217,6 +218,11 @@ _AGE = re.compile(
 _AGE_OF = re.compile(
     r"\b(?:daughter|son|kid|child|boy|girl|grandson|granddaughter|brother|sister|hija|hijo|nieto|nieta)"
     r"\s*(?:is|es|de|who is|,)\s*(\d{1,2})\b"
+)
+# CAD shorthand: "juv male 15", "female 16": a sex or "juv" followed by the age.
+_AGE_CAD = re.compile(
+    r"\b(?:juv|juvenile|male|female|teen)\s*,?\s*(\d{1,2})\b"
+    r"(?!\s*(?:min|mins|minutes|hours|hrs|days|am|pm|st|th|nd|rd))"
 )
 _AGE_LIST = re.compile(r"\b(\d{1,2})\s*(?:y|and|,)\s*(\d{1,2})\s*(?:años|anos|years?|yrs?)\b")
 _ADULT_AGE = 18
@@ -493,6 +499,7 @@ def _ages(folded: str, found: Findings) -> None:
     ages = [int(m.group(1) or m.group(2)) for m in _AGE.finditer(folded)]
     ages += [int(n) for m in _AGE_LIST.finditer(folded) for n in m.groups()]
     ages += [int(m.group(1)) for m in _AGE_OF.finditer(folded)]
+    ages += [int(m.group(1)) for m in _AGE_CAD.finditer(folded)]
     ages += [int(m.group(1)) for m in _AGE_IN_BRACKETS.finditer(folded)]
     young = [a for a in ages if a < _ADULT_AGE]
     if young:
