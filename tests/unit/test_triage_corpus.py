@@ -43,6 +43,7 @@ FLOORS = {
     "triage_categories13.jsonl": (0.96, 0),
     "triage_categories14.jsonl": (0.93, 0),
     "triage_categories15.jsonl": (0.97, 0),
+    "triage_categories16.jsonl": (0.96, 0),
 }
 
 

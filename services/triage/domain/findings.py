@@ -357,6 +357,7 @@ class Reader:
             self._threats(tokens, found)
             self._attacks(tokens, found)
             _confinement(tokens, found, self.negators)
+            _ingestion(tokens, found)
         if _DIGIT.search(folded):  # ages and temperatures need a number
             _ages(folded, found)
             _temperatures(folded, found)
@@ -391,6 +392,12 @@ class Reader:
                 # Phrases that carry their own negation ("not breathing") are positive.
                 if self_negating:
                     finding.add(phrase)
+                elif name == "crime" and not _CLAIMS.isdisjoint(
+                    tokens[max(0, start - _HEDGE_WINDOW) : start]
+                ):
+                    # "saying people are stealing her mail": a claim to look into, not a
+                    # crime in progress.
+                    finding.hedged.append(f'"{phrase}" (claimed)')
                 elif _is_hedged(tokens, start):
                     # Checked before negation: "not sure if he has a gun" is a maybe.
                     finding.hedged.append(f'"{phrase}" (possible)')
@@ -484,6 +491,20 @@ class Reader:
                 found.get_or_add("violence").add(" ".join(tokens[i : i + 4]))
 
 
+_SWALLOWED = frozenset({"took", "swallowed", "ate", "downed", "tomo", "trago", "popped"})
+_TABLETS = frozenset(
+    {"pills", "tablets", "meds", "medication", "medications", "capsules", "pastillas"}
+    | {"medicinas", "lithium", "tylenol", "xanax", "seroquel", "oxycodone", "insulin"}
+)
+
+
+def _ingestion(tokens: list[str], found: Findings) -> None:
+    """ "Took his sleeping pills", "swallowed 20 of her meds": pills taken, whatever kind."""
+    for i in [i for i, t in enumerate(tokens) if t in _SWALLOWED]:
+        if not _TABLETS.isdisjoint(tokens[i + 1 : i + 6]):
+            found.get_or_add("pills_taken").add(" ".join(tokens[i : i + 5]))
+
+
 def _confinement(tokens: list[str], found: Findings, negators: frozenset[str]) -> None:
     """ "Won't let her leave", "not letting me leave": someone held against their will."""
     for i in [i for i, t in enumerate(tokens) if t in ("let", "letting")]:
@@ -523,6 +544,7 @@ def _followed_by(tokens: list[str], start: int, words: tuple[str, ...]) -> str:
 
 
 _NONE: frozenset[str] = frozenset()
+_CLAIMS = frozenset({"saying", "claims", "claiming", "believes", "convinced", "accuses", "thinks"})
 # "she cut her arm", "he'll hurt his leg": the harm is to the speaker's own body.
 _OWN = {"she": "her", "he": "his", "i": "my", "ella": "su", "el": "su"}
 _BODY = frozenset(
