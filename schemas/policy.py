@@ -131,6 +131,75 @@ class DispatchPolicy(BaseModel):
         return self
 
 
+AnswerName = Literal[
+    "weapons",
+    "violence",
+    "threat_to_others",
+    "suicidal",
+    "conscious",
+    "breathing",
+    "injury",
+    "substance_use",
+    "overdose_suspected",
+    "children_present",
+    "crime_in_progress",
+]
+RoleName = Literal["police", "clinician", "emt", "telehealth"]
+
+# MPDS-style key questions, most decisive first when two change a decision alike:
+# scene safety, then airway and consciousness, then the rest.
+DEFAULT_QUESTIONS: tuple[AnswerName, ...] = (
+    "weapons",
+    "violence",
+    "threat_to_others",
+    "conscious",
+    "breathing",
+    "overdose_suspected",
+    "suicidal",
+    "injury",
+    "crime_in_progress",
+    "substance_use",
+    "children_present",
+)
+
+
+class LexiconOverride(BaseModel):
+    """A jurisdiction's own words: phrases added to or removed from the shipped findings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    add: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    remove: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class TriageSettings(BaseModel):
+    """How triage answers what it cannot yet know (DOMAIN principle 4) and who it names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provisional_roles: Annotated[tuple[RoleName, ...], Field(min_length=1)] = Field(
+        default=("police", "clinician"),
+        description="sent when nothing in the call was understood and safety is unknown",
+    )
+    provisional_priority: Literal[1, 2, 3] = 2
+    rescue_roles: Annotated[tuple[RoleName, ...], Field(min_length=1)] = Field(
+        default=("emt",),
+        description="the rescue response for a person at a height or in water",
+    )
+    traffic_roles: Annotated[tuple[RoleName, ...], Field(min_length=1)] = Field(
+        default=("emt",), description="sent to a person in traffic or on the tracks"
+    )
+    without_co_responder: Literal["clinician", "telehealth"] = Field(
+        default="clinician",
+        description="with no co-responder program, police go with a separate in-person "
+        "clinician or a telehealth clinician (when clinicians exist at all)",
+    )
+    questions: Annotated[tuple[AnswerName, ...], Field(min_length=1)] = Field(
+        default=DEFAULT_QUESTIONS, description="the key questions asked, in this order on ties"
+    )
+    lexicon: LexiconOverride = LexiconOverride()
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -144,6 +213,7 @@ class Policy(BaseModel):
         "clinician and no officer or EMT is needed for safety (DOMAIN principle 7)",
     )
     dispatch: DispatchPolicy = DispatchPolicy()
+    triage: TriageSettings = TriageSettings()
 
     @property
     def in_person_clinicians(self) -> bool:

@@ -11,7 +11,7 @@ from services.common.policy_files import (
     load_policy_dir,
     load_policy_file,
 )
-from services.triage.app.evaluate import evaluate
+from services.triage.app.evaluate import Scores, evaluate
 from services.triage.app.replay import BadLine, Summary, replay
 
 
@@ -34,31 +34,72 @@ def triage() -> None:
     default=DEFAULT_POLICY_DIR,
     show_default=True,
 )
+@click.option(
+    "--expect",
+    is_flag=True,
+    help='Score the decisions against each line\'s "expected" label: safety misses, '
+    "deflection misses, priority accuracy, flag recall (exit 1 on a safety miss).",
+)
+@click.option(
+    "--diff",
+    "other_policy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also decide every call under this policy file (whatever the call's jurisdiction) "
+    "and list the calls whose roles, priority or flags it moves.",
+)
 def replay_cmd(
-    calls_file: Path, policy: Path | None, jurisdiction: str | None, policy_dir: Path
+    calls_file: Path,
+    policy: Path | None,
+    jurisdiction: str | None,
+    policy_dir: Path,
+    expect: bool,
+    other_policy: Path | None,
 ) -> None:
     """Decide each call of CALLS_FILE (JSON lines); decisions to stdout, summary to stderr.
 
-    Exit status: 0 if every line was decided, 1 if any line was bad, 2 for usage errors.
+    Exit status: 0 if every line was decided, 1 if any line was bad (or, with
+    --expect, any safety miss), 2 for usage errors.
     """
     try:
         book = load_policy_dir(policy_dir)
         if policy:
             book = book.with_policy(load_policy_file(policy, named_for_jurisdiction=False))
+        other = (
+            load_policy_file(other_policy, named_for_jurisdiction=False) if other_policy else None
+        )
     except PolicyFileError as exc:
         raise click.UsageError(str(exc)) from exc
     summary = Summary()
-    failed = 0
+    scores = Scores()
+    moved: list[str] = []
+    failed = unlabelled = 0
     with calls_file.open() as lines:
-        for outcome in replay(lines, book, jurisdiction):
+        for outcome in replay(lines, book, jurisdiction, other):
             if isinstance(outcome, BadLine):
                 failed += 1
                 click.echo(f"{calls_file}:{outcome.line}: {outcome.error}", err=True)
                 continue
             click.echo(outcome.as_json())
             summary.add(outcome.decision)
+            if expect and outcome.call is not None:
+                if outcome.expected is None:
+                    unlabelled += 1
+                else:
+                    call_id = str(outcome.call_id or f"line {outcome.line}")
+                    scores.add(call_id, outcome.call, outcome.expected, outcome.decision)
+            change = outcome.moved()
+            if change:
+                moved.append(f"  {outcome.call_id or f'line {outcome.line}'}: {change}")
     click.echo(summary.render(failed), err=True)
-    sys.exit(1 if failed else 0)
+    if other_policy:
+        click.echo(f"\ncalls moved by {other_policy}: {len(moved)}", err=True)
+        for line in moved:
+            click.echo(line, err=True)
+    if expect:
+        click.echo("\n" + scores.render(), err=True)
+        if unlabelled:
+            click.echo(f"lines without an expected label (not scored): {unlabelled}", err=True)
+    sys.exit(1 if failed or (expect and scores.safety_misses) else 0)
 
 
 @triage.command("evaluate")

@@ -18,6 +18,8 @@ from services.triage.adapters.models import Base
 from services.triage.api import policies, preview
 from services.triage.app.handlers import make_handlers
 from services.triage.app.retention import PurgeReport, purge_expired
+from services.triage.domain.decide import lexicon_for
+from services.triage.domain.findings import reader_for
 
 
 class TriageSettings(ServiceSettings):
@@ -30,6 +32,11 @@ class TriageSettings(ServiceSettings):
 def create_app(settings: TriageSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or TriageSettings()
     book = load_policy_dir(settings.policy_dir)  # refuses to start on a broken policy
+    for policy in book:
+        # The shipped lexicon and each jurisdiction's additions load (and are validated)
+        # now, and their readers are built: a bad word list stops the service here, and
+        # the first call is not kept waiting while the tables are built.
+        reader_for(lexicon_for(policy))
     runtime = ServiceRuntime(settings, [Base.metadata], clock=clock)
     metrics = TriageMetrics(runtime.metrics.registry)
     runtime.subscribe(

@@ -167,6 +167,21 @@ async def test_preview_has_no_side_effects(sqlite_stack: InProcessStack) -> None
     assert caused == {EventType.AUDIT_RECORDED}
 
 
+async def test_preview_lists_the_key_questions_of_a_call_it_cannot_settle(
+    sqlite_stack: InProcessStack,
+) -> None:
+    response = await sqlite_stack.triage.post(
+        "/v1/triage/preview", json={"narrative": "please send someone to 414 elm"}
+    )
+    assert response.status_code == 200
+    decision = response.json()
+    assert decision["needs_answers"] is True
+    assert set(decision["roles"]) == {"police", "clinician"}  # provisional, never alone at P3
+    first = decision["key_questions"][0]
+    assert {"answer", "ask", "if_answer", "changes"} <= set(first)
+    assert "weapons" in decision["answers_missing"]
+
+
 async def test_policies_are_listed_from_their_files(sqlite_stack: InProcessStack) -> None:
     response = await sqlite_stack.triage.get("/v1/policies")
     assert response.status_code == 200

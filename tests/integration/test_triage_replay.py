@@ -9,7 +9,7 @@ LINES = [
     {"id": "a1", "narrative": "man waving a knife at people, hearing voices"},
     {"id": "a2", "narrative": "hearing voices and scared, no weapons", "jurisdiction": "rural"},
     {"id": "a3", "narrative": "friend nodding out, lips turning blue"},
-    {"narrative": "elderly neighbour confused, wandering"},
+    {"narrative": "neighbour hearing voices and scared, nobody hurt"},
 ]
 
 
@@ -109,3 +109,37 @@ def test_a_broken_policy_is_a_usage_error(tmp_path: Path) -> None:
     assert f"{draft}: " in ran.stderr
     assert "version: Field required" in ran.stderr
     assert ran.stdout == ""
+
+
+def test_expect_scores_labelled_lines_and_fails_on_a_safety_miss(tmp_path: Path) -> None:
+    labelled = [
+        {**LINES[0], "expected": {"must": ["police"], "priority": 1, "flags": ["weapons"]}},
+        {**LINES[2], "expected": {"must": ["emt"], "priority": 1, "flags": ["naloxone"]}},
+    ]
+    ran = _run(str(_write(tmp_path, [json.dumps(line) for line in labelled])), "--expect")
+    assert ran.returncode == 0, ran.stderr
+    assert [json.loads(line)["id"] for line in ran.stdout.splitlines()] == ["a1", "a3"]
+    assert "safety misses (police/EMT/clinician/naloxone left out): 0" in ran.stderr
+    assert "deflection misses (police not needed): 0" in ran.stderr
+    assert "priority exact: 100.0%" in ran.stderr
+    assert "flag recall: 100.0%" in ran.stderr
+
+    wrong = [{**LINES[3], "id": "w1", "expected": {"must": ["police"], "priority": 1}}]
+    ran = _run(str(_write(tmp_path, [json.dumps(line) for line in wrong])), "--expect")
+    assert ran.returncode == 1
+    assert "safety misses (police/EMT/clinician/naloxone left out): 1" in ran.stderr
+    assert "w1: ['police'] missing" in ran.stderr
+
+
+def test_diff_lists_the_calls_another_policy_moves(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(
+        "jurisdiction: default\nversion: draft-no-star\n"
+        "programs: {police: true, co_responder: true, clinician: false, firehouse: true,"
+        " telehealth: true}\n"
+    )
+    calls = _write(tmp_path, [json.dumps(LINES[3]), json.dumps(LINES[2])])
+    ran = _run(str(calls), "--diff", str(draft))
+    assert ran.returncode == 0, ran.stderr
+    assert f"calls moved by {draft}: 2" in ran.stderr
+    assert "line 1: roles clinician -> emt+telehealth" in ran.stderr

@@ -6,7 +6,7 @@ any mix of protocol answers; the properties must hold for every one of them.
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from schemas.calls import Answers, CallIntake
@@ -136,9 +136,22 @@ def test_behavioural_call_without_danger_never_sends_police(
         if answered
         else {}
     )
+    # A call of neutral words only, with no answers, is not understood: it gets
+    # the provisional response (DOMAIN principle 4), checked below.
+    assume(answered or any(p in BEHAVIOURAL or p in SAFE for p in parts))
     decided = roles(call(parts, safe_answers))
     assert Role.POLICE not in decided
     assert Role.CLINICIAN in decided
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(NEUTRAL), min_size=1, max_size=3))
+def test_a_call_not_understood_is_never_a_lone_clinician_at_p3(parts: list[str]) -> None:
+    decision = decide(call(parts, {}), POLICIES.get("default"))
+    assert set(decision.roles) != {Role.CLINICIAN} or decision.priority < 3
+    assert Role.POLICE in decision.roles
+    assert decision.needs_answers
+    assert decision.key_questions
 
 
 @settings(max_examples=200, deadline=None)

@@ -71,7 +71,10 @@ export function setUpIntake({ onSubmitted }) {
     const mine = ++asked;
     try {
       const decision = await api("/v1/triage/preview", { method: "POST", body: call, base: config.triage_url });
-      if (mine === asked) replace(preview, decisionView(decision));
+      if (mine === asked) {
+        replace(preview, decisionView(decision));
+        askFirst(form, decision);
+      }
     } catch (error) {
       if (mine === asked) replace(preview, h("p", { class: "error" }, `Preview unavailable: ${error.message}`));
     }
@@ -93,6 +96,16 @@ export function setUpIntake({ onSubmitted }) {
       status.textContent = `Not submitted: ${fields || error.message}`;
     }
   });
+}
+
+// Key questions (issue 15): the first unanswered question that would change the decision
+// takes the focus while the call-taker is working through the answers (never while typing
+// in a text field).
+function askFirst(form, decision) {
+  const first = decision.key_questions?.[0];
+  const here = document.activeElement;
+  const answering = here === document.body || form.querySelector("#answers")?.contains(here);
+  if (first && answering) form.querySelector(`input[name="answer-${first.answer}"]:checked`)?.focus();
 }
 
 function read(form, { forPreview }) {
@@ -135,6 +148,12 @@ export function decisionView(decision) {
       decision.roles.map((r) => h("span", { class: "pill" }, words(r))),
     ),
     decision.flags.length ? h("p", {}, "Flags: ", decision.flags.map((f) => h("span", { class: "pill" }, words(f)))) : null,
+    decision.needs_answers ? h("p", { class: "error" }, "Provisional: safety not established — ask:") : null,
+    decision.key_questions?.length
+      ? h("ol", { class: "key-questions", "aria-label": "Key questions" }, decision.key_questions.map((q) =>
+          h("li", {}, q.ask, h("span", { class: "muted" }, ` ${q.if_answer ? "yes" : "no"} → ${q.changes}`)),
+        ))
+      : null,
     h("ul", { class: "reasons" }, decision.rationale.map((r) =>
       h("li", {}, r.reason, r.evidence?.length ? h("span", { class: "muted" }, ` (${r.evidence.join(", ")})`) : null),
     )),

@@ -2,7 +2,10 @@
 
 Each line is a call intake; an optional ``"id"`` is echoed back and the line's
 own ``"jurisdiction"`` is used unless the caller overrides it. A bad line is
-reported with its number and skipped; the rest are still decided.
+reported with its number and skipped; the rest are still decided. A labelled
+corpus line (``"expected"``, ``"why"``) replays too: the label is kept aside for
+``--expect`` scoring. With a second policy (``--diff``) every call is also
+decided under it, and the calls whose roles, priority or flags move are listed.
 """
 
 import json
@@ -14,9 +17,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.calls import CallIntake
-from schemas.policy import PolicyBook, UnknownJurisdiction
+from schemas.policy import Policy, PolicyBook, UnknownJurisdiction
 from schemas.triage import TriageDecision
 from schemas.vocabulary import Role
+from services.triage.app.evaluate import Expected, split_label
 from services.triage.domain.decide import decide
 
 
@@ -25,6 +29,23 @@ class Decided:
     line: int
     call_id: Any
     decision: TriageDecision
+    call: CallIntake | None = None
+    expected: Expected | None = None
+    other: TriageDecision | None = None  # the same call under the --diff policy
+
+    def moved(self) -> str | None:
+        """How the --diff policy changes this call ("" when it does not), or None without one."""
+        if self.other is None:
+            return None
+        before, after = self.decision, self.other
+        changes = []
+        if set(before.roles) != set(after.roles):
+            changes.append(f"roles {_names(before.roles)} -> {_names(after.roles)}")
+        if before.priority != after.priority:
+            changes.append(f"P{before.priority} -> P{after.priority}")
+        if set(before.flags) != set(after.flags):
+            changes.append(f"flags {_names(before.flags)} -> {_names(after.flags)}")
+        return "; ".join(changes)
 
     def as_json(self) -> str:
         d = self.decision
@@ -48,8 +69,15 @@ class BadLine:
     error: str
 
 
+def _names(values: Iterable[Any]) -> str:
+    return "+".join(sorted(str(getattr(v, "value", v)) for v in values)) or "-"
+
+
 def replay(
-    lines: Iterable[str], policies: PolicyBook, jurisdiction: str | None = None
+    lines: Iterable[str],
+    policies: PolicyBook,
+    jurisdiction: str | None = None,
+    other: Policy | None = None,
 ) -> Iterator[Decided | BadLine]:
     for number, text in enumerate(lines, start=1):
         if not text.strip():
@@ -58,11 +86,14 @@ def replay(
             raw = json.loads(text)
             if not isinstance(raw, dict):
                 raise ValueError("expected a JSON object (one call intake per line)")
-            call_id = raw.pop("id", None)
+            call_id = raw.get("id")
+            _id, expected, raw = split_label(raw)
             if jurisdiction:
                 raw["jurisdiction"] = jurisdiction
             call = CallIntake.model_validate(raw)
-            yield Decided(number, call_id, decide(call, policies.get(call.jurisdiction)))
+            decision = decide(call, policies.get(call.jurisdiction))
+            moved = decide(call, other) if other else None
+            yield Decided(number, call_id, decision, call, expected, moved)
         except json.JSONDecodeError as exc:
             yield BadLine(number, f"not valid JSON: {exc.msg} (column {exc.colno})")
         except ValidationError as exc:
