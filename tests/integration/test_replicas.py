@@ -26,7 +26,7 @@ from tests.support.databases import DatabaseTarget
 from tests.support.inprocess import AUTH
 from tests.support.process_stack import process_stack
 
-CALLS = 150
+CALLS = 90
 REPLICAS = {"dispatch": 3, "triage": 2, "notify": 2}
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

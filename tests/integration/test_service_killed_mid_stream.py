@@ -1,4 +1,4 @@
-"""A service killed (SIGKILL) in the middle of 150 calls and restarted loses and repeats nothing.
+"""A service killed (SIGKILL) in the middle of 90 calls and restarted loses and repeats nothing.
 
 Call-takers post concurrently and retry with an ``Idempotency-Key`` until
 accepted, so killing dispatch cuts requests off mid-flight: a retry of one that
@@ -26,7 +26,7 @@ from tests.support.inprocess import AUTH
 from tests.support.process_stack import process_stack
 from tests.support.raw_rows import count_rows
 
-CALLS = 150
+CALLS = 90
 pytestmark = pytest.mark.slow
 
 
