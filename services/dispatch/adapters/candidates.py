@@ -108,22 +108,40 @@ async def nearest_available(
         query = _free_for(role).order_by(UnitRecord.call_sign).limit(limit)
         rows = list((await session.execute(_flag_police(query))).all())
     exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
-    return [
-        UnitCandidate(
-            unit_id=row.id,
-            call_sign=row.call_sign,
-            # The role asked for, and police if it is one: ranking needs to know
-            # whether sending it brings an officer.
-            roles=frozenset({role, Role.POLICE} if row.is_police else {role}),
-            lat=row.lat,
-            lon=row.lon,
-            version=row.version,
-            capabilities=frozenset(row.capabilities or []),
-            languages=frozenset(row.languages or []),
-            exposures=exposures.get(row.id, 0),
-        )
-        for row in rows
-    ]
+    return [_candidate(row, role, exposures) for row in rows]
+
+
+async def free_units(
+    session: AsyncSession,
+    role: Role,
+    unit_ids: list[str],
+    clock: Clock,
+    window_days: int = 30,
+) -> list[UnitCandidate]:
+    """The units among ``unit_ids`` that are free and can fill ``role``, wherever they are:
+    a dispatcher's pick is looked up by id, not searched for around the incident."""
+    if not unit_ids:
+        return []
+    query = _free_for(role).where(UnitRecord.id.in_(unit_ids))
+    rows = list((await session.execute(_flag_police(query))).all())
+    exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
+    return [_candidate(row, role, exposures) for row in rows]
+
+
+def _candidate(row: Row[Any], role: Role, exposures: dict[str, int]) -> UnitCandidate:
+    return UnitCandidate(
+        unit_id=row.id,
+        call_sign=row.call_sign,
+        # The role asked for, and police if it is one: ranking needs to know
+        # whether sending it brings an officer.
+        roles=frozenset({role, Role.POLICE} if row.is_police else {role}),
+        lat=row.lat,
+        lon=row.lon,
+        version=row.version,
+        capabilities=frozenset(row.capabilities or []),
+        languages=frozenset(row.languages or []),
+        exposures=exposures.get(row.id, 0),
+    )
 
 
 async def _exposures(

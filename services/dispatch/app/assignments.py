@@ -67,6 +67,17 @@ async def transition(
     if unit is not None and follows is not None:
         unit.status = follows.value
         unit.updated_at = now
+    if (
+        unit is not None
+        and wanted == AssignmentStatus.CANCELLED
+        and current in COMMITTED
+        and unit.status in (UnitStatus.EN_ROUTE.value, UnitStatus.ON_SCENE.value)
+    ):
+        # Called off on the way or on scene: the unit is back in service (as
+        # ``cancel_live`` does), not left en route with nothing to go to and never
+        # offered again.
+        unit.status = UnitStatus.AVAILABLE.value
+        unit.updated_at = now
     if wanted != AssignmentStatus.EXPIRED and current == AssignmentStatus.OFFERED:
         # Answered (or withdrawn) in time: its expiry timer has nothing left to do.
         await cancel_timers(uow, assignment.id)
