@@ -146,8 +146,8 @@ async def test_a_denver_call_is_never_offered_a_park_county_unit_but_a_dispatche
     assert off.status_code == 200, off.text
     armed = {
         **DEMO_CALL,
-        "narrative": "neighbour waving a gun in the yard, screaming",
-        "answers": {**DEMO_CALL["answers"], "weapons": True},
+        "narrative": "man with a gun in the yard, his brother is unconscious and bleeding",
+        "answers": {**DEMO_CALL["answers"], "weapons": True, "conscious": False, "injury": True},
     }
     incident_id = await submit(stack.dispatch, armed)
 
@@ -162,6 +162,15 @@ async def test_a_denver_call_is_never_offered_a_park_county_unit_but_a_dispatche
     assert police["reasons"] == ["no unit available for police within the policy maximum ETA"]
     assert any("PCSO-1" in note and note.startswith("far:") for note in police["notes"])
     assert not [a for a in view["assignments"] if a["role"] == "police"]
+    states = {r["role"]: r for r in view["roles"]}
+    assert states["police"]["state"] == "unfilled"
+    assert view["unfilled_roles"] == ["police"]
+    # Another role saying yes does not make the incident read "dispatched".
+    other = next(a for a in view["assignments"] if a["status"] == "offered")
+    await _step(stack, other["id"], "accepted")
+    view = await incident(stack.dispatch, incident_id)
+    assert view["status"] == "unassigned"
+    assert {r["role"]: r["state"] for r in view["roles"]}[other["role"]] == "filled"
     alerts = (await stack.dispatch.get("/v1/alerts")).json()
     [unfilled] = [
         a for a in alerts if a["incident_id"] == incident_id and a["kind"] == "role_unfilled"
@@ -176,6 +185,10 @@ async def test_a_denver_call_is_never_offered_a_park_county_unit_but_a_dispatche
     [mine] = [a for a in sent.json()["assignments"] if a["role"] == "police"]
     assert mine["call_sign"] == "PCSO-1"
     assert any(r.startswith("far: ") for r in mine["reasons"])
+    assert sent.json()["unfilled_roles"] == []
+    assert sent.json()["status"] == "dispatched"
+    police_now = next(r for r in sent.json()["roles"] if r["role"] == "police")
+    assert (police_now["state"], police_now["call_signs"]) == ("offered", ["PCSO-1"])
 
 
 async def test_a_dispatcher_can_send_a_unit_that_was_tried_before(
@@ -238,7 +251,11 @@ async def test_a_unit_called_off_on_its_way_is_back_in_service_and_offered_again
     for status in ("accepted", "en_route"):
         await _step(stack, offer["id"], status)
     assert (await _units(stack))["STAR-1"]["status"] == "en_route"
-    await _step(stack, offer["id"], "cancelled")
+    cancelled = await _step(stack, offer["id"], "cancelled")
+    assert cancelled["status"] == "cancelled"
+    view = await incident(stack.dispatch, incident_id)
+    assert view["status"] == "unassigned"  # the clinician role has nobody now
+    assert view["unfilled_roles"] == ["clinician"]
     star1 = (await _units(stack))["STAR-1"]
     assert star1["status"] == "available"
     assert star1["current_assignment_id"] is None

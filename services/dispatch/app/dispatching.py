@@ -35,7 +35,7 @@ from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
 from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.follow_up import schedule_if_needed
-from services.dispatch.app.offers import offer_step, ranked_candidates
+from services.dispatch.app.offers import offer_step, ranked_candidates, refresh_status
 from services.dispatch.domain.errors import Conflict, Unprocessable
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.recommend import Ranked, far_note, needs_telehealth
@@ -140,6 +140,7 @@ async def start(
         incident.status = IncidentStatus.DISPATCHED.value
         for role, ranked in ranked_by_role.items():
             await offer_step(uow, incident, role, policy, eta, loop=0, step=0, first=ranked)
+        await refresh_status(uow, incident)
     else:
         incident.status = IncidentStatus.AWAITING_DISPATCH.value
         timeline.record(
@@ -219,6 +220,7 @@ async def confirm(
         )
     incident.status = IncidentStatus.DISPATCHED.value
     incident.updated_at = uow.clock.now()
+    await refresh_status(uow, incident)  # unassigned while a role has nobody
     return offered
 
 

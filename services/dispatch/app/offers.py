@@ -39,6 +39,7 @@ from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
 from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
+from services.dispatch.domain.roles import role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
 # lost booking races, few enough to stay cheap with thousands of units.
@@ -424,6 +425,32 @@ async def alert_unfilled(
     )
     incident.status = IncidentStatus.UNASSIGNED.value
     incident.updated_at = uow.clock.now()
+
+
+async def refresh_status(uow: UnitOfWork, incident: IncidentRecord) -> None:
+    """Once dispatch has acted, the incident's status says whether a role is missing:
+    ``unassigned`` while any planned role has nobody asked or coming, ``dispatched``
+    once every role is covered or asked. (Before, an accept for one role turned an
+    incident ``dispatched`` while another role had nobody.)"""
+    if incident.status not in (
+        IncidentStatus.DISPATCHED.value,
+        IncidentStatus.UNASSIGNED.value,
+    ):
+        return  # received, awaiting a dispatcher, or closed: nothing to say yet
+    await uow.session.flush()
+    rows = (
+        await uow.session.execute(
+            select(AssignmentRecord.role, AssignmentRecord.status, AssignmentRecord.call_sign)
+            .where(AssignmentRecord.incident_id == incident.id)
+            .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
+        )
+    ).all()
+    covers = role_covers([e["role"] for e in incident.recommendation or []], rows)
+    missing = unfilled(covers)
+    wanted = IncidentStatus.UNASSIGNED if missing else IncidentStatus.DISPATCHED
+    if incident.status != wanted.value:
+        incident.status = wanted.value
+        incident.updated_at = uow.clock.now()
 
 
 async def after_no_answer(
