@@ -248,8 +248,13 @@ async def test_a_unit_called_off_on_its_way_is_back_in_service_and_offered_again
         stack, incident_id, {"units": [{"role": "clinician", "unit_id": entry["unit_id"]}]}
     )
     [offer] = sent.json()["assignments"]
-    for status in ("accepted", "en_route"):
-        await _step(stack, offer["id"], status)
+    await _step(stack, offer["id"], "accepted")
+    # The board says where an accepted unit is committed, though it still reads available.
+    board = (await _units(stack))["STAR-1"]
+    assert board["status"] == "available"
+    assert (board["assignment_status"], board["assignment_role"]) == ("accepted", "clinician")
+    assert board["incident_code"] == sent.json()["code"]
+    await _step(stack, offer["id"], "en_route")
     assert (await _units(stack))["STAR-1"]["status"] == "en_route"
     cancelled = await _step(stack, offer["id"], "cancelled")
     assert cancelled["status"] == "cancelled"

@@ -73,6 +73,8 @@ def apply_changes(unit: UnitRecord, changes: dict[str, Any], now: datetime) -> N
     if "languages" in changes:
         unit.languages = list(changes["languages"])
     if "phone" in changes:
+        if changes["phone"] != unit.phone:
+            unit.sms_opted_out = False  # a new number has not said STOP
         unit.phone = changes["phone"]
     unit.version += 1
     unit.updated_at = now
