@@ -321,3 +321,92 @@ async def test_a_p1_expiry_with_nobody_else_alerts_at_once_instead_of_asking_the
     ]
     assert "dispatcher" in unfilled["audience"]
     assert "clinician" in unfilled["summary"]
+
+
+ARMED = {
+    **DEMO_CALL,
+    "narrative": "man with a gun in the yard, his brother is unconscious and bleeding",
+    "answers": {**DEMO_CALL["answers"], "weapons": True, "conscious": False, "injury": True},
+}
+
+
+async def _police_unfilled(stack: InProcessStack, incident_id: str) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        view = await incident(stack.dispatch, incident_id)
+        return view if "police" in view["unfilled_roles"] else None
+
+    return await eventually(probe, what="the police role unfilled")
+
+
+async def test_a_unit_back_in_service_is_offered_to_the_incident_waiting_for_it(
+    desk: tuple[InProcessStack, ManualClock],
+) -> None:
+    stack, _clock = desk
+    units = await _units(stack)
+    police_id = units["1A21"]["id"]
+    await stack.dispatch.post(f"/v1/units/{police_id}/status", json={"status": "off_duty"})
+    incident_id = await submit(stack.dispatch, ARMED)
+    await _police_unfilled(stack, incident_id)
+
+    back = await stack.dispatch.post(f"/v1/units/{police_id}/status", json={"status": "available"})
+    assert back.status_code == 200, back.text
+    assert back.json()["incident_code"] is not None  # booked at once by the re-plan
+    view = await incident(stack.dispatch, incident_id)
+    [police] = [a for a in view["assignments"] if a["role"] == "police"]
+    assert (police["call_sign"], police["status"]) == ("1A21", "offered")
+    assert view["unfilled_roles"] == []
+    assert view["status"] == "dispatched"
+    entry = next(e for e in view["recommendation"] if e["role"] == "police")
+    assert entry["call_sign"] == "1A21"
+    assert "recommendation.replanned" in [e["kind"] for e in view["timeline"]]
+
+
+async def test_a_dispatcher_replans_after_a_unit_moves_near(
+    desk: tuple[InProcessStack, ManualClock],
+) -> None:
+    stack, _clock = desk
+    units = await _units(stack)
+    police_id = units["1A21"]["id"]
+    away = {"lat": FAIRPLAY[0], "lon": FAIRPLAY[1], "source": "manual"}
+    assert (
+        await stack.dispatch.post(f"/v1/units/{police_id}/location", json=away)
+    ).status_code == 200
+    incident_id = await submit(stack.dispatch, ARMED)
+    await _police_unfilled(stack, incident_id)
+
+    # Nothing changed yet: the re-plan still finds nobody near, and says so.
+    same = await stack.dispatch.post(f"/v1/incidents/{incident_id}/replan")
+    assert same.status_code == 200, same.text
+    assert same.json()["unfilled_roles"] == ["police"]
+    police = next(e for e in same.json()["recommendation"] if e["role"] == "police")
+    assert police["unit_id"] is None
+    assert len([n for n in police["notes"] if n.startswith("far:")]) == 1
+
+    near = {"lat": DENVER[0] - 0.003, "lon": DENVER[1], "source": "manual"}
+    await stack.dispatch.post(f"/v1/units/{police_id}/location", json=near)
+    replanned = await stack.dispatch.post(f"/v1/incidents/{incident_id}/replan")
+    assert replanned.status_code == 200, replanned.text
+    view = replanned.json()
+    [offer] = [a for a in view["assignments"] if a["role"] == "police"]
+    assert offer["call_sign"] == "1A21"
+    assert view["unfilled_roles"] == []
+
+
+async def test_a_unit_that_clears_one_call_is_offered_to_the_next_one_waiting(
+    desk: tuple[InProcessStack, ManualClock],
+) -> None:
+    stack, _clock = desk
+    first = await submit(stack.dispatch, ARMED)
+    view = await _offered(stack, first, 2)  # police and EMT
+    [police] = [a for a in view["assignments"] if a["role"] == "police"]
+    assert police["call_sign"] == "1A21"
+    for status in ("accepted", "on_scene"):
+        await _step(stack, police["id"], status)
+    second = await submit(stack.dispatch, ARMED)
+    await _police_unfilled(stack, second)  # 1A21 is busy; PCSO-1 is far
+
+    await _step(stack, police["id"], "cleared")
+    view = await incident(stack.dispatch, second)
+    [offer] = [a for a in view["assignments"] if a["role"] == "police"]
+    assert (offer["call_sign"], offer["status"]) == ("1A21", "offered")
+    assert view["status"] == "dispatched"

@@ -80,7 +80,7 @@ async def plan(
                 uow, incident, role, policy, eta, set(), set(roles)
             )
         ranked = ranked_by_role[role]
-        entries.append(_entry(role, ranked, notes if role == Role.TELEHEALTH else []))
+        entries.append(recommendation_entry(role, ranked, notes if role == Role.TELEHEALTH else []))
     incident.recommendation = entries
     for note in notes[:1]:
         timeline.record(
@@ -94,7 +94,7 @@ async def plan(
     return ranked_by_role
 
 
-def _entry(role: Role, ranked: list[Ranked], notes: list[str]) -> dict[str, Any]:
+def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> dict[str, Any]:
     """One role of the recommendation. A far unit (beyond the policy's maximum ETA) is
     never the recommended one: it is listed among the alternatives, marked far, and
     the entry's notes say why the role has no unit."""

@@ -24,6 +24,7 @@ from services.dispatch.adapters.models import (
 from services.dispatch.app import handoffs, timeline
 from services.dispatch.app.assignments import transition
 from services.dispatch.app.dispatching import start
+from services.dispatch.app.replan import after_release
 from services.dispatch.domain.errors import AssignmentNotFound
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import IllegalTransition
@@ -172,7 +173,7 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
         by_link = data.channel == ReplyChannel.LINK
         actor = f"{'responder page of' if by_link else 'SMS from'} {data.from_masked}"
         try:
-            await transition(
+            moved = await transition(
                 uow,
                 data.assignment_id,
                 wanted,
@@ -181,6 +182,7 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
                 eta=eta,
                 reason="answered on the responder page" if by_link else "replied by SMS",
             )
+            await after_release(uow, moved, policies.get, eta)
         except (IllegalTransition, AssignmentNotFound) as why:
             # A late or repeated answer ("Y" after the offer expired or was
             # withdrawn) is a fact for the timeline, not a failed event.

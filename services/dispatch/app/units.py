@@ -21,6 +21,7 @@ from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
 from services.dispatch.adapters.roster import RosterUnit, new_unit_record
 from services.dispatch.app.assignments import live_assignment_of, transition
+from services.dispatch.app.replan import unit_became_available
 from services.dispatch.domain.errors import Conflict, UnitNotFound
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, NEXT, UNANSWERED, step_for_unit_status
@@ -118,9 +119,14 @@ async def report_status(
                 eta=eta,
                 reason="reported by the unit",
             )
+    was = unit.status
     unit.status = status.value
     unit.version += 1
     unit.updated_at = uow.clock.now()
+    if status == UnitStatus.AVAILABLE and was != UnitStatus.AVAILABLE.value:
+        # Back in service: an incident waiting for a unit like this one is re-planned.
+        await uow.session.flush()
+        await unit_became_available(uow, unit, policy_for, eta)
     return unit
 
 
