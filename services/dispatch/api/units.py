@@ -135,8 +135,9 @@ async def board(session: AsyncSession, units: Sequence[UnitRecord]) -> list[Unit
             view(u).model_copy(
                 update={
                     "incident_code": codes.get(u.current_incident_id or ""),
-                    "assignment_role": role,
-                    "assignment_status": status,
+                    # model_copy does not validate: give it the enums, not their text.
+                    "assignment_role": Role(role) if role else None,
+                    "assignment_status": AssignmentStatus(status) if status else None,
                 }
             )
         )
