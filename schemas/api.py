@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -81,6 +81,20 @@ class RecommendationEntry(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class RoleView(BaseModel):
+    """One role the incident needs, and whether a unit covers it."""
+
+    role: Role
+    state: Literal["filled", "offered", "unfilled"] = Field(
+        description="filled: a unit accepted (or is en route, on scene, done); "
+        "offered: asked, no yes yet; unfilled: nobody asked or coming"
+    )
+    call_signs: list[str] = Field(
+        default_factory=list, description="the units covering the role, or else those asked"
+    )
+    assignment_status: AssignmentStatus | None = None
+
+
 class NotificationView(BaseModel):
     id: str
     assignment_id: str | None = None
@@ -129,6 +143,14 @@ class IncidentView(BaseModel):
     caller: Caller | None = None
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)
+    roles: list[RoleView] = Field(
+        default_factory=list, description="every role the plan needs, and its state"
+    )
+    unfilled_roles: list[Role] = Field(
+        default_factory=list,
+        description="roles nobody is asked for or coming to (empty: every role is covered "
+        "or asked); the status reads unassigned while any is",
+    )
     disposition: Disposition | None = None
     closed_at: Instant | None = None
     assignments: list[AssignmentView] = Field(default_factory=list)

@@ -95,6 +95,27 @@ class FollowUp(BaseModel):
     )
 
 
+class MaxEta(BaseModel):
+    """The longest ETA, in minutes, at which a unit is offered for a role without a dispatcher.
+
+    A unit beyond it is shown as "far" and never offered automatically: the role
+    goes to the policy's fallback (telehealth for a clinician, where the policy has
+    it) or to a role-unfilled alert, and a dispatcher may still send it by hand.
+    Rural policies set these higher. Telehealth needs no travel and has no limit.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    police: int = Field(default=30, ge=1, le=240)
+    emt: int = Field(default=30, ge=1, le=240)
+    clinician: int = Field(default=45, ge=1, le=240)
+
+    def seconds_for(self, role: str) -> int | None:
+        """The limit for ``role`` in seconds; None where the role has none (telehealth)."""
+        minutes: int | None = getattr(self, role, None)
+        return None if minutes is None else minutes * 60
+
+
 class DispatchPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,6 +128,10 @@ class DispatchPolicy(BaseModel):
         ge=1,
         le=240,
         description="beyond this, telehealth replaces the in-person clinician",
+    )
+    max_eta_minutes: MaxEta = Field(
+        default_factory=MaxEta,
+        description="per role: beyond this ETA a unit is 'far' and never offered automatically",
     )
     escalation: dict[Literal[1, 2, 3], Escalation] = Field(
         default_factory=lambda: dict(DEFAULT_ESCALATION),

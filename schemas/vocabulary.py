@@ -129,6 +129,8 @@ class AlertKind(StrEnum):
     """Why supervisors are alerted."""
 
     ROLE_UNFILLED = "role_unfilled"  # every candidate was asked; nobody accepted
+    # A priority-1 offer expired: the dispatcher hears at once, while the next unit is asked.
+    OFFER_UNANSWERED = "offer_unanswered"
     HANDOFF_UNPLACED = "handoff_unplaced"  # no provider can take a warm handoff
     WELLBEING = "wellbeing"  # a unit passed the critical-incident exposure threshold
     # Triage or notify never answered, however often reconciliation asked again.

@@ -114,5 +114,8 @@ async def test_two_dispatchers_choosing_the_same_unit_at_once_get_one_booking(
     codes = Counter(a.status_code for a in answers)
     assert codes == {200: 1, 409: len(ids) - 1}, [a.text for a in answers]
     refused = next(a for a in answers if a.status_code == 409)
-    assert "not available" in refused.json()["detail"]
+    # Named by call sign, with where it went (or that another booking won the race).
+    detail = refused.json()["detail"]
+    assert detail.startswith(f"{views[0]['recommendation'][0]['call_sign']} cannot be offered")
+    assert "committed to incident" in detail or "booked it first" in detail
     _assert_no_unit_twice([await incident(replicas.dispatch, i) for i in ids])

@@ -37,6 +37,7 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "GET", "/v1/stream"): CALL,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/dispatch"): DESK,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/close"): DESK,
+    ("dispatch", "POST", "/v1/incidents/{incident_id}/replan"): DESK,
     ("dispatch", "PUT", "/v1/incidents/{incident_id}/pin"): DESK,
     ("dispatch", "GET", "/v1/units"): DESK,
     ("dispatch", "POST", "/v1/units"): SUPERVISOR,

@@ -151,6 +151,22 @@ async def test_stop_opts_out_so_the_next_offer_is_skipped_and_escalates(
     skipped = [m for m in messages if m["status"] == "skipped"]
     assert [m["error_code"] for m in skipped] == ["opted_out"]
 
+    # Dispatch marks the unit on the board and offers it by SMS no more.
+    units = {u["call_sign"]: u for u in (await phones.dispatch.get("/v1/units")).json()}
+    assert units["STAR-1"]["sms_opted_out"] is True
+    assert units["STAR-2"]["sms_opted_out"] is False
+    assert units["STAR-2"]["assignment_status"] == "offered"
+    assert units["STAR-2"]["incident_code"] == view["code"]
+    # STAR-2 and STAR-3 are both asked (the P2 second step); STAR-1 is free but
+    # opted out: a second call finds nobody to offer by SMS.
+    again = await submit(phones.dispatch, DEMO_CALL)
+
+    async def unassigned() -> dict[str, Any] | None:
+        found = await incident(phones.dispatch, again)
+        return found if found["status"] == "unassigned" else None
+
+    assert (await eventually(unassigned, what="the second call unassigned"))["assignments"] == []
+
     assert "on again" in await _text(phones, PHONES["STAR-1"], "START")
 
 

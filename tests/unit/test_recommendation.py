@@ -1,4 +1,6 @@
-"""Ranking units for a role: ETA band first, then capability fit, then spreading exposure."""
+"""Ranking units for a role: required fit (role, within the policy's maximum ETA), then the
+ETA band, then well-being, then tie-breakers (capabilities, a tablet where telehealth is
+planned, language)."""
 
 from schemas.vocabulary import Role
 from services.dispatch.domain.eta import StraightLineEta, haversine_m
@@ -6,6 +8,7 @@ from services.dispatch.domain.recommend import (
     Ranked,
     Requirement,
     UnitCandidate,
+    far_note,
     needs_telehealth,
     rank_for_role,
 )
@@ -134,16 +137,79 @@ def test_slower_kind_of_unit_has_a_longer_eta() -> None:
     )
 
 
-def test_when_telehealth_is_planned_the_tablet_outranks_distance() -> None:
-    units = [
-        _unit("NEAR", {Role.EMT}, 39.7395, -104.9903),
-        _unit("TABLET", {Role.EMT}, 39.76, -104.9903, frozenset({"telehealth_tablet"})),
-    ]
+def test_a_tablet_breaks_a_tie_but_never_outranks_distance() -> None:
     need = Requirement.for_incident({"flags": [], "category": "mental_health"}, telehealth=True)
-    ranked = rank_for_role(Role.EMT, units, *SCENE, ETA, need)
+    same_band = [
+        _unit("NEAR", {Role.EMT}, 39.7395, -104.9903),
+        _unit("TABLET", {Role.EMT}, 39.7400, -104.9903, frozenset({"telehealth_tablet"})),
+    ]
+    ranked = rank_for_role(Role.EMT, same_band, *SCENE, ETA, need)
     assert _signs(ranked) == ["TABLET", "NEAR"]
     assert "carries the telehealth tablet" in ranked[0].reasons
-    assert _signs(rank_for_role(Role.EMT, units, *SCENE, ETA)) == ["NEAR", "TABLET"]
+    # Without telehealth planned the tablet counts for nothing.
+    assert _signs(rank_for_role(Role.EMT, same_band, *SCENE, ETA)) == ["NEAR", "TABLET"]
+    far_tablet = [
+        _unit("NEAR", {Role.EMT}, 39.7395, -104.9903),
+        _unit("TABLET", {Role.EMT}, 39.80, -104.9903, frozenset({"telehealth_tablet"})),
+    ]
+    assert _signs(rank_for_role(Role.EMT, far_tablet, *SCENE, ETA, need)) == ["NEAR", "TABLET"]
+
+
+# The issue's measurement: a rural P1 overdose in Park County (Fairplay) was offered
+# E18, in Denver with a tablet, at 185 minutes while PCA-1 was free 3 minutes away.
+FAIRPLAY = (39.2247, -105.9989)
+
+
+def test_a_rural_call_gets_the_near_unit_not_the_far_one_with_a_tablet() -> None:
+    need = Requirement.for_incident(
+        {"flags": ["overdose"], "category": "overdose", "roles": ["emt"]}, telehealth=True
+    )
+    units = [
+        _unit("E18", {Role.EMT}, *SCENE, frozenset({"telehealth_tablet", "naloxone"})),
+        _unit("PCA-1", {Role.EMT}, FAIRPLAY[0] + 0.01, FAIRPLAY[1]),
+    ]
+    ranked = rank_for_role(Role.EMT, units, *FAIRPLAY, ETA, need, max_eta_seconds=45 * 60)
+    assert _signs(ranked) == ["PCA-1", "E18"]
+    assert ranked[0].eta_seconds is not None
+    assert ranked[0].eta_seconds < 5 * 60
+    assert not ranked[0].far
+    assert ranked[1].far
+    assert any(r.startswith("far: ") and "policy maximum of 45 min" in r for r in ranked[1].reasons)
+    assert far_note(ranked) is None  # a near unit exists: nothing to explain
+
+
+def test_a_denver_call_is_never_offered_a_park_county_unit_automatically() -> None:
+    units = [_unit("PCA-1", {Role.CLINICIAN}, *FAIRPLAY)]
+    ranked = rank_for_role(Role.CLINICIAN, units, *SCENE, ETA, max_eta_seconds=45 * 60)
+    assert [r.far for r in ranked] == [True]
+    note = far_note(ranked)
+    assert note is not None
+    assert "PCA-1" in note
+    assert "not offered automatically" in note
+    # Far is past the limit for telehealth too: a far clinician is replaced.
+    why = needs_telehealth(ranked[0], 20 * 60)
+    assert why is not None
+    assert "PCA-1" in why
+
+
+def test_a_far_unit_ranks_after_a_unit_with_no_known_location() -> None:
+    units = [
+        _unit("FAR", {Role.POLICE}, *FAIRPLAY),
+        _unit("NOWHERE", {Role.POLICE}, None, None),
+        _unit("NEAR", {Role.POLICE}, 39.75, -104.99),
+    ]
+    ranked = rank_for_role(Role.POLICE, units, *SCENE, ETA, max_eta_seconds=30 * 60)
+    assert _signs(ranked) == ["NEAR", "NOWHERE", "FAR"]
+    assert [r.far for r in ranked] == [False, False, True]
+
+
+def test_well_being_comes_before_the_tie_breakers() -> None:
+    need = Requirement.for_incident({"flags": [], "category": "mental_health"}, language="es")
+    units = [
+        _unit("TIRED_CIT", {Role.POLICE}, 39.7393, -104.9903, frozenset({"cit_trained"}), 5),
+        _unit("FRESH", {Role.POLICE}, 39.7396, -104.9903),
+    ]
+    assert _signs(rank_for_role(Role.POLICE, units, *SCENE, ETA, need)) == ["FRESH", "TIRED_CIT"]
 
 
 def test_a_co_responder_car_never_brings_an_officer_to_a_call_without_police() -> None:

@@ -36,9 +36,12 @@ _COLUMNS = (
 )
 
 
-def _free_for(role: Role) -> Select[*tuple[Any, ...]]:
+def _free_for(role: Role, *, reachable_by_sms: bool = True) -> Select[*tuple[Any, ...]]:
+    """Free units for ``role``; with ``reachable_by_sms``, not those whose phone sent STOP
+    (an automatic offer goes by SMS and would never arrive; a dispatcher may still
+    send one by hand, by radio)."""
     # Plain columns, not ORM objects: no identity map, no second query for roles.
-    return (
+    query = (
         select(*_COLUMNS)
         .join(
             UnitRoleRecord,
@@ -49,6 +52,9 @@ def _free_for(role: Role) -> Select[*tuple[Any, ...]]:
             UnitRecord.current_assignment_id.is_(None),
         )
     )
+    if reachable_by_sms:
+        query = query.where(UnitRecord.sms_opted_out.is_(False))
+    return query
 
 
 def box_query(
@@ -108,22 +114,40 @@ async def nearest_available(
         query = _free_for(role).order_by(UnitRecord.call_sign).limit(limit)
         rows = list((await session.execute(_flag_police(query))).all())
     exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
-    return [
-        UnitCandidate(
-            unit_id=row.id,
-            call_sign=row.call_sign,
-            # The role asked for, and police if it is one: ranking needs to know
-            # whether sending it brings an officer.
-            roles=frozenset({role, Role.POLICE} if row.is_police else {role}),
-            lat=row.lat,
-            lon=row.lon,
-            version=row.version,
-            capabilities=frozenset(row.capabilities or []),
-            languages=frozenset(row.languages or []),
-            exposures=exposures.get(row.id, 0),
-        )
-        for row in rows
-    ]
+    return [_candidate(row, role, exposures) for row in rows]
+
+
+async def free_units(
+    session: AsyncSession,
+    role: Role,
+    unit_ids: list[str],
+    clock: Clock,
+    window_days: int = 30,
+) -> list[UnitCandidate]:
+    """The units among ``unit_ids`` that are free and can fill ``role``, wherever they are:
+    a dispatcher's pick is looked up by id, not searched for around the incident."""
+    if not unit_ids:
+        return []
+    query = _free_for(role, reachable_by_sms=False).where(UnitRecord.id.in_(unit_ids))
+    rows = list((await session.execute(_flag_police(query))).all())
+    exposures = await _exposures(session, [row.id for row in rows], clock, window_days)
+    return [_candidate(row, role, exposures) for row in rows]
+
+
+def _candidate(row: Row[Any], role: Role, exposures: dict[str, int]) -> UnitCandidate:
+    return UnitCandidate(
+        unit_id=row.id,
+        call_sign=row.call_sign,
+        # The role asked for, and police if it is one: ranking needs to know
+        # whether sending it brings an officer.
+        roles=frozenset({role, Role.POLICE} if row.is_police else {role}),
+        lat=row.lat,
+        lon=row.lon,
+        version=row.version,
+        capabilities=frozenset(row.capabilities or []),
+        languages=frozenset(row.languages or []),
+        exposures=exposures.get(row.id, 0),
+    )
 
 
 async def _exposures(

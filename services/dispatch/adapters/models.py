@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -127,6 +128,10 @@ class UnitRecord(Base):
     current_assignment_id: Mapped[str | None] = mapped_column(String(64), default=None)
     current_incident_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The unit's phone sent STOP (notify skipped an offer with ``opted_out``): an
+    # offer by SMS would never arrive, so it is not offered automatically and the
+    # board says why. Cleared when the unit's phone number is changed.
+    sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         # The candidate search is "free units in a latitude band": one index range

@@ -13,6 +13,7 @@ from services.common.clock import as_utc
 from services.dispatch.adapters.models import AlertRecord
 from services.dispatch.api.deps import AlertReader, Context, Runtime, UnitReporter
 from services.dispatch.app.assignments import transition
+from services.dispatch.app.replan import after_release
 from services.dispatch.app.views import assignment_view
 
 router = APIRouter(prefix="/v1", tags=["assignments"])
@@ -52,6 +53,7 @@ async def move_assignment(
             eta=context.eta,
             reason=body.reason,
         )
+        await after_release(uow, a, context.policies.get, context.eta)
         await uow.commit()
         return assignment_view(a)
 

@@ -13,6 +13,7 @@ from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord
 from services.dispatch.api.deps import Context, Dispatcher, IncidentReader, Runtime
 from services.dispatch.app import dispatching, timeline
+from services.dispatch.app.replan import replan
 from services.dispatch.app.views import incident_list, incident_view
 from services.dispatch.domain.errors import IncidentNotFound
 
@@ -101,6 +102,22 @@ async def dispatch_units(
             who.subject,
             context.policies.get(incident.jurisdiction),
             context.eta,
+        )
+        await uow.commit()
+    async with runtime.db.session() as session:
+        return await incident_view(session, incident_id)
+
+
+@router.post("/incidents/{incident_id}/replan", response_model=IncidentView, responses=ERRORS)
+async def replan_incident(
+    incident_id: str, who: Dispatcher, runtime: Runtime, context: Context
+) -> IncidentView:
+    """Recalculate every unfilled role now (a unit may have come free since); where the
+    policy offers this priority by itself, the best near unit is offered."""
+    async with runtime.unit_of_work() as uow:
+        incident = await _incident(uow, incident_id)
+        await replan(
+            uow, incident, context.policies.get(incident.jurisdiction), context.eta, who.subject
         )
         await uow.commit()
     async with runtime.db.session() as session:

@@ -1,19 +1,21 @@
 """Units: the board, management (``POST``/``PATCH``), status reports and location pings."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.api import Instant, IsoDateTime, Problem
 from schemas.calls import E164, Latitude, Longitude
 from schemas.text import ONE_LINE
-from schemas.vocabulary import Capability, Role, UnitStatus
+from schemas.vocabulary import AssignmentStatus, Capability, Role, UnitStatus
 from services.common.clock import as_utc
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.models import UnitRecord
+from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, UnitRecord
 from services.dispatch.adapters.roster import RosterUnit
 from services.dispatch.api.deps import Context, Runtime, UnitManager, UnitReader, UnitReporter
 from services.dispatch.api.idempotent import IdempotencyKey, answer_once
@@ -38,6 +40,20 @@ class UnitView(BaseModel):
     locations: dict[str, Any] = Field(description="every source's last point, with its time")
     current_assignment_id: str | None
     current_incident_id: str | None
+    incident_code: str | None = Field(
+        default=None, description="the incident the unit is committed to, as dispatchers say it"
+    )
+    assignment_role: Role | None = Field(default=None, description="what it fills there")
+    assignment_status: AssignmentStatus | None = Field(
+        default=None,
+        description="offered, accepted, en_route or on_scene: its own status may still read "
+        "available while it has said yes",
+    )
+    sms_opted_out: bool = Field(
+        default=False,
+        description="its phone sent STOP: not offered automatically (an SMS offer would never "
+        "arrive) until its number changes; a dispatcher may still send it by radio",
+    )
 
 
 class UnitChanges(BaseModel):
@@ -80,6 +96,59 @@ class LocationPing(BaseModel):
     )
 
 
+async def board(session: AsyncSession, units: Sequence[UnitRecord]) -> list[UnitView]:
+    """The units as the board shows them: each committed one with its incident and
+    the state of its assignment (two reads for the whole board, not two per unit)."""
+    assignment_ids = [u.current_assignment_id for u in units if u.current_assignment_id]
+    incident_ids = [u.current_incident_id for u in units if u.current_incident_id]
+    assignments = (
+        {
+            a.id: (a.role, a.status)
+            for a in (
+                await session.execute(
+                    select(
+                        AssignmentRecord.id, AssignmentRecord.role, AssignmentRecord.status
+                    ).where(AssignmentRecord.id.in_(assignment_ids))
+                )
+            ).all()
+        }
+        if assignment_ids
+        else {}
+    )
+    codes = (
+        dict(
+            (
+                await session.execute(
+                    select(IncidentRecord.id, IncidentRecord.code).where(
+                        IncidentRecord.id.in_(incident_ids)
+                    )
+                )
+            ).all()
+        )
+        if incident_ids
+        else {}
+    )
+    views = []
+    for u in units:
+        role, status = assignments.get(u.current_assignment_id or "", (None, None))
+        views.append(
+            view(u).model_copy(
+                update={
+                    "incident_code": codes.get(u.current_incident_id or ""),
+                    # model_copy does not validate: give it the enums, not their text.
+                    "assignment_role": Role(role) if role else None,
+                    "assignment_status": AssignmentStatus(status) if status else None,
+                }
+            )
+        )
+    return views
+
+
+async def board_view(session: AsyncSession, unit: UnitRecord) -> UnitView:
+    [one] = await board(session, [unit])
+    return one
+
+
 def view(u: UnitRecord) -> UnitView:
     return UnitView(
         id=u.id,
@@ -97,6 +166,7 @@ def view(u: UnitRecord) -> UnitView:
         locations=u.locations or {},
         current_assignment_id=u.current_assignment_id,
         current_incident_id=u.current_incident_id,
+        sms_opted_out=bool(u.sms_opted_out),
     )
 
 
@@ -111,13 +181,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def list_units(_who: UnitReader, runtime: Runtime) -> list[UnitView]:
     async with runtime.db.session() as session:
         units = (await session.scalars(select(UnitRecord).order_by(UnitRecord.call_sign))).all()
-    return [view(u) for u in units]
+        return await board(session, units)
 
 
 @router.get("/units/{unit_id}", response_model=UnitView, responses=ERRORS)
 async def get_unit(unit_id: str, _who: UnitReader, runtime: Runtime) -> UnitView:
     async with runtime.unit_of_work() as uow:
-        return view(await unit_ops.get_unit(uow, unit_id))
+        return await board_view(uow.session, await unit_ops.get_unit(uow, unit_id))
 
 
 @router.post(
@@ -157,7 +227,7 @@ async def report_status(
             uow, unit_id, body.status, who.subject, context.policies.get, context.eta
         )
         await uow.commit()
-        return view(unit)
+        return await board_view(uow.session, unit)
 
 
 @router.post("/units/{unit_id}/location", response_model=UnitView, responses=ERRORS)

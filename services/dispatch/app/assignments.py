@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from schemas.policy import Policy
-from schemas.vocabulary import AssignmentStatus, IncidentStatus, UnitStatus
+from schemas.vocabulary import AssignmentStatus, UnitStatus
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import (
     AssignmentRecord,
@@ -24,6 +24,7 @@ from services.dispatch.app.offers import (
     cancel_timers,
     end,
     finalize,
+    refresh_status,
     withdraw_siblings,
 )
 from services.dispatch.domain.errors import AssignmentNotFound
@@ -67,6 +68,17 @@ async def transition(
     if unit is not None and follows is not None:
         unit.status = follows.value
         unit.updated_at = now
+    if (
+        unit is not None
+        and wanted == AssignmentStatus.CANCELLED
+        and current in COMMITTED
+        and unit.status in (UnitStatus.EN_ROUTE.value, UnitStatus.ON_SCENE.value)
+    ):
+        # Called off on the way or on scene: the unit is back in service (as
+        # ``cancel_live`` does), not left en route with nothing to go to and never
+        # offered again.
+        unit.status = UnitStatus.AVAILABLE.value
+        unit.updated_at = now
     if wanted != AssignmentStatus.EXPIRED and current == AssignmentStatus.OFFERED:
         # Answered (or withdrawn) in time: its expiry timer has nothing left to do.
         await cancel_timers(uow, assignment.id)
@@ -74,11 +86,12 @@ async def transition(
         await finalize(uow, assignment)
     if wanted == AssignmentStatus.ACCEPTED:
         await withdraw_siblings(uow, assignment)
-        if incident.status == IncidentStatus.UNASSIGNED.value:
-            incident.status = IncidentStatus.DISPATCHED.value
     elif wanted in (AssignmentStatus.DECLINED, AssignmentStatus.EXPIRED):
         await after_no_answer(uow, assignment, policy_for(incident.jurisdiction), eta)
     incident.updated_at = now
+    # Dispatched only while every role is covered or asked; a cancel or an
+    # exhausted escalation leaves a role with nobody, and the status says so.
+    await refresh_status(uow, incident)
     return assignment
 
 

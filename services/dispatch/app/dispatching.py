@@ -35,10 +35,10 @@ from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
 from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.follow_up import schedule_if_needed
-from services.dispatch.app.offers import offer_step, ranked_candidates
+from services.dispatch.app.offers import offer_step, ranked_candidates, refresh_status
 from services.dispatch.domain.errors import Conflict, Unprocessable
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.recommend import Ranked, needs_telehealth
+from services.dispatch.domain.recommend import Ranked, far_note, needs_telehealth
 
 PolicyLookup = Callable[[str], Policy]
 
@@ -56,10 +56,15 @@ async def plan(
             uow, incident, Role.CLINICIAN, policy, eta, set(), planned=set(roles)
         )
         ranked_by_role[Role.CLINICIAN] = best
+        limits = policy.dispatch
+        clinician_limit = limits.max_eta_minutes.clinician
         why = needs_telehealth(
-            best[0] if best else None, policy.dispatch.max_clinician_eta_minutes * 60
+            best[0] if best else None,
+            min(limits.max_clinician_eta_minutes, clinician_limit) * 60,
         )
-        if why is not None:
+        # Without a telehealth program the clinician role stays: a far clinician is
+        # still not offered automatically, and the role raises an alert instead.
+        if why is not None and policy.programs.telehealth:
             ranked_by_role.clear()
             roles.remove(Role.CLINICIAN)
             roles.append(Role.TELEHEALTH)
@@ -75,24 +80,7 @@ async def plan(
                 uow, incident, role, policy, eta, set(), set(roles)
             )
         ranked = ranked_by_role[role]
-        entries.append(
-            {
-                "role": role.value,
-                "unit_id": ranked[0].candidate.unit_id if ranked else None,
-                "call_sign": ranked[0].candidate.call_sign if ranked else None,
-                "eta_seconds": ranked[0].eta_seconds if ranked else None,
-                "reasons": list(ranked[0].reasons) if ranked else ["no available unit"],
-                "alternatives": [
-                    {
-                        "unit_id": r.candidate.unit_id,
-                        "call_sign": r.candidate.call_sign,
-                        "eta_seconds": r.eta_seconds,
-                    }
-                    for r in ranked[1:4]
-                ],
-                "notes": notes if role == Role.TELEHEALTH else [],
-            }
-        )
+        entries.append(recommendation_entry(role, ranked, notes if role == Role.TELEHEALTH else []))
     incident.recommendation = entries
     for note in notes[:1]:
         timeline.record(
@@ -106,6 +94,41 @@ async def plan(
     return ranked_by_role
 
 
+def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> dict[str, Any]:
+    """One role of the recommendation. A far unit (beyond the policy's maximum ETA) is
+    never the recommended one: it is listed among the alternatives, marked far, and
+    the entry's notes say why the role has no unit."""
+    best = ranked[0] if ranked and not ranked[0].far else None
+    others = [r for r in ranked if r is not best][:3]
+    role_notes = list(notes)
+    far = far_note(ranked)
+    if far is not None:
+        role_notes.append(far)
+    if best is not None:
+        reasons = list(best.reasons)
+    elif far is not None:
+        reasons = [f"no unit available for {role.value} within the policy maximum ETA"]
+    else:
+        reasons = [f"no unit available for {role.value}"]
+    return {
+        "role": role.value,
+        "unit_id": best.candidate.unit_id if best else None,
+        "call_sign": best.candidate.call_sign if best else None,
+        "eta_seconds": best.eta_seconds if best else None,
+        "reasons": reasons,
+        "alternatives": [
+            {
+                "unit_id": r.candidate.unit_id,
+                "call_sign": r.candidate.call_sign,
+                "eta_seconds": r.eta_seconds,
+                "far": r.far,
+            }
+            for r in others
+        ],
+        "notes": role_notes,
+    }
+
+
 async def start(
     uow: UnitOfWork, incident: IncidentRecord, policy: Policy, eta: EtaEstimator
 ) -> None:
@@ -117,6 +140,7 @@ async def start(
         incident.status = IncidentStatus.DISPATCHED.value
         for role, ranked in ranked_by_role.items():
             await offer_step(uow, incident, role, policy, eta, loop=0, step=0, first=ranked)
+        await refresh_status(uow, incident)
     else:
         incident.status = IncidentStatus.AWAITING_DISPATCH.value
         timeline.record(
@@ -146,18 +170,41 @@ async def confirm(
         raise Conflict(f"incident {incident.code} is closed")
     if incident.triage is None:
         raise Conflict(f"incident {incident.code} is not triaged yet")
-    recommended = {(e["role"], e["unit_id"]) for e in incident.recommendation or [] if e["unit_id"]}
-    picked = {(role.value, unit_id) for role, unit_id in chosen}
-    if picked != recommended and not (override_reason and override_reason.strip()):
-        raise Unprocessable(
-            "override_reason",
-            "these units differ from the recommendation; say why (it is kept on the timeline)",
-        )
-    reason = override_reason.strip() if override_reason and picked != recommended else None
-    offered: list[AssignmentRecord] = []
+    entries = incident.recommendation or []
+    recommended = {e["role"]: e["unit_id"] for e in entries}
     by_role: dict[Role, list[str]] = {}
     for role, unit_id in chosen:
         by_role.setdefault(role, []).append(unit_id)
+    # A departure is a role the recommendation filled with another unit. A role it
+    # left empty (nobody available, or only far units) has nothing to depart from,
+    # and a role the order leaves out is not sent now: neither needs a reason.
+    departs = [
+        role
+        for role, unit_ids in by_role.items()
+        if recommended.get(role.value) and unit_ids != [recommended[role.value]]
+    ]
+    if departs and not (override_reason and override_reason.strip()):
+        raise Unprocessable(
+            "override_reason",
+            "these units differ from the recommendation for "
+            + ", ".join(r.value for r in departs)
+            + "; say why (it is kept on the timeline)",
+        )
+    manual = departs or [r for r in by_role if not recommended.get(r.value)]
+    reason = override_reason.strip() if override_reason and manual else None
+    unfilled = sorted(
+        r for r, unit_id in recommended.items() if not unit_id and Role(r) not in by_role
+    )
+    if unfilled:
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=uow.clock.now(),
+            kind="recommendation.unfilled",
+            actor=actor,
+            summary="no unit available for " + ", ".join(unfilled) + "; the role stays unfilled",
+        )
+    offered: list[AssignmentRecord] = []
     for role, unit_ids in by_role.items():
         offered += await offer_step(
             uow,
@@ -173,6 +220,7 @@ async def confirm(
         )
     incident.status = IncidentStatus.DISPATCHED.value
     incident.updated_at = uow.clock.now()
+    await refresh_status(uow, incident)  # unassigned while a role has nobody
     return offered
 
 

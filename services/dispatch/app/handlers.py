@@ -1,6 +1,7 @@
 """dispatch's event handlers: a triage decision, a message's delivery news, a responder's reply."""
 
 import logging
+from datetime import datetime
 
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import (
@@ -14,10 +15,16 @@ from schemas.policy import PolicyBook
 from schemas.vocabulary import AssignmentStatus, NotificationStatus, ReplyAnswer, ReplyChannel
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, NotificationRecord
+from services.dispatch.adapters.models import (
+    AssignmentRecord,
+    IncidentRecord,
+    NotificationRecord,
+    UnitRecord,
+)
 from services.dispatch.app import handoffs, timeline
 from services.dispatch.app.assignments import transition
 from services.dispatch.app.dispatching import start
+from services.dispatch.app.replan import after_release
 from services.dispatch.domain.errors import AssignmentNotFound
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import IllegalTransition
@@ -44,6 +51,33 @@ _STATUS_RANK = {
     NotificationStatus.FAILED: 2,
     NotificationStatus.SKIPPED: 2,
 }
+
+
+# notify's error code when it skips a message because the phone sent STOP.
+OPTED_OUT = "opted_out"
+
+
+async def _mark_opted_out(uow: UnitOfWork, assignment_id: str, at: datetime) -> None:
+    """The unit's phone opted out of SMS: not offered automatically again (the offer
+    would never arrive) until its phone number changes; the board shows it."""
+    assignment = await uow.session.get(AssignmentRecord, assignment_id)
+    if assignment is None:
+        return
+    unit = await uow.session.get(UnitRecord, assignment.unit_id)
+    if unit is None or unit.sms_opted_out:
+        return
+    unit.sms_opted_out = True
+    unit.updated_at = at
+    timeline.record(
+        uow.session,
+        assignment.incident_id,
+        at=at,
+        kind="unit.sms_opted_out",
+        actor="notify",
+        summary=f"{unit.call_sign}'s phone opted out of SMS (STOP): "
+        "not offered automatically until its number changes",
+        data={"unit_id": unit.id},
+    )
 
 
 def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]:
@@ -110,6 +144,12 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
             event_id=event.id,
             data={"notification_id": data.notification_id, "assignment_id": data.assignment_id},
         )
+        if (
+            data.status == NotificationStatus.SKIPPED
+            and data.error_code == OPTED_OUT
+            and data.assignment_id
+        ):
+            await _mark_opted_out(uow, data.assignment_id, data.occurred_at)
         if data.status in UNDELIVERABLE and data.assignment_id:
             # Nobody can accept an offer they never received: it escalates now
             # instead of waiting out its window.
@@ -133,7 +173,7 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
         by_link = data.channel == ReplyChannel.LINK
         actor = f"{'responder page of' if by_link else 'SMS from'} {data.from_masked}"
         try:
-            await transition(
+            moved = await transition(
                 uow,
                 data.assignment_id,
                 wanted,
@@ -142,6 +182,7 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
                 eta=eta,
                 reason="answered on the responder page" if by_link else "replied by SMS",
             )
+            await after_release(uow, moved, policies.get, eta)
         except (IllegalTransition, AssignmentNotFound) as why:
             # A late or repeated answer ("Y" after the offer expired or was
             # withdrawn) is a fact for the timeline, not a failed event.

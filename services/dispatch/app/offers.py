@@ -26,7 +26,7 @@ from schemas.policy import Escalation, Policy
 from schemas.vocabulary import AlertKind, AssignmentStatus, IncidentStatus, Role, UnitStatus
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.candidates import nearest_available
+from services.dispatch.adapters.candidates import free_units, nearest_available
 from services.dispatch.adapters.models import (
     AssignmentRecord,
     IncidentRecord,
@@ -38,7 +38,8 @@ from services.dispatch.app.alerts import raise_alert
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.recommend import Ranked, Requirement, rank_for_role
+from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
+from services.dispatch.domain.roles import role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
 # lost booking races, few enough to stay cheap with thousands of units.
@@ -80,7 +81,39 @@ async def ranked_candidates(
     )
     pool = [c for c in found if c.unit_id not in exclude]
     need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
-    return rank_for_role(role, pool, lat, lon, eta, need)
+    limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
+    return rank_for_role(role, pool, lat, lon, eta, need, limit)
+
+
+async def chosen_candidates(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    policy: Policy,
+    eta: EtaEstimator,
+    unit_ids: list[str],
+) -> list[Ranked]:
+    """A dispatcher's picks, ranked with their ETA and reasons, in the order chosen.
+
+    Looked up by id, with nothing excluded: a dispatcher may send any free unit
+    able to fill the role, one that was offered before (and expired, declined or
+    replied late) or one beyond the policy's maximum ETA included."""
+    lat, lon = _incident_point(incident)
+    planned = {Role(e["role"]) for e in incident.recommendation or []}
+    found = await free_units(
+        uow.session,
+        role,
+        unit_ids,
+        uow.clock,
+        window_days=policy.dispatch.wellbeing.window_days,
+    )
+    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
+    by_id = {r.candidate.unit_id: r for r in rank_for_role(role, found, lat, lon, eta, need, limit)}
+    missing = [u for u in unit_ids if u not in by_id]
+    if missing:
+        raise await unavailable(uow, missing[0], role)
+    return [by_id[u] for u in unit_ids]
 
 
 def _incident_point(incident: IncidentRecord) -> tuple[float | None, float | None]:
@@ -135,8 +168,12 @@ async def finalize(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
     )
 
 
-async def _tried(uow: UnitOfWork, incident_id: str, role: Role, loop: int) -> set[str]:
-    """Units not to offer again for this role: declined ever, anyone earlier in this loop."""
+async def _tried(
+    uow: UnitOfWork, incident_id: str, role: Role, loop: int, just_expired: set[str] | None = None
+) -> set[str]:
+    """Units not to offer again for this role: declined ever, anyone earlier in this loop,
+    and ``just_expired`` (the next offer after an expiry is never the same unit, even
+    when a new loop starts: it would be the same unanswered phone again)."""
     rows = (
         await uow.session.execute(
             select(AssignmentRecord.unit_id, AssignmentRecord.status, AssignmentRecord.loop).where(
@@ -148,7 +185,7 @@ async def _tried(uow: UnitOfWork, incident_id: str, role: Role, loop: int) -> se
         unit_id
         for unit_id, status, offered_loop in rows
         if status != AssignmentStatus.EXPIRED.value or offered_loop == loop
-    }
+    } | (just_expired or set())
 
 
 async def offer_step(
@@ -164,51 +201,66 @@ async def offer_step(
     chosen: list[str] | None = None,
     override_reason: str | None = None,
     first: list[Ranked] | None = None,
+    not_again: set[str] | None = None,
 ) -> list[AssignmentRecord]:
     """Run one escalation step for one role; when nobody can be offered, move on or alert.
 
     ``first``: candidates the caller has just ranked for a fresh incident (nobody
-    tried yet), used for the first step instead of searching again.
+    tried yet), used for the first step instead of searching again. ``chosen``: a
+    dispatcher's picks, offered as made (any free unit, far or tried before).
+    ``not_again``: units that must not be offered in this round (one that just expired).
     """
-    escalation = policy.dispatch.escalation[_priority(incident)]
-    while True:
-        rule = escalation.steps[step]
-        if first is not None:
-            ranked, first = first, None
-        else:
-            exclude = await _tried(uow, incident.id, role, loop)
-            ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
-        if chosen:
-            by_id = {r.candidate.unit_id: r for r in ranked}
-            missing = [u for u in chosen if u not in by_id]
-            if missing:
-                raise UnitUnavailable(missing[0], role)
-            ranked = [by_id[u] for u in chosen]
+    if chosen:
+        ranked = await chosen_candidates(uow, incident, role, policy, eta, chosen)
+        rule = policy.dispatch.escalation[_priority(incident)].steps[step]
         offered = await _offer_batch(
             uow,
             incident,
             role,
             ranked,
-            rule.offer_at_once if not chosen else len(ranked),
+            len(ranked),
             rule.ack_seconds,
             loop,
             step,
             actor,
             override_reason,
         )
-        if chosen:
-            booked = {a.unit_id for a in offered}
-            lost = [u for u in chosen if u not in booked]
-            if lost:
-                # Another incident or replica booked it between the read and the
-                # write: refuse the whole order (the transaction rolls back).
-                raise UnitUnavailable(lost[0], role)
-            return offered
+        booked = {a.unit_id for a in offered}
+        lost = [u for u in chosen if u not in booked]
+        if lost:
+            # Another incident or replica booked it between the read and the
+            # write: refuse the whole order (the transaction rolls back).
+            raise await unavailable(uow, lost[0], role)
+        return offered
+    escalation = policy.dispatch.escalation[_priority(incident)]
+    far: str | None = None
+    while True:
+        rule = escalation.steps[step]
+        if first is not None:
+            ranked, first = first, None
+        else:
+            exclude = await _tried(uow, incident.id, role, loop, not_again)
+            ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
+        # A unit beyond the policy's maximum ETA is never offered automatically.
+        far = far_note(ranked) or far
+        near = [r for r in ranked if not r.far]
+        offered = await _offer_batch(
+            uow,
+            incident,
+            role,
+            near,
+            rule.offer_at_once,
+            rule.ack_seconds,
+            loop,
+            step,
+            actor,
+            override_reason,
+        )
         if offered:
             return offered
         following = _next(escalation, loop, step)
         if following is None:
-            await alert_unfilled(uow, incident, role, policy)
+            await alert_unfilled(uow, incident, role, policy, far)
             return []
         loop, step = following
 
@@ -216,11 +268,37 @@ async def offer_step(
 class UnitUnavailable(ValueError):
     """A dispatcher chose a unit that cannot be offered (busy, off duty, wrong role)."""
 
-    def __init__(self, unit_id: str, role: Role) -> None:
+    def __init__(self, unit: str, role: Role, why: str = "") -> None:
         super().__init__(
-            f"unit {unit_id} cannot be offered as {role.value}: it is not available, "
-            "already committed, or cannot fill that role"
+            f"{unit} cannot be offered as {role.value}: "
+            + (why or "it is not available, already committed, or cannot fill that role")
         )
+
+
+async def unavailable(uow: UnitOfWork, unit_id: str, role: Role) -> UnitUnavailable:
+    """The conflict for a unit a dispatcher cannot send, naming it by call sign and saying why."""
+    unit = await uow.session.get(UnitRecord, unit_id)
+    if unit is None:
+        return UnitUnavailable(f"unit {unit_id}", role, "no such unit")
+    if role.value not in unit.roles:
+        why = f"it cannot fill {role.value} (it fills {', '.join(unit.roles) or 'nothing'})"
+    elif unit.current_assignment_id is not None:
+        assignment = await uow.session.get(AssignmentRecord, unit.current_assignment_id)
+        incident = (
+            await uow.session.get(IncidentRecord, unit.current_incident_id)
+            if unit.current_incident_id
+            else None
+        )
+        why = (
+            "it is committed"
+            + (f" to incident {incident.code}" if incident is not None else "")
+            + (f" ({assignment.status})" if assignment is not None else "")
+        )
+    elif unit.status != UnitStatus.AVAILABLE.value:
+        why = f"it is {unit.status.replace('_', ' ')}"
+    else:
+        why = "another dispatcher or replica booked it first"
+    return UnitUnavailable(unit.call_sign, role, why)
 
 
 def _priority(incident: IncidentRecord) -> Literal[1, 2, 3]:
@@ -329,19 +407,50 @@ async def _offer_batch(
 
 
 async def alert_unfilled(
-    uow: UnitOfWork, incident: IncidentRecord, role: Role, policy: Policy
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    policy: Policy,
+    why: str | None = None,
 ) -> None:
     raise_alert(
         uow,
         AlertKind.ROLE_UNFILLED,
         incident,
         policy.dispatch.escalation[_priority(incident)].alert,
-        f"nobody accepted {role.value} for incident {incident.code}: candidates exhausted",
+        f"nobody accepted {role.value} for incident {incident.code}: "
+        + (why or "candidates exhausted"),
         supervisor_phones=policy.dispatch.supervisor_phones,
         data={"role": role.value},
     )
     incident.status = IncidentStatus.UNASSIGNED.value
     incident.updated_at = uow.clock.now()
+
+
+async def refresh_status(uow: UnitOfWork, incident: IncidentRecord) -> None:
+    """Once dispatch has acted, the incident's status says whether a role is missing:
+    ``unassigned`` while any planned role has nobody asked or coming, ``dispatched``
+    once every role is covered or asked. (Before, an accept for one role turned an
+    incident ``dispatched`` while another role had nobody.)"""
+    if incident.status not in (
+        IncidentStatus.DISPATCHED.value,
+        IncidentStatus.UNASSIGNED.value,
+    ):
+        return  # received, awaiting a dispatcher, or closed: nothing to say yet
+    await uow.session.flush()
+    rows = (
+        await uow.session.execute(
+            select(AssignmentRecord.role, AssignmentRecord.status, AssignmentRecord.call_sign)
+            .where(AssignmentRecord.incident_id == incident.id)
+            .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
+        )
+    ).all()
+    covers = role_covers([e["role"] for e in incident.recommendation or []], rows)
+    missing = unfilled(covers)
+    wanted = IncidentStatus.UNASSIGNED if missing else IncidentStatus.DISPATCHED
+    if incident.status != wanted.value:
+        incident.status = wanted.value
+        incident.updated_at = uow.clock.now()
 
 
 async def after_no_answer(
@@ -370,7 +479,33 @@ async def after_no_answer(
     if following is None:
         await alert_unfilled(uow, incident, role, policy)
         return
-    await offer_step(uow, incident, role, policy, eta, loop=following[0], step=following[1])
+    expired = assignment.status == AssignmentStatus.EXPIRED.value
+    offered = await offer_step(
+        uow,
+        incident,
+        role,
+        policy,
+        eta,
+        loop=following[0],
+        step=following[1],
+        # Never the same unit straight after it failed to answer, even when the
+        # escalation starts a new loop: its phone did not answer a moment ago.
+        not_again={assignment.unit_id},
+    )
+    first_expiry = expired and not any(s.status == AssignmentStatus.EXPIRED.value for s in siblings)
+    if first_expiry and _priority(incident) == 1 and offered:
+        # A life threat: the dispatcher hears of the first silence at once, not
+        # when the whole escalation has run out (minutes later).
+        raise_alert(
+            uow,
+            AlertKind.OFFER_UNANSWERED,
+            incident,
+            ["dispatcher"],
+            f"{assignment.call_sign} did not answer the P1 {role.value} offer for incident "
+            f"{incident.code}; now offered to " + ", ".join(a.call_sign for a in offered),
+            unit_id=assignment.unit_id,
+            data={"role": role.value, "assignment_id": assignment.id},
+        )
 
 
 async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None:

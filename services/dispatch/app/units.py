@@ -21,6 +21,7 @@ from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import UnitRecord, UnitRoleRecord
 from services.dispatch.adapters.roster import RosterUnit, new_unit_record
 from services.dispatch.app.assignments import live_assignment_of, transition
+from services.dispatch.app.replan import unit_became_available
 from services.dispatch.domain.errors import Conflict, UnitNotFound
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, NEXT, UNANSWERED, step_for_unit_status
@@ -73,6 +74,8 @@ def apply_changes(unit: UnitRecord, changes: dict[str, Any], now: datetime) -> N
     if "languages" in changes:
         unit.languages = list(changes["languages"])
     if "phone" in changes:
+        if changes["phone"] != unit.phone:
+            unit.sms_opted_out = False  # a new number has not said STOP
         unit.phone = changes["phone"]
     unit.version += 1
     unit.updated_at = now
@@ -116,9 +119,14 @@ async def report_status(
                 eta=eta,
                 reason="reported by the unit",
             )
+    was = unit.status
     unit.status = status.value
     unit.version += 1
     unit.updated_at = uow.clock.now()
+    if status == UnitStatus.AVAILABLE and was != UnitStatus.AVAILABLE.value:
+        # Back in service: an incident waiting for a unit like this one is re-planned.
+        await uow.session.flush()
+        await unit_became_available(uow, unit, policy_for, eta)
     return unit
 
 

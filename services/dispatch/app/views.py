@@ -8,9 +8,11 @@ from schemas.api import (
     IncidentSummary,
     IncidentView,
     NotificationView,
+    RoleView,
     TimelineEntry,
 )
 from schemas.triage import TriageDecision
+from schemas.vocabulary import IncidentStatus
 from services.common.clock import as_utc
 from services.dispatch.adapters.models import (
     AssignmentRecord,
@@ -20,6 +22,9 @@ from services.dispatch.adapters.models import (
 )
 from services.dispatch.domain.errors import IncidentNotFound
 from services.dispatch.domain.places import used_point
+from services.dispatch.domain.roles import role_covers, unfilled
+
+_ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.value})
 
 
 async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
@@ -47,6 +52,10 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
             .order_by(TimelineRecord.at, TimelineRecord.id)
         )
     ).all()
+    covers = role_covers(
+        [e["role"] for e in incident.recommendation or []],
+        [(a.role, a.status, a.call_sign) for a in assignments],
+    )
     return IncidentView(
         id=incident.id,
         code=incident.code,
@@ -64,6 +73,17 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         caller=incident.caller,
         triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
         recommendation=incident.recommendation or [],
+        roles=[
+            RoleView(
+                role=c.role,
+                state=c.state.value,
+                call_signs=list(c.call_signs),
+                assignment_status=c.assignment_status,
+            )
+            for c in covers
+        ],
+        # Only once dispatch has acted: before, every role is "unfilled" by definition.
+        unfilled_roles=unfilled(covers) if incident.status in _ACTED else [],
         disposition=incident.disposition,
         closed_at=as_utc(incident.closed_at) if incident.closed_at else None,
         assignments=[assignment_view(a) for a in assignments],

@@ -1,15 +1,26 @@
-"""Ranking the units that could fill a role: nearest by ETA, then fit, then well-being.
+"""Ranking the units that could fill a role: required fit, then ETA, then well-being, then ties.
 
-A unit that would bring an officer to a call triage sent no police to (a
-co-responder car filling the clinician role) ranks after every unit that would
-not; a unit that must carry the telehealth tablet and does not ranks after every
-one that does. ETAs within the same two-minute band count as equally near (a straight-line
-estimate is not finer than that); within a band, a unit with the capabilities
-the call needs (naloxone for an overdose, CIT training and the caller's
-language for a behavioural-health call) ranks first, then the one with fewer
-critical incidents (fatal overdoses, child-involved, violent) in the
-well-being window, so exposure is spread across responders. Telehealth needs
-no travel. Units without a known location rank last.
+The order, most important first:
+
+1. **Required:** the unit can fill the role, and is within the policy's
+   maximum ETA for it. A unit beyond the maximum is "far": it ranks after
+   every near one, says so in its reasons, and is never offered automatically
+   (a dispatcher may still send it). A co-responder car (officer + clinician)
+   filling the clinician role of a call triage sent no police to would bring an
+   officer anyway, so it goes after every unit that would not (DOMAIN
+   principle 3).
+2. **ETA:** ETAs within the same two-minute band count as equally near (a
+   straight-line estimate is not finer than that). Units without a known
+   location rank after every located one. Telehealth needs no travel.
+3. **Well-being:** fewer critical incidents (fatal overdoses, child-involved,
+   violent) in the well-being window first, so exposure is spread.
+4. **Tie-breakers:** the capabilities the call wants (naloxone for an
+   overdose, CIT training for a behavioural call, a peer recovery coach), the
+   telehealth tablet only where telehealth is planned, the caller's language;
+   then the exact ETA and the call sign, so the order is stable.
+
+A tablet used to outrank distance; it no longer does: a unit three minutes
+away without one beats one three hours away with one (a late tablet helps nobody).
 """
 
 from dataclasses import dataclass, field
@@ -90,6 +101,8 @@ class Ranked:
     candidate: UnitCandidate
     eta_seconds: int | None
     reasons: tuple[str, ...] = field(default=())
+    # Beyond the policy's maximum ETA for the role: shown, never offered automatically.
+    far: bool = False
 
 
 def _eta(
@@ -109,57 +122,87 @@ def rank_for_role(
     to_lon: float | None,
     eta: EtaEstimator,
     need: Requirement = Requirement(),
+    max_eta_seconds: int | None = None,
 ) -> list[Ranked]:
-    """Candidates able to fill ``role``, best first, each with its ETA and reasons."""
+    """Candidates able to fill ``role``, best first, each with its ETA and reasons.
+
+    ``max_eta_seconds``: the policy's limit for the role; units beyond it come
+    last, marked ``far`` (None: no limit)."""
     scored: list[tuple[tuple[Any, ...], Ranked]] = []
     for unit in candidates:
         if role not in unit.roles:
             continue
         eta_s = _eta(role, unit, to_lat, to_lon, eta)
+        far = max_eta_seconds is not None and eta_s is not None and eta_s > max_eta_seconds
         fit = sorted(need.counts_for(role) & unit.capabilities)
         brings_police = not need.police_needed and Role.POLICE in unit.roles
         speaks = need.language is not None and need.language in unit.languages
+        tablet = (
+            need.tablet_on_scene
+            and role in ON_SCENE
+            and Capability.TELEHEALTH_TABLET.value in unit.capabilities
+        )
         reasons = [
             f"can fill {role.value}",
             "ETA unknown (no location)"
             if eta_s is None
             else f"ETA {eta_s // 60} min {eta_s % 60} s",
         ]
+        if far and max_eta_seconds is not None and eta_s is not None:
+            reasons.append(
+                f"far: {eta_s // 60} min is beyond the policy maximum of "
+                f"{max_eta_seconds // 60} min for {role.value} (only a dispatcher can send it)"
+            )
+        reasons.append(f"{unit.exposures} critical incidents in the well-being window")
         reasons += [f"has {c.replace('_', ' ')}" for c in fit]
+        if tablet:
+            reasons.append("carries the telehealth tablet")
         if speaks:
             reasons.append(f"speaks {need.language}")
-        reasons.append(f"{unit.exposures} critical incidents in the well-being window")
-        no_tablet = (
-            need.tablet_on_scene
-            and role in ON_SCENE
-            and Capability.TELEHEALTH_TABLET.value not in unit.capabilities
-        )
-        if need.tablet_on_scene and role in ON_SCENE and not no_tablet:
-            reasons.append("carries the telehealth tablet")
         if brings_police:
             reasons.append("would bring an officer the call does not need")
         key = (
+            # 1. required: near enough, and no officer the call does not need
+            far,
             brings_police,
-            no_tablet,
+            # 2. ETA, in bands; unknown after every known one
             eta_s is None,
             (eta_s or 0) // ETA_BAND_SECONDS,
-            -(len(fit) + int(speaks)),
+            # 3. well-being
             unit.exposures,
+            # 4. tie-breakers
+            -len(fit),
+            not tablet,
+            not speaks,
             eta_s or 0,
             unit.call_sign,
         )
-        scored.append((key, Ranked(unit, eta_s, tuple(reasons))))
+        scored.append((key, Ranked(unit, eta_s, tuple(reasons), far=far)))
     scored.sort(key=lambda item: item[0])
     return [ranked for _, ranked in scored]
+
+
+def far_note(ranked: list[Ranked]) -> str | None:
+    """Why nobody can be offered automatically although units exist: the nearest is far."""
+    if not ranked or not all(r.far for r in ranked):
+        return None
+    nearest = ranked[0]
+    assert nearest.eta_seconds is not None
+    return (
+        f"far: nearest {nearest.candidate.call_sign} is {nearest.eta_seconds // 60} min away, "
+        "beyond the policy maximum; not offered automatically"
+    )
 
 
 def needs_telehealth(best_clinician: Ranked | None, max_eta_seconds: int) -> str | None:
     """Why telehealth must replace the in-person clinician, or None if one can come in time."""
     if best_clinician is None:
         return "no clinician is available"
-    if best_clinician.eta_seconds is None:
+    if best_clinician.eta_seconds is None and not best_clinician.far:
         return None  # unknown is not late: offer the clinician and let them say
-    if best_clinician.eta_seconds > max_eta_seconds:
+    if best_clinician.eta_seconds is not None and (
+        best_clinician.far or best_clinician.eta_seconds > max_eta_seconds
+    ):
         minutes, limit = best_clinician.eta_seconds // 60, max_eta_seconds // 60
         return (
             f"nearest clinician {best_clinician.candidate.call_sign} is {minutes} min away "

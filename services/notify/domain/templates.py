@@ -109,6 +109,7 @@ def render_handoff(incident_code: str, service_name: str) -> str:
 
 _ALERT_WORDS = {
     AlertKind.ROLE_UNFILLED: "nobody accepted an offer; the role is unfilled",
+    AlertKind.OFFER_UNANSWERED: "a priority 1 offer went unanswered; the next unit is asked",
     AlertKind.HANDOFF_UNPLACED: "no provider can take a requested warm handoff",
     AlertKind.WELLBEING: "a unit passed the critical-incident exposure threshold",
     AlertKind.WORK_STUCK: "a call is stuck without triage or SMS news after every retry",
