@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.cli.faults import post_until_accepted
 from services.cli.stack import Stack
 from tests.support.call_stream import (
     assert_each_call_handled_once,
-    post_until_accepted,
     sample_call,
     wait_until_all_texted,
 )
@@ -58,7 +58,9 @@ async def _run(stack: Stack, victim: str, database: DatabaseTarget) -> None:
                 if i == 2 * CALLS // 3 and victim != "dispatch":
                     await asyncio.to_thread(stack.restart, victim)
                 call = sample_call(i)
-                incident_ids.append(await post_until_accepted(client, dispatch + "/v1/calls", call))
+                # As a CAD does: one Idempotency-Key per call, retried until 202.
+                incident_id, _ = await post_until_accepted(client, [dispatch], call, 90)
+                incident_ids.append(incident_id)
 
         await asyncio.gather(*(call_taker() for _ in range(4)))
 

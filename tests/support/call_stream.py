@@ -7,9 +7,6 @@ clinician who is too far once the near ones are busy, and an EMT added to an
 overdose), one SMS per offer, and no unit offered twice.
 """
 
-import asyncio
-import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,30 +21,6 @@ from tests.support.waiting import eventually
 
 def sample_call(i: int) -> dict[str, Any]:
     return {**DEMO_CALL, **SAMPLE_CALLS[i % len(SAMPLE_CALLS)]}
-
-
-async def post_until_accepted(
-    client: httpx.AsyncClient, url: str, call: dict[str, Any], timeout_s: float = 90
-) -> str:
-    """POST a call as a CAD does: one Idempotency-Key, retried until dispatch answers 202.
-
-    A connection cut by a crash, a refused connection while dispatch restarts or a
-    5xx are all retried with the same key; the first accepted answer wins, and a
-    retry of a request that did commit gets that same incident back.
-    """
-    key = f"cad-{uuid.uuid4()}"
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            response = await client.post(url, json=call, headers={"Idempotency-Key": key})
-            if response.status_code == 202:
-                incident_id: str = response.json()["incident_id"]
-                return incident_id
-            assert response.status_code >= 500, response.text  # a 4xx is not retried
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"call not accepted in {timeout_s} s"
-        await asyncio.sleep(0.2)
 
 
 async def wait_until_all_texted(
