@@ -139,16 +139,16 @@ class Reconciler:
         if self.on_gave_up is not None:
             await self.on_gave_up(uow, check, item)
 
+    def waiting_s(self, now: datetime) -> dict[str, float]:
+        """Each check's oldest unanswered item's age in seconds (0 when none waits)."""
+        return {
+            check.name: max(_age_s(now, self.oldest.get(check.name)) or 0.0, 0.0)
+            for check in self.checks
+        }
+
     def stuck(self, now: datetime, after_s: float) -> dict[str, float]:
-        """Each check's oldest unanswered item's age in seconds, where past ``after_s``."""
-        ages: dict[str, float] = {}
-        for name, since in self.oldest.items():
-            if since is None:
-                continue
-            age = (now - as_utc(since)).total_seconds()
-            if age > after_s:
-                ages[name] = round(age, 1)
-        return ages
+        """The checks whose oldest unanswered item has waited past ``after_s``."""
+        return {name: age for name, age in self.waiting_s(now).items() if age > after_s}
 
 
 def _age_s(now: datetime, since: datetime | None) -> float | None:

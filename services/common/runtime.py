@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 from schemas.envelope import CloudEvent
 from services.common import logs, migrations, revocations
 from services.common.bus import Bus
-from services.common.clock import Clock, SystemClock, as_utc, new_id
+from services.common.clock import Clock, SystemClock, new_id
 from services.common.consumer import EventConsumer, Subscription
 from services.common.db import Database, RuntimeBase
 from services.common.key_rotation import check_keys_open_stored_values
@@ -119,11 +119,8 @@ class ServiceRuntime:
         reconciler = self.reconciler
 
         async def waiting_ages() -> None:
-            now = self.clock.now()
-            for check in reconciler.checks:
-                since = reconciler.oldest.get(check.name)
-                age = (now - as_utc(since)).total_seconds() if since else 0.0
-                self.metrics.work_waiting_age.labels(check.name).set(max(age, 0.0))
+            for name, age in reconciler.waiting_s(self.clock.now()).items():
+                self.metrics.work_waiting_age.labels(name).set(age)
 
         self.metrics.refresh_at_scrape("reconcile", waiting_ages)
         return reconciler
