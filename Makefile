@@ -48,8 +48,11 @@ run: $(STAMP)
 	$(BIN)/corespond up
 
 ## Lint, type-check, then the whole suite (real broker, SQLite, and PostgreSQL when reachable).
+## Two workers, a test file each at a time (a module's shared stack stays in one worker).
+## `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) chromium lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check services schemas tests

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, UnknownError
 
+from services.common.retry import Backoff
 from services.common.settings import ServiceSettings
 from services.common.topics import spec_of
 from services.common.waits import wait_any
@@ -135,7 +136,7 @@ class Bus:
     async def connect(self, topics: list[str], stopping: asyncio.Event) -> None:
         """Retry until the broker answers: create topics, start the producer."""
         self.topics = topics
-        backoff = 0.2
+        backoff = Backoff(first_s=0.2, cap_s=5.0)
         while not stopping.is_set():
             producer = new_producer(self.settings)
             try:
@@ -150,8 +151,7 @@ class Bus:
                         "brokers such as Tansu set CORESPOND_KAFKA_ENABLE_IDEMPOTENCE=false"
                     )
                 log.warning("bus.unreachable", extra=extra)
-                await wait_any(stopping, timeout_s=backoff)
-                backoff = min(backoff * 2, 5.0)
+                await wait_any(stopping, timeout_s=backoff.next_delay())
                 continue
             self.producer = producer
             self.ready.set()

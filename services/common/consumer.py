@@ -46,6 +46,7 @@ from services.common.metrics import (
     ServiceMetrics,
 )
 from services.common.outbox import RESEND_HEADER, UnitOfWork
+from services.common.retry import Backoff, jittered, step
 from services.common.telemetry import Span, Telemetry
 from services.common.topics import dead_letter_topic
 from services.common.tracing import trace_id_of, valid_traceparent, within
@@ -135,7 +136,7 @@ class EventConsumer:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until stopped, re-joining the group after any broker trouble."""
-        backoff = 0.2
+        backoff = Backoff(first_s=0.2, cap_s=5.0)
         await wait_any(self.bus.ready, stopping)
         while not stopping.is_set():
             try:
@@ -156,7 +157,7 @@ class EventConsumer:
                 self._committed.clear()
                 log.info("consumer.started", extra={"group": self.subscription.group_id})
                 await self._loop(consumer, stopping)
-                backoff = 0.2
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -167,8 +168,7 @@ class EventConsumer:
                     "consumer.restarting",
                     extra={"group": self.subscription.group_id, "error": repr(exc)},
                 )
-                await wait_any(stopping, timeout_s=backoff)
-                backoff = min(backoff * 2, 5.0)
+                await wait_any(stopping, timeout_s=backoff.next_delay())
             finally:
                 self.running = False
                 self.kafka_consumer = None
@@ -333,7 +333,7 @@ class EventConsumer:
                     )
                     if attempt < self.max_attempts:
                         self.metrics.consumed(event.type, RETRIED)
-                        await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+                        await asyncio.sleep(jittered(step(self.retry_backoff_s, attempt, 5.0)))
             assert error is not None
             if contended(error):
                 # Replicas competing for the same rows: the event is fine and will

@@ -27,6 +27,7 @@ from services.common.clock import Clock, new_id
 from services.common.db import Database, RuntimeBase
 from services.common.encrypted_columns import EncryptedText
 from services.common.metrics import ServiceMetrics
+from services.common.retry import Backoff
 from services.common.telemetry import Telemetry
 from services.common.topics import TOPIC_OF
 from services.common.tracing import child_traceparent
@@ -248,19 +249,18 @@ class OutboxRelay:
         """Publish until stopped. After a failure, ``repair`` (re-create missing
         topics) runs before the next try: a broker that came back empty must not
         leave events stuck forever."""
-        backoff = 0.1
+        backoff = Backoff(first_s=0.1, cap_s=5.0)
         while not stopping.is_set():
             # Cleared before the pass, so a commit during the pass is not missed.
             self._wake.clear()
             try:
                 published = await self.publish_once(producer)
-                backoff = 0.1
+                backoff.reset()
                 self.last_error = None
             except Exception as exc:  # broker down, DB busy: keep rows, try later
                 self.last_error = repr(exc)
                 log.warning("outbox.publish_failed", extra={"error": repr(exc)})
-                await wait_any(stopping, timeout_s=backoff)
-                backoff = min(backoff * 2, 5.0)
+                await wait_any(stopping, timeout_s=backoff.next_delay())
                 if repair is not None:
                     try:
                         await repair()

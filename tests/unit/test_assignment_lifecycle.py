@@ -5,7 +5,8 @@ import pytest
 from schemas.vocabulary import AssignmentStatus as S
 from services.dispatch.domain.lifecycle import FINAL, NEXT, IllegalTransition, check
 
-LEGAL = [(a, b) for a, after in NEXT.items() for b in after]
+# Sorted: NEXT holds sets, and parallel workers must collect the same list in the same order.
+LEGAL = [(a, b) for a, after in NEXT.items() for b in sorted(after)]
 ILLEGAL = [(a, b) for a in S for b in S if b not in NEXT[a]]
 
 

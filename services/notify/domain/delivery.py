@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from services.common.retry import jittered, step
+
 MAX_SEND_ATTEMPTS = 6
 
 
@@ -20,8 +22,9 @@ class SendFailure(Exception):
 
 
 def retry_delay(attempt: int) -> timedelta:
-    """Exponential backoff: 1 s, 2 s, 4 s ... capped at a minute."""
-    return timedelta(seconds=min(2 ** (attempt - 1), 60))
+    """Exponential backoff, 1 s, 2 s, 4 s ... capped at a minute, jittered so that
+    messages that failed together (a Twilio outage) are not all retried together."""
+    return timedelta(seconds=jittered(step(1.0, attempt, 60.0)))
 
 
 def should_retry(failure: SendFailure, attempt: int) -> bool:
