@@ -115,6 +115,27 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+    @property
+    def rank(self) -> int:
+        """How far along: queued 0, sent 1, any final state 2. A report of a lower rank
+        never overwrites a higher one (callbacks and relays arrive out of order)."""
+        return _NOTIFICATION_RANK[self]
+
+    @property
+    def final(self) -> bool:
+        return self.rank == _FINAL_RANK
+
+
+_FINAL_RANK = 2
+_NOTIFICATION_RANK = {
+    NotificationStatus.QUEUED: 0,
+    NotificationStatus.SENT: 1,
+    NotificationStatus.DELIVERED: _FINAL_RANK,
+    NotificationStatus.UNDELIVERED: _FINAL_RANK,
+    NotificationStatus.FAILED: _FINAL_RANK,
+    NotificationStatus.SKIPPED: _FINAL_RANK,
+}
+
 
 class ReplyAnswer(StrEnum):
     """What a responder's SMS reply means for their assignment."""

@@ -41,17 +41,6 @@ REPLY_STEP = {
     ReplyAnswer.DONE: AssignmentStatus.CLEARED,
 }
 
-# Later states win; a late "sent" never overwrites "delivered" (the relay may
-# publish out of order after a retry).
-_STATUS_RANK = {
-    NotificationStatus.QUEUED: 0,
-    NotificationStatus.SENT: 1,
-    NotificationStatus.DELIVERED: 2,
-    NotificationStatus.UNDELIVERED: 2,
-    NotificationStatus.FAILED: 2,
-    NotificationStatus.SKIPPED: 2,
-}
-
 
 # notify's error code when it skips a message because the phone sent STOP.
 OPTED_OUT = "opted_out"
@@ -125,7 +114,9 @@ def make_handlers(policies: PolicyBook, eta: EtaEstimator) -> dict[str, Handler]
                 updated_at=data.occurred_at,
             )
             uow.session.add(record)
-        elif _STATUS_RANK[data.status] >= _STATUS_RANK[NotificationStatus(record.status)]:
+        # Later states win; a late "sent" never overwrites "delivered" (the relay may
+        # publish out of order after a retry).
+        elif data.status.rank >= NotificationStatus(record.status).rank:
             record.status = data.status.value
             record.updated_at = data.occurred_at
         record.error_code = data.error_code or record.error_code

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.triage import TriageDecision
 from schemas.vocabulary import IncidentStatus
+from services.common import purge
 from services.common.db import Database
-from services.common.outbox import delete_published_before
 from services.dispatch.adapters.models import (
     AssignmentRecord,
     IncidentRecord,
@@ -61,24 +61,20 @@ async def purge_expired(
     every transaction back: its counts are exactly what a real run would do.
     """
     cutoff = retention_cutoff(now, retention_days)
-    incidents = timeline_entries = assignments = 0
-    after = ""
-    while True:
-        async with db.writing() as session:
-            batch = await _due(session, cutoff, after, batch_size, lock=not db.is_sqlite)
-            for incident in batch:
-                _purge_incident(incident, now)
-            ids = [incident.id for incident in batch]
-            timeline_entries += await _purge_timeline(session, ids)
-            assignments += await _purge_override_reasons(session, ids)
-            incidents += len(ids)
-            await (session.rollback() if dry_run else session.commit())
-        if len(ids) < batch_size:
-            break
-        after = ids[-1]  # read before the rollback, which expires the loaded rows
-    async with db.writing() as session:
-        outbox_events = await delete_published_before(session, cutoff)
-        await (session.rollback() if dry_run else session.commit())
+    timeline_entries = assignments = 0
+
+    async def strip(session: AsyncSession, after: str) -> list[str]:
+        nonlocal timeline_entries, assignments
+        batch = await _due(session, cutoff, after, batch_size, lock=not db.is_sqlite)
+        for incident in batch:
+            _purge_incident(incident, now)
+        ids = [incident.id for incident in batch]
+        timeline_entries += await _purge_timeline(session, ids)
+        assignments += await _purge_override_reasons(session, ids)
+        return ids
+
+    incidents = await purge.in_batches(db, strip, batch_size=batch_size, dry_run=dry_run)
+    outbox_events = await purge.published_outbox(db, cutoff, dry_run=dry_run)
     report = PurgeReport(cutoff, incidents, timeline_entries, assignments, outbox_events, dry_run)
     log.info("retention.purged", extra={**asdict(report), "cutoff": cutoff.isoformat()})
     return report

@@ -20,14 +20,6 @@ _FROM_TWILIO = {
     "undelivered": NotificationStatus.UNDELIVERED,
     "failed": NotificationStatus.FAILED,
 }
-_RANK = {
-    NotificationStatus.QUEUED: 0,
-    NotificationStatus.SENT: 1,
-    NotificationStatus.DELIVERED: 2,
-    NotificationStatus.UNDELIVERED: 2,
-    NotificationStatus.FAILED: 2,
-    NotificationStatus.SKIPPED: 2,
-}
 
 
 async def apply_status(
@@ -43,7 +35,7 @@ async def apply_status(
     if message is None:
         return False  # not ours (or not recorded yet: Twilio retries callbacks)
     current = NotificationStatus(message.status)
-    if status == current or _RANK[status] < _RANK[current] or _RANK[current] == 2:
+    if status == current or status.rank < current.rank or current.final:
         return False
     if error_code:
         message.error_code = error_code

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.triage import TriageDecision
+from services.common import purge
 from services.common.db import Database
-from services.common.outbox import delete_published_before
 from services.triage.adapters.models import DecisionRecord
 
 log = logging.getLogger(__name__)
@@ -45,36 +46,29 @@ async def purge_expired(
     ``dry_run`` does the same work and rolls it back, so its counts are exact.
     """
     cutoff = now - timedelta(days=retention_days)
-    decisions = 0
-    after = ""
-    while True:
-        async with db.writing() as session:
-            query = (
-                select(DecisionRecord)
-                .where(
-                    DecisionRecord.decided_at < cutoff,
-                    DecisionRecord.purged_at.is_(None),
-                    DecisionRecord.incident_id > after,
-                )
-                .order_by(DecisionRecord.incident_id)
-                .limit(batch_size)
+
+    async def strip(session: AsyncSession, after: str) -> list[str]:
+        query = (
+            select(DecisionRecord)
+            .where(
+                DecisionRecord.decided_at < cutoff,
+                DecisionRecord.purged_at.is_(None),
+                DecisionRecord.incident_id > after,
             )
-            if not db.is_sqlite:  # replicas share the work instead of repeating it
-                query = query.with_for_update(skip_locked=True)
-            batch = list((await session.scalars(query)).all())
-            for record in batch:
-                decision = TriageDecision.model_validate(record.decision).without_evidence()
-                record.decision = decision.model_dump(mode="json")
-                record.purged_at = now
-            ids = [record.incident_id for record in batch]
-            decisions += len(ids)
-            await (session.rollback() if dry_run else session.commit())
-        if len(ids) < batch_size:
-            break
-        after = ids[-1]  # read before the rollback, which expires the loaded rows
-    async with db.writing() as session:
-        outbox_events = await delete_published_before(session, cutoff)
-        await (session.rollback() if dry_run else session.commit())
+            .order_by(DecisionRecord.incident_id)
+            .limit(batch_size)
+        )
+        if not db.is_sqlite:  # replicas share the work instead of repeating it
+            query = query.with_for_update(skip_locked=True)
+        batch = list((await session.scalars(query)).all())
+        for record in batch:
+            decision = TriageDecision.model_validate(record.decision).without_evidence()
+            record.decision = decision.model_dump(mode="json")
+            record.purged_at = now
+        return [record.incident_id for record in batch]
+
+    decisions = await purge.in_batches(db, strip, batch_size=batch_size, dry_run=dry_run)
+    outbox_events = await purge.published_outbox(db, cutoff, dry_run=dry_run)
     report = PurgeReport(cutoff, decisions, outbox_events, dry_run)
     log.info("retention.purged", extra={**asdict(report), "cutoff": cutoff.isoformat()})
     return report
