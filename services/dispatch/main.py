@@ -38,21 +38,12 @@ from services.dispatch.api.console import install_console
 from services.dispatch.app import audit_trail, idempotency
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
-from services.dispatch.app.identity import AccountNotFound, SessionPolicy, SignedOut
-from services.dispatch.app.offers import UnitUnavailable
+from services.dispatch.app.identity import SessionPolicy, SignedOut
 from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
-from services.dispatch.domain.errors import (
-    AssignmentNotFound,
-    Conflict,
-    IncidentNotFound,
-    ProviderNotFound,
-    UnitNotFound,
-    Unprocessable,
-)
+from services.dispatch.domain.errors import Conflict, NotFound, Unprocessable
 from services.dispatch.domain.eta import StraightLineEta
-from services.dispatch.domain.lifecycle import IllegalTransition
 
 log = logging.getLogger(__name__)
 
@@ -170,18 +161,8 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             reports.router,
             stream.router,
         ],
-        domain_errors={
-            IncidentNotFound: 404,
-            UnitNotFound: 404,
-            AssignmentNotFound: 404,
-            ProviderNotFound: 404,
-            IllegalTransition: 409,
-            UnitUnavailable: 409,
-            Conflict: 409,
-            Unprocessable: 422,
-            AccountNotFound: 404,
-            SignedOut: 401,
-        },
+        # By branch of the error tree (domain/errors.py): a subclass finds its base.
+        domain_errors={NotFound: 404, Conflict: 409, Unprocessable: 422, SignedOut: 401},
     )
     app.state.sign_in_limits = auth.SignInLimits()
     install_console(app, settings.triage_public_url, settings.notify_public_url)

@@ -41,7 +41,7 @@ from services.dispatch.domain.credentials import (
     format_api_key,
     parse_api_key,
 )
-from services.dispatch.domain.errors import Conflict, DispatchError
+from services.dispatch.domain.errors import Conflict, DispatchError, NotFound
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults: Argon2id, RFC 9106 low-memory profile
 # Verified against when the username is unknown, so a wrong name costs as long as a wrong
@@ -71,7 +71,7 @@ class SignedOut(DispatchError):
     """The refresh token is unknown, used up, expired, or the session ended (401)."""
 
 
-class AccountNotFound(DispatchError, LookupError):
+class AccountNotFound(NotFound):
     pass
 
 

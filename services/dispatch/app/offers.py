@@ -35,6 +35,7 @@ from services.dispatch.adapters.models import (
 )
 from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
+from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
@@ -265,7 +266,7 @@ async def offer_step(
         loop, step = following
 
 
-class UnitUnavailable(ValueError):
+class UnitUnavailable(Conflict):
     """A dispatcher chose a unit that cannot be offered (busy, off duty, wrong role)."""
 
     def __init__(self, unit: str, role: Role, why: str = "") -> None:

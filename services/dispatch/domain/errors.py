@@ -1,12 +1,18 @@
 """dispatch's error tree (mapped to problem+json in one place, ``main.py``).
 
 DispatchError
-├── IncidentNotFound      404
-├── UnitNotFound          404
-├── AssignmentNotFound    404
-├── ProviderNotFound      404
+├── NotFound              404
+│   ├── IncidentNotFound, UnitNotFound, AssignmentNotFound, ProviderNotFound
+│   └── AccountNotFound (app/identity.py)
 ├── Conflict              409  (a step the current state does not allow)
-└── Unprocessable         422  (a request that names a field it got wrong)
+│   ├── IllegalTransition (domain/lifecycle.py)
+│   └── UnitUnavailable   (app/offers.py)
+├── Unprocessable         422  (a request that names a field it got wrong)
+├── SignInRefused, SignedOut   401  (app/identity.py)
+└── AccountLocked         423  (app/identity.py)
+
+``main.py`` maps the base classes, so a new error joins the right branch and
+needs no entry of its own.
 """
 
 
@@ -14,22 +20,26 @@ class DispatchError(Exception):
     """Base of every error dispatch raises on purpose."""
 
 
-class IncidentNotFound(DispatchError, LookupError):
+class NotFound(DispatchError, LookupError):
+    """The request names something dispatch does not have."""
+
+
+class IncidentNotFound(NotFound):
     def __init__(self, incident_id: str) -> None:
         super().__init__(f"no incident {incident_id!r}")
 
 
-class UnitNotFound(DispatchError, LookupError):
+class UnitNotFound(NotFound):
     def __init__(self, unit_id: str) -> None:
         super().__init__(f"no unit {unit_id!r}")
 
 
-class AssignmentNotFound(DispatchError, LookupError):
+class AssignmentNotFound(NotFound):
     def __init__(self, assignment_id: str) -> None:
         super().__init__(f"no assignment {assignment_id!r}")
 
 
-class ProviderNotFound(DispatchError, LookupError):
+class ProviderNotFound(NotFound):
     def __init__(self, provider_id: str) -> None:
         super().__init__(f"no provider {provider_id!r}")
 

@@ -12,6 +12,7 @@ an acknowledgement (an SMS that was delivered is not one).
 
 from schemas.vocabulary import AssignmentStatus as S
 from schemas.vocabulary import UnitStatus
+from services.dispatch.domain.errors import Conflict
 
 NEXT: dict[S, frozenset[S]] = {
     S.OFFERED: frozenset({S.ACCEPTED, S.DECLINED, S.EXPIRED, S.CANCELLED}),
@@ -32,7 +33,7 @@ UNANSWERED = frozenset({S.OFFERED})
 COMMITTED = frozenset({S.ACCEPTED, S.EN_ROUTE, S.ON_SCENE})
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Conflict):
     """A step that cannot follow the assignment's current one."""
 
     def __init__(self, assignment_id: str, current: S, wanted: S) -> None:
