@@ -1,41 +1,53 @@
-"""``corespond``: run the stack, migrate databases, import units, replay dead letters, keys."""
+"""``corespond``: run the stack, migrate databases, import units, replay dead letters, keys.
+
+Each command's module is imported only when that command runs: importing them
+all (FastAPI apps, ORM models, Alembic, argon2) cost every invocation over a
+second, and operators, scripts and the tests run many short commands.
+"""
+
+import importlib
 
 import click
 
-from services.cli.accounts import audit, clients, token, users
-from services.cli.bench import bench
-from services.cli.db import db
-from services.cli.dlq import dlq
-from services.cli.faults import faults
-from services.cli.incidents import incidents
-from services.cli.keys import keys
-from services.cli.providers import providers
-from services.cli.topics import topics
-from services.cli.triage import triage
-from services.cli.units import units
-from services.cli.up import up
+# command name -> "module:attribute"
+COMMANDS = {
+    "up": "services.cli.up:up",
+    "dlq": "services.cli.dlq:dlq",
+    "topics": "services.cli.topics:topics",
+    "bench": "services.cli.bench:bench",
+    "faults": "services.cli.faults:faults",
+    "triage": "services.cli.triage:triage",
+    "units": "services.cli.units:units",
+    "providers": "services.cli.providers:providers",
+    "users": "services.cli.accounts:users",
+    "clients": "services.cli.accounts:clients",
+    "audit": "services.cli.accounts:audit",
+    "token": "services.cli.accounts:token",
+    "keys": "services.cli.keys:keys",
+    "incidents": "services.cli.incidents:incidents",
+    "db": "services.cli.db:db",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported by name on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """corespond — co-responder dispatch over Kafka."""
-
-
-cli.add_command(up)
-cli.add_command(dlq)
-cli.add_command(topics)
-cli.add_command(bench)
-cli.add_command(faults)
-cli.add_command(triage)
-cli.add_command(units)
-cli.add_command(providers)
-cli.add_command(users)
-cli.add_command(clients)
-cli.add_command(audit)
-cli.add_command(token)
-cli.add_command(keys)
-cli.add_command(incidents)
-cli.add_command(db)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ session id of its own, so signing out revokes that token.
 """
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -44,9 +45,16 @@ from services.dispatch.domain.credentials import (
 from services.dispatch.domain.errors import Conflict, DispatchError, NotFound
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults: Argon2id, RFC 9106 low-memory profile
-# Verified against when the username is unknown, so a wrong name costs as long as a wrong
-# password and response times do not tell which names exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a wrong name costs as long as a
+    wrong password and response times do not tell which names exist. Made on first use:
+    at import it cost every process (each CLI command) a third of a second."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 MFA_TTL = timedelta(minutes=5)
 ISSUER = "corespond"
 
@@ -245,7 +253,7 @@ async def check_password(
     if until is not None:
         _audit_auth(uow, username, "user", "auth.sign_in_while_locked", "refused", ip)
         return AccountLocked(until)
-    matches = await _password_matches(user.password_hash if user else _DUMMY_HASH, password)
+    matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches or user.disabled_at is not None:
         await _failed(uow, user, username, ip)
         if user is None and (until := unknown.failed(username, now)) is not None:
