@@ -28,6 +28,7 @@ from rapidfuzz.process import extract
 
 from schemas.calls import Answers
 from services.triage.domain.lexicon import Lexicon, default_lexicon, fold
+from services.triage.domain.phrase_index import Phrase, PhraseIndex
 
 _NEGATING_SUFFIX = "n't"
 _WINDOW = 4
@@ -239,10 +240,6 @@ def _is_negator(token: str, negators: frozenset[str]) -> bool:
     return token in negators or token.endswith(_NEGATING_SUFFIX)
 
 
-# (finding, phrase, its words, how many, meaning depends on neighbours, negates itself)
-_Entry = tuple[str, str, tuple[str, ...], int, bool, bool]
-
-
 class Reader:
     """Reads narratives with one lexicon; built once per lexicon and cached."""
 
@@ -251,32 +248,39 @@ class Reader:
         self.names = tuple(lexicon.findings)
         self.negators = frozenset(fold(n) for n in lexicon.negators)
         self._classes = {k: frozenset(fold(w) for w in v) for k, v in lexicon.classes.items()}
-        # One-word phrases by their word, longer ones by their first two words:
-        # one pass over the narrative's tokens, few candidates at each.
-        self._single: dict[str, list[_Entry]] = {}
-        self._by_two: dict[tuple[str, str], list[_Entry]] = {}
+        self._phrase_index = PhraseIndex()
         meanings: dict[str, set[str]] = {}
-        for name, phrases in lexicon.findings.items():
-            for phrase in phrases:
-                words = tuple(_TOKEN.findall(fold(phrase)))
-                key = " ".join(words)
-                # Worked out once here, not at every match: whether the phrase's
-                # meaning depends on its neighbours, and whether it negates itself.
-                contextual = (
-                    key in _TWO_AHEAD
-                    or key in _NOT_WHEN_FOLLOWED_BY
-                    or key in _NOT_WHEN_PRECEDED_BY
-                    or name in _NOT_FOLLOWED_BY_FOR
-                    or name in _NOT_PRECEDED_BY_FOR
+        listed = ((name, p) for name, phrases in lexicon.findings.items() for p in phrases)
+        for order, (name, phrase) in enumerate(listed):
+            words = tuple(_TOKEN.findall(fold(phrase)))
+            key = " ".join(words)
+            # Worked out once here, not at every match: whether the phrase's
+            # meaning depends on its neighbours, and whether it negates itself.
+            contextual = (
+                key in _TWO_AHEAD
+                or key in _NOT_WHEN_FOLLOWED_BY
+                or key in _NOT_WHEN_PRECEDED_BY
+                or name in _NOT_FOLLOWED_BY_FOR
+                or name in _NOT_PRECEDED_BY_FOR
+            )
+            self._phrase_index.add(
+                Phrase(
+                    order=order,
+                    name=name,
+                    text=phrase,
+                    words=words,
+                    contextual=contextual,
+                    self_negating=_is_negator(words[0], self.negators),
+                    literal_only=name in _LITERAL_ONLY,
+                    claimable=name == "crime",
+                    said=f'"{phrase}"',
+                    possible=f'"{phrase}" (possible)',
+                    negated=f'"{phrase}" (negated)',
+                    claimed=f'"{phrase}" (claimed)',
                 )
-                self_negating = _is_negator(words[0], self.negators)
-                entry = (name, phrase, words, len(words), contextual, self_negating)
-                if len(words) == 1:
-                    self._single.setdefault(words[0], []).append(entry)
-                else:
-                    self._by_two.setdefault((words[0], words[1]), []).append(entry)
-                for word in words:
-                    meanings.setdefault(word, set()).add(name)
+            )
+            for word in words:
+                meanings.setdefault(word, set()).add(name)
         # Word classes are vocabulary too: "kill" or "shovel" typed wrong still count.
         for cls, words_of in self._classes.items():
             if cls == "not_misspellings":
@@ -300,7 +304,6 @@ class Reader:
         self._weapons = frozenset(
             w for p in lexicon.findings.get("weapon", ()) for w in _TOKEN.findall(fold(p))
         )
-        self._starts = frozenset(self._single) | frozenset(w for w, _ in self._by_two)
         self._attack_starts = self._classes["attack_verbs"] | _APPROACH
         self.canonical = lru_cache(maxsize=65_536)(self._canonical)
 
@@ -364,47 +367,40 @@ class Reader:
         return found
 
     def _phrases(self, tokens: list[str], found: Findings) -> None:
-        single, by_two = self._single, self._by_two
-        last = len(tokens) - 1
+        index = self._phrase_index
+        first = index.first
+        following = len(tokens)
         # Most words start no phrase: pick the few that do in one C-speed pass.
-        starts = self._starts
-        for start in [i for i, t in enumerate(tokens) if t in starts]:
-            token = tokens[start]
-            candidates = single.get(token)
-            if start < last:
-                pairs = by_two.get((token, tokens[start + 1]))
-                if pairs:
-                    candidates = candidates + pairs if candidates else pairs
-            if not candidates:
-                continue
-            for name, phrase, words, n, contextual, self_negating in candidates:
-                if n > 2 and tuple(tokens[start : start + n]) != words:
+        for start in [i for i, t in enumerate(tokens) if t in first]:
+            for phrase in index.at(tokens, start):
+                n = len(phrase.words)
+                if phrase.contextual and _meaning_changed(phrase.name, tokens, start, phrase.words):
                     continue
-                if contextual and _meaning_changed(name, tokens, start, words):
-                    continue
-                if name in _LITERAL_ONLY and not _FIGURATIVE.isdisjoint(
+                if phrase.literal_only and not _FIGURATIVE.isdisjoint(
                     tokens[start + n : start + n + 3]
                 ):
                     continue  # "fighting his addiction", "shot a video": not violence
-                if start + n < len(tokens) and tokens[start + n] in _UNKNOWN:
+                if start + n < following and tokens[start + n] in _UNKNOWN:
                     continue  # "weapons unknown": neither a finding nor a negation
-                finding = found.get_or_add(name)
+                finding = found.get_or_add(phrase.name)
                 # Phrases that carry their own negation ("not breathing") are positive.
-                if self_negating:
-                    finding.add(phrase)
-                elif name == "crime" and not _CLAIMS.isdisjoint(
+                if phrase.self_negating:
+                    finding.present = True
+                    finding.evidence.append(phrase.said)
+                elif phrase.claimable and not _CLAIMS.isdisjoint(
                     tokens[max(0, start - _HEDGE_WINDOW) : start]
                 ):
                     # "saying people are stealing her mail": a claim to look into, not a
                     # crime in progress.
-                    finding.hedged.append(f'"{phrase}" (claimed)')
+                    finding.hedged.append(phrase.claimed)
                 elif _is_hedged(tokens, start):
                     # Checked before negation: "not sure if he has a gun" is a maybe.
-                    finding.hedged.append(f'"{phrase}" (possible)')
+                    finding.hedged.append(phrase.possible)
                 elif self._is_negated(tokens, start):
-                    finding.negated.append(f'"{phrase}" (negated)')
+                    finding.negated.append(phrase.negated)
                 else:
-                    finding.add(phrase)
+                    finding.present = True
+                    finding.evidence.append(phrase.said)
 
     def _threats(self, tokens: list[str], found: Findings) -> None:
         """A harm verb with intent before it and someone after it is a threat."""
