@@ -402,8 +402,15 @@ class Reader:
         # two set tests here spare a window test at every match.
         hedgy = not _HEDGES.isdisjoint(tokens)
         negatable = not self.negators.isdisjoint(tokens) or any(map(_ENDS_NEGATING, tokens))
+        last = following - 1
         for start in starts:
-            for phrase in index.at(tokens, start):
+            node = first[tokens[start]]
+            # Walk the trie only when the next word continues a phrase (few do).
+            if start < last and tokens[start + 1] in node.next:
+                phrases = index.at(tokens, start)
+            else:
+                phrases = node.phrases
+            for phrase in phrases:
                 n = len(phrase.words)
                 if phrase.contextual and _meaning_changed(phrase.name, tokens, start, phrase.words):
                     continue

@@ -27,13 +27,13 @@ class Phrase(NamedTuple):
     claimed: str
 
 
-class _Node:
+class Node:
     """The phrases ending at one word of the trie, and the words that may follow."""
 
     __slots__ = ("next", "phrases")
 
     def __init__(self) -> None:
-        self.next: dict[str, _Node] = {}
+        self.next: dict[str, Node] = {}
         self.phrases: list[Phrase] = []
 
 
@@ -41,13 +41,15 @@ class PhraseIndex:
     """Every phrase of a lexicon, found by walking its words from any token."""
 
     def __init__(self) -> None:
-        self.first: dict[str, _Node] = {}  # by first word: a token not here starts nothing
+        # By first word: a token not here starts nothing; a token whose next word is
+        # not in its node's ``next`` starts only the node's one-word phrases.
+        self.first: dict[str, Node] = {}
 
     def add(self, phrase: Phrase) -> None:
         first, *rest = phrase.words  # never empty: the lexicon refuses an empty phrase
-        node = self.first.setdefault(first, _Node())
+        node = self.first.setdefault(first, Node())
         for word in rest:
-            node = node.next.setdefault(word, _Node())
+            node = node.next.setdefault(word, Node())
         node.phrases.append(phrase)
 
     def at(self, tokens: list[str], start: int) -> list[Phrase]:
