@@ -38,7 +38,13 @@ from services.dispatch.app.alerts import raise_alert
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
+from services.dispatch.domain.recommend import (
+    ON_SCENE,
+    Ranked,
+    Requirement,
+    far_note,
+    rank_for_role,
+)
 from services.dispatch.domain.roles import role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
@@ -331,6 +337,9 @@ async def _offer_batch(
 ) -> list[AssignmentRecord]:
     now = uow.clock.now()
     expires = now + timedelta(seconds=ack_seconds)
+    # The unit on scene holds the tablet for the video clinician: it joins the same room.
+    planned = {e["role"] for e in incident.recommendation or []}
+    video_session = role in ON_SCENE and Role.TELEHEALTH.value in planned
     offered: list[AssignmentRecord] = []
     for rank, choice in enumerate(ranked):
         if len(offered) >= how_many:
@@ -386,6 +395,7 @@ async def _offer_batch(
                 lon=lon,
                 offered_at=now,
                 expires_at=expires,
+                video_session=video_session,
             ),
         )
         assignment.offer_event_id = event.id
