@@ -141,6 +141,9 @@ class IncidentView(BaseModel):
         default=None, description="which of ``locations`` ETAs are measured to"
     )
     caller: Caller | None = None
+    language: str | None = Field(
+        default=None, description="the caller's language (BCP 47), as given at intake"
+    )
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)
     roles: list[RoleView] = Field(

@@ -52,6 +52,7 @@ async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> I
         location=call.location.model_dump(mode="json"),
         caller=call.caller.model_dump(mode="json") if call.caller else None,
         created_by=by.subject,
+        language=call.language,
         locations=_locations(call, now),
     )
     uow.session.add(incident)

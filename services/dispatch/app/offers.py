@@ -86,7 +86,9 @@ async def ranked_candidates(
         window_days=policy.dispatch.wellbeing.window_days,
     )
     pool = [c for c in found if c.unit_id not in exclude]
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage, language=incident.language, telehealth=Role.TELEHEALTH in planned
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     return rank_for_role(role, pool, lat, lon, eta, need, limit)
 
@@ -113,7 +115,9 @@ async def chosen_candidates(
         uow.clock,
         window_days=policy.dispatch.wellbeing.window_days,
     )
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage, language=incident.language, telehealth=Role.TELEHEALTH in planned
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     by_id = {r.candidate.unit_id: r for r in rank_for_role(role, found, lat, lon, eta, need, limit)}
     missing = [u for u in unit_ids if u not in by_id]

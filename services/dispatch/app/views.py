@@ -71,6 +71,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         locations=incident.locations or {},
         location_used=used_point(incident.locations or {})[0],
         caller=incident.caller,
+        language=incident.language,
         triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
         recommendation=incident.recommendation or [],
         roles=[
