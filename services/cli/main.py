@@ -3,6 +3,7 @@
 import click
 
 from services.cli.accounts import audit, clients, token, users
+from services.cli.addresses import addresses
 from services.cli.bench import bench
 from services.cli.db import db
 from services.cli.dlq import dlq
@@ -28,6 +29,7 @@ cli.add_command(bench)
 cli.add_command(faults)
 cli.add_command(triage)
 cli.add_command(units)
+cli.add_command(addresses)
 cli.add_command(providers)
 cli.add_command(users)
 cli.add_command(clients)

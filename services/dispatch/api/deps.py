@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.runtime import ServiceRuntime
+from services.dispatch.adapters.geocoders import Geocoders
 from services.dispatch.app.context import DispatchContext
 
 
@@ -23,6 +24,14 @@ def get_context(request: Request) -> DispatchContext:
 
 
 Context = Annotated[DispatchContext, Depends(get_context)]
+
+
+def get_geocoder(request: Request) -> Geocoders:
+    geocoders: Geocoders = request.app.state.geocoder
+    return geocoders
+
+
+CallGeocoder = Annotated[Geocoders, Depends(get_geocoder)]
 
 CallTaker = Annotated[
     Principal,
