@@ -19,24 +19,27 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-_TAG = re.compile(
-    r"""^
-    (?P<language>[a-z]{2,3}(?:-[a-z]{3}){0,3})
-    (?:-(?P<script>[a-z]{4}))?
-    (?:-(?P<region>[a-z]{2}|[0-9]{3}))?
-    (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
-    (?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*
-    (?:-x(?:-[a-z0-9]{1,8})+)?
-    $""",
-    re.VERBOSE,
+# RFC 5646's langtag, one subtag per line; the classes hold both cases, as tags are
+# case-insensitive (the canonical case is restored below).
+_GRAMMAR = (
+    r"^(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3})"
+    r"(?:-(?P<script>[A-Za-z]{4}))?"
+    r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$"
 )
+_TAG = re.compile(_GRAMMAR)
+# The same grammar for the JSON schema (clients and the OpenAPI fuzzer read it): no
+# named groups, which JSON Schema's regex dialect lacks.
+PATTERN = re.sub(r"\?P<\w+>", "", _GRAMMAR)
 MAX_TAG_CHARS = 35  # RFC 5646 §4.4.1: room for any tag a system needs to keep
 
 
 def canonical_tag(value: str) -> str:
     """``value`` as a well-formed BCP 47 tag in canonical case; ValueError if it is not one."""
     text = value.strip()
-    match = _TAG.match(text.lower()) if len(text) <= MAX_TAG_CHARS else None
+    match = _TAG.match(text) if len(text) <= MAX_TAG_CHARS else None
     if match is None:
         raise ValueError(
             f"{value[:40]!r} is not a BCP 47 language tag (e.g. es, en-US, vi, zh-Hant-TW)"
@@ -49,9 +52,9 @@ def canonical_tag(value: str) -> str:
         if len(out[-1]) == 1:  # after a singleton (x-, u-, ...): left as is
             out.extend(parts[index:])
             break
-        if len(part) == 4 and part.isalpha() and match.group("script") == part:
+        if len(part) == 4 and part.isalpha() and (match.group("script") or "").lower() == part:
             out.append(part.title())
-        elif match.group("region") == part and len(part) == 2:
+        elif (match.group("region") or "").lower() == part and len(part) == 2:
             out.append(part.upper())
         else:
             out.append(part)
@@ -68,6 +71,7 @@ LanguageTag = Annotated[
     Field(
         min_length=2,
         max_length=MAX_TAG_CHARS,
+        pattern=PATTERN,
         description="a BCP 47 language tag, e.g. es, en-US, vi",
         examples=["es", "en-US", "vi"],
     ),
