@@ -140,7 +140,18 @@ class IncidentView(BaseModel):
     location_used: str | None = Field(
         default=None, description="which of ``locations`` ETAs are measured to"
     )
+    location_source: str | None = Field(
+        default=None,
+        description="how that point was found: pin (a dispatcher's), address_points (the "
+        "imported address file), online (the online geocoder) or intake (given with the call)",
+    )
+    location_confidence: float | None = Field(
+        default=None, description="how sure that point is, from 0 to 1 (a pin: 1)"
+    )
     caller: Caller | None = None
+    language: str | None = Field(
+        default=None, description="the caller's language (BCP 47), as given at intake"
+    )
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)
     roles: list[RoleView] = Field(

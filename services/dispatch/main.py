@@ -17,7 +17,13 @@ from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
-from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
+from services.dispatch.adapters import (  # noqa: F401 - tables
+    address_models,
+    audit_models,
+    identity_models,
+)
+from services.dispatch.adapters.address_points import AddressPointGeocoder
+from services.dispatch.adapters.geocoders import Geocoders, NominatimGeocoder
 from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
@@ -69,6 +75,14 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # Address-only calls are geocoded from the imported address points; a Nominatim-compatible
+    # URL (e.g. https://nominatim.example.org) adds an online geocoder, off by default so a
+    # caller's address never leaves the machine unless chosen.
+    geocoder_url: str | None = None
+    # The longest a call's intake waits for the online geocoder (then: no point from it).
+    geocoder_timeout_s: float = Field(default=2.0, gt=0, le=10)
+    # Below this confidence from the address points, the online geocoder is asked too.
+    geocoder_online_below: float = Field(default=0.7, ge=0, le=1)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -172,6 +186,13 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         absolute=timedelta(hours=settings.session_max_hours),
     )
     app.state.dispatch = context
+    app.state.geocoder = Geocoders(
+        AddressPointGeocoder(runtime.db),
+        NominatimGeocoder(settings.geocoder_url, settings.geocoder_timeout_s)
+        if settings.geocoder_url
+        else None,
+        settings.geocoder_online_below,
+    )
     app.state.timers = timers
     app.state.purge_expired = purge
     return app

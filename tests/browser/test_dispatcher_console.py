@@ -157,6 +157,7 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     console.get_by_label("Latitude").fill(str(POINT["lat"]))
     console.get_by_label("Longitude").fill(str(POINT["lon"]))
     console.get_by_label("Caller phone").fill("+13035550100")
+    console.get_by_label("Caller's language").fill("es")
     console.get_by_label("What is happening").press("Control+Enter")
     expect(console.locator("#intake-status")).to_contain_text("Call received")
     code = re.findall(r"incident (\d+)", console.locator("#intake-status").inner_text())[0]
@@ -166,6 +167,8 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     expect(row).to_contain_text("awaiting dispatch")
     pane = console.locator("#incident-body")
     expect(pane).to_contain_text(f"#{code}")
+    expect(pane).to_contain_text("Caller's language: es")
+    expect(pane).to_contain_text("intake, confidence 1.00")
     expect(pane.get_by_role("region", name="Triage").locator(".reasons li").first).to_be_visible()
     expect(pane.get_by_role("region", name="Recommendation")).to_contain_text("ETA")
 

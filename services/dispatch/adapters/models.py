@@ -56,6 +56,8 @@ class IncidentRecord(Base):
     # {...}, "pin": {...}}, each with its time; none overwrites another.
     # After the retention purge only a coarse {"area": {...}} is left.
     locations: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    # The caller's language (BCP 47), a tie-breaker in ranking; not personal enough to seal.
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
     # The recommendation shown to the dispatcher (and what auto-offer used).
     recommendation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)

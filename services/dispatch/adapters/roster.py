@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.calls import E164, Latitude, Longitude
+from schemas.languages import LanguageTag
 from schemas.text import ONE_LINE
 from schemas.vocabulary import Capability, Role, UnitStatus
 from services.common.clock import new_id
@@ -39,8 +40,8 @@ class RosterUnit(BaseModel):
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
     roles: Annotated[list[Role], Field(min_length=1)]
     capabilities: list[Capability] = Field(default_factory=list)
-    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] = Field(
-        default_factory=list, description="ISO 639 codes, e.g. en, es"
+    languages: list[LanguageTag] = Field(
+        default_factory=list, description="BCP 47 language tags, e.g. en, es, vi"
     )
     phone: E164 | None = None
     status: UnitStatus = UnitStatus.AVAILABLE

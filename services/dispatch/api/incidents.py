@@ -153,7 +153,14 @@ async def pin_location(
         incident = await _incident(uow, incident_id)
         now = uow.clock.now()
         places = dict(incident.locations or {})
-        places["pin"] = {"lat": body.lat, "lon": body.lon, "at": now.isoformat(), "by": who.subject}
+        places["pin"] = {
+            "lat": body.lat,
+            "lon": body.lon,
+            "at": now.isoformat(),
+            "by": who.subject,
+            "source": "pin",
+            "confidence": 1.0,
+        }
         incident.locations = places
         incident.updated_at = now
         timeline.record(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.api import Instant, IsoDateTime, Problem
 from schemas.calls import E164, Latitude, Longitude
+from schemas.languages import LanguageTag
 from schemas.text import ONE_LINE
 from schemas.vocabulary import AssignmentStatus, Capability, Role, UnitStatus
 from services.common.clock import as_utc
@@ -65,7 +66,7 @@ class UnitChanges(BaseModel):
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = None
     roles: Annotated[list[Role], Field(min_length=1)] | None = None
     capabilities: list[Capability] | None = None
-    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] | None = None
+    languages: list[LanguageTag] | None = None
     phone: E164 | None = Field(default=None, description="null removes the unit's phone")
 
     @field_validator("call_sign", "agency", "roles", "capabilities", "languages", mode="before")

@@ -39,7 +39,13 @@ from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
+from services.dispatch.domain.recommend import (
+    ON_SCENE,
+    Ranked,
+    Requirement,
+    far_note,
+    rank_for_role,
+)
 from services.dispatch.domain.roles import role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
@@ -81,7 +87,9 @@ async def ranked_candidates(
         window_days=policy.dispatch.wellbeing.window_days,
     )
     pool = [c for c in found if c.unit_id not in exclude]
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage, language=incident.language, telehealth=Role.TELEHEALTH in planned
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     return rank_for_role(role, pool, lat, lon, eta, need, limit)
 
@@ -108,7 +116,9 @@ async def chosen_candidates(
         uow.clock,
         window_days=policy.dispatch.wellbeing.window_days,
     )
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage, language=incident.language, telehealth=Role.TELEHEALTH in planned
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     by_id = {r.candidate.unit_id: r for r in rank_for_role(role, found, lat, lon, eta, need, limit)}
     missing = [u for u in unit_ids if u not in by_id]
@@ -332,6 +342,9 @@ async def _offer_batch(
 ) -> list[AssignmentRecord]:
     now = uow.clock.now()
     expires = now + timedelta(seconds=ack_seconds)
+    # The unit on scene holds the tablet for the video clinician: it joins the same room.
+    planned = {e["role"] for e in incident.recommendation or []}
+    video_session = role in ON_SCENE and Role.TELEHEALTH.value in planned
     offered: list[AssignmentRecord] = []
     for rank, choice in enumerate(ranked):
         if len(offered) >= how_many:
@@ -387,6 +400,7 @@ async def _offer_batch(
                 lon=lon,
                 offered_at=now,
                 expires_at=expires,
+                video_session=video_session,
             ),
         )
         assignment.offer_event_id = event.id

@@ -21,7 +21,7 @@ from services.dispatch.adapters.models import (
     TimelineRecord,
 )
 from services.dispatch.domain.errors import IncidentNotFound
-from services.dispatch.domain.places import used_point
+from services.dispatch.domain.places import used_place, used_point
 from services.dispatch.domain.roles import role_covers, unfilled
 
 _ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.value})
@@ -70,7 +70,10 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         location=incident.location,
         locations=incident.locations or {},
         location_used=used_point(incident.locations or {})[0],
+        location_source=used_place(incident.locations or {})[0],
+        location_confidence=used_place(incident.locations or {})[1],
         caller=incident.caller,
+        language=incident.language,
         triage=TriageDecision.model_validate(incident.triage) if incident.triage else None,
         recommendation=incident.recommendation or [],
         roles=[

@@ -78,6 +78,7 @@ export class IncidentPane {
       h("p", {}, h("strong", {}, "Where: "), place(incident)),
       incident.narrative ? h("p", {}, h("strong", {}, "Narrative: "), incident.narrative) : null,
       incident.caller?.phone ? h("p", {}, h("strong", {}, "Caller: "), incident.caller.phone) : null,
+      incident.language ? h("p", {}, h("strong", {}, "Caller's language: "), incident.language) : null,
       h(
         "div",
         { class: "grid2" },
@@ -204,7 +205,14 @@ function place(incident) {
   const parts = [];
   if (where.address) parts.push(where.address);
   if (where.lat !== null && where.lat !== undefined) parts.push(`${where.lat.toFixed(5)}, ${where.lon.toFixed(5)}`);
-  if (incident.location_used) parts.push(`(ETAs to the ${incident.location_used} location)`);
+  if (incident.location_used) {
+    // How the point was found and how sure it is: a weak geocode is worth a pin.
+    const how = incident.location_source ? `: ${words(incident.location_source)}` : "";
+    const sure = typeof incident.location_confidence === "number" ? `, confidence ${incident.location_confidence.toFixed(2)}` : "";
+    parts.push(`(ETAs to the ${incident.location_used} location${how}${sure})`);
+  } else if (where.address) {
+    parts.push("(address not placed: pin it for ETAs)");
+  }
   return parts.join(" ") || "unknown";
 }
 

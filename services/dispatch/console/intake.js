@@ -131,6 +131,9 @@ function read(form, { forPreview }) {
   if (Object.keys(location).length) call.location = location;
   const phone = form["caller-phone"].value.trim();
   if (phone && !forPreview) call.caller = { phone };
+  // Dispatch prefers a unit that speaks it; triage's preview does not need it.
+  const language = form["caller-language"].value.trim();
+  if (language && !forPreview) call.language = language;
   return call;
 }
 

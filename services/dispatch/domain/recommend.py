@@ -16,8 +16,9 @@ The order, most important first:
    violent) in the well-being window first, so exposure is spread.
 4. **Tie-breakers:** the capabilities the call wants (naloxone for an
    overdose, CIT training for a behavioural call, a peer recovery coach), the
-   telehealth tablet only where telehealth is planned, the caller's language;
-   then the exact ETA and the call sign, so the order is stable.
+   telehealth tablet only where telehealth is planned, the caller's language
+   (the same primary language: ``es`` serves ``es-MX``); then the exact ETA and
+   the call sign, so the order is stable.
 
 A tablet used to outrank distance; it no longer does: a unit three minutes
 away without one beats one three hours away with one (a late tablet helps nobody).
@@ -28,6 +29,7 @@ from typing import Any
 
 from schemas.vocabulary import Capability, Category, Flag, Role
 from services.dispatch.domain.eta import EtaEstimator
+from services.dispatch.domain.languages import spoken
 
 ETA_BAND_SECONDS = 120
 ON_SCENE = frozenset({Role.POLICE, Role.EMT})
@@ -136,7 +138,7 @@ def rank_for_role(
         far = max_eta_seconds is not None and eta_s is not None and eta_s > max_eta_seconds
         fit = sorted(need.counts_for(role) & unit.capabilities)
         brings_police = not need.police_needed and Role.POLICE in unit.roles
-        speaks = need.language is not None and need.language in unit.languages
+        speaks = spoken(unit.languages, need.language)
         tablet = (
             need.tablet_on_scene
             and role in ON_SCENE
@@ -158,7 +160,7 @@ def rank_for_role(
         if tablet:
             reasons.append("carries the telehealth tablet")
         if speaks:
-            reasons.append(f"speaks {need.language}")
+            reasons.append(f"speaks {speaks}")
         if brings_police:
             reasons.append("would bring an officer the call does not need")
         key = (
@@ -173,7 +175,7 @@ def rank_for_role(
             # 4. tie-breakers
             -len(fit),
             not tablet,
-            not speaks,
+            speaks is None,
             eta_s or 0,
             unit.call_sign,
         )
