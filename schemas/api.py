@@ -67,6 +67,10 @@ class AssignmentView(BaseModel):
     override_reason: str | None = Field(
         default=None, description="why the dispatcher departed from the recommendation"
     )
+    mutual_aid: bool = Field(
+        default=False,
+        description="the unit comes from outside the incident's service area (mutual aid)",
+    )
 
 
 class RecommendationEntry(BaseModel):
@@ -76,6 +80,11 @@ class RecommendationEntry(BaseModel):
     unit_id: str | None = None
     call_sign: str | None = None
     eta_seconds: int | None = None
+    mutual_aid: bool = Field(
+        default=False,
+        description="the recommended unit is from outside the incident's service area: no "
+        "home-area unit is within the policy's maximum ETA",
+    )
     reasons: list[str] = Field(default_factory=list)
     alternatives: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -150,6 +159,11 @@ class IncidentView(BaseModel):
         default_factory=list,
         description="roles nobody is asked for or coming to (empty: every role is covered "
         "or asked); the status reads unassigned while any is",
+    )
+    mutual_aid: list[str] = Field(
+        default_factory=list,
+        description="call signs of units from outside the incident's service area that are "
+        "recommended, offered or sent (mutual aid)",
     )
     disposition: Disposition | None = None
     closed_at: Instant | None = None

@@ -1,5 +1,7 @@
 """Read side: the dispatcher's single pane for one incident, and the incident list."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +86,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
         ],
         # Only once dispatch has acted: before, every role is "unfilled" by definition.
         unfilled_roles=unfilled(covers) if incident.status in _ACTED else [],
+        mutual_aid=_mutual_aid(incident, assignments),
         disposition=incident.disposition,
         closed_at=as_utc(incident.closed_at) if incident.closed_at else None,
         assignments=[assignment_view(a) for a in assignments],
@@ -149,4 +152,12 @@ def assignment_view(a: AssignmentRecord) -> AssignmentView:
         updated_by=a.updated_by,
         expires_at=as_utc(a.expires_at) if a.expires_at else None,
         override_reason=a.override_reason,
+        mutual_aid=bool(a.mutual_aid),
     )
+
+
+def _mutual_aid(incident: IncidentRecord, assignments: Sequence[AssignmentRecord]) -> list[str]:
+    """Units from outside the incident's area on it: recommended, or offered or sent."""
+    named = [e["call_sign"] for e in incident.recommendation or [] if e.get("mutual_aid")]
+    named += [a.call_sign for a in assignments if a.mutual_aid]
+    return list(dict.fromkeys(n for n in named if n))
