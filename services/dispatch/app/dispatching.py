@@ -104,6 +104,11 @@ def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> 
     far = far_note(ranked)
     if far is not None:
         role_notes.append(far)
+    if best is not None and best.mutual_aid:
+        role_notes.append(
+            f"mutual aid: no home-area unit for {role.value} within the policy maximum ETA; "
+            f"{best.candidate.call_sign} ({best.candidate.agency}) comes from outside the area"
+        )
     if best is not None:
         reasons = list(best.reasons)
     elif far is not None:
@@ -115,6 +120,7 @@ def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> 
         "unit_id": best.candidate.unit_id if best else None,
         "call_sign": best.candidate.call_sign if best else None,
         "eta_seconds": best.eta_seconds if best else None,
+        "mutual_aid": best.mutual_aid if best else False,
         "reasons": reasons,
         "alternatives": [
             {
@@ -122,6 +128,7 @@ def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> 
                 "call_sign": r.candidate.call_sign,
                 "eta_seconds": r.eta_seconds,
                 "far": r.far,
+                "mutual_aid": r.mutual_aid,
             }
             for r in others
         ],

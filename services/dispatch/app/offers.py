@@ -11,7 +11,10 @@ when nobody is left, the policy's ``alert`` audience is alerted.
 Booking is a conditional update on the unit (free of any assignment, at the
 version read); the database's partial unique index on live assignments per
 unit is the last word, so no unit is ever double-booked, with any number of
-dispatch replicas.
+dispatch replicas. Candidates are chosen from the process's in-memory unit
+index (``unit_index_sync``), which may lag behind another replica: that is
+safe only because of this booking, which refuses a unit the index wrongly
+thought free.
 """
 
 from dataclasses import dataclass
@@ -33,12 +36,21 @@ from services.dispatch.adapters.models import (
     TimerRecord,
     UnitRecord,
 )
+from services.dispatch.adapters.unit_index import Accept, IndexedUnit
+from services.dispatch.adapters.unit_index_sync import LiveUnitIndex, unit_ids_option
 from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
+from services.dispatch.domain.areas import ServiceArea
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
+from services.dispatch.domain.recommend import (
+    Ranked,
+    Requirement,
+    UnitCandidate,
+    far_note,
+    rank_for_role,
+)
 from services.dispatch.domain.roles import role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
@@ -70,19 +82,54 @@ async def ranked_candidates(
     if planned is None:
         planned = {Role(e["role"]) for e in incident.recommendation or []}
     lat, lon = _incident_point(incident)
-    found = await nearest_available(
-        uow.session,
-        role,
-        lat,
-        lon,
-        CANDIDATES_PER_ROLE,
-        uow.clock,
-        window_days=policy.dispatch.wellbeing.window_days,
-    )
+    window_days = policy.dispatch.wellbeing.window_days
+    found = await _from_index(uow, incident, role, lat, lon, window_days)
+    if found is None:
+        found = await nearest_available(
+            uow.session, role, lat, lon, CANDIDATES_PER_ROLE, uow.clock, window_days=window_days
+        )
     pool = [c for c in found if c.unit_id not in exclude]
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage,
+        telehealth=Role.TELEHEALTH in planned,
+        jurisdiction=incident.jurisdiction,
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     return rank_for_role(role, pool, lat, lon, eta, need, limit)
+
+
+async def _from_index(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    lat: float | None,
+    lon: float | None,
+    window_days: int,
+) -> list[UnitCandidate] | None:
+    """Candidates from the in-memory index (None: no index, or it cannot answer for
+    this transaction). With service areas, the nearest home units and the nearest
+    others are searched apart, so a crowd of mutual-aid units near a boundary
+    cannot hide a home unit within the maximum ETA."""
+    live = LiveUnitIndex.of(uow.session)
+    if live is None:
+        return None
+    accept: list[Accept] | None = None
+    if live.index.has_areas:
+        home_by_area: dict[ServiceArea, bool] = {}
+
+        def home(unit: IndexedUnit) -> bool:
+            if unit.area is None:
+                return True
+            if unit.area not in home_by_area:
+                home_by_area[unit.area] = unit.area.serves(incident.jurisdiction, lat, lon)
+            return home_by_area[unit.area]
+
+        accept = [home, lambda unit: not home(unit)]
+    found = await live.nearest(uow.session, role, lat, lon, CANDIDATES_PER_ROLE, accept)
+    if found is None:
+        return None
+    since = uow.clock.now() - timedelta(days=window_days)
+    return [unit.candidate(role, since) for unit in found]
 
 
 async def chosen_candidates(
@@ -107,7 +154,11 @@ async def chosen_candidates(
         uow.clock,
         window_days=policy.dispatch.wellbeing.window_days,
     )
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage,
+        telehealth=Role.TELEHEALTH in planned,
+        jurisdiction=incident.jurisdiction,
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     by_id = {r.candidate.unit_id: r for r in rank_for_role(role, found, lat, lon, eta, need, limit)}
     missing = [u for u in unit_ids if u not in by_id]
@@ -137,7 +188,7 @@ async def _book(
             current_assignment_id=assignment_id,
             current_incident_id=incident_id,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **unit_ids_option(unit_id))
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -154,7 +205,7 @@ async def finalize(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
         .values(
             version=UnitRecord.version + 1, current_assignment_id=None, current_incident_id=None
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **unit_ids_option(assignment.unit_id))
     )
     uow.emit(
         EventType.ASSIGNMENT_ENDED,
@@ -357,6 +408,7 @@ async def _offer_batch(
             step=step,
             expires_at=expires,
             override_reason=override_reason,
+            mutual_aid=choice.mutual_aid,
         )
         uow.session.add(assignment)
         uow.session.add(
@@ -397,6 +449,7 @@ async def _offer_batch(
             actor=actor,
             summary=f"{unit.call_sign} offered as {role.value}"
             + (f", ETA {_minutes(choice.eta_seconds)}" if choice.eta_seconds is not None else "")
+            + (" (mutual aid)" if choice.mutual_aid else "")
             + f", answer within {ack_seconds} s"
             + (f" (override: {override_reason})" if override_reason else ""),
             event_id=event.id,
