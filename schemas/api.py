@@ -88,6 +88,14 @@ class RecommendationEntry(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     alternatives: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    needed: int = Field(
+        default=1, description="units the role needs: more than one where the policy asks for cover"
+    )
+    cover_units: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="with cover, the units recommended after the best one (unit_id, call_sign, "
+        "eta_seconds, mutual_aid)",
+    )
 
 
 class RoleView(BaseModel):
@@ -102,6 +110,11 @@ class RoleView(BaseModel):
         default_factory=list, description="the units covering the role, or else those asked"
     )
     assignment_status: AssignmentStatus | None = None
+    needed: int = Field(
+        default=1,
+        description="units the role needs (the policy's cover, e.g. two police for weapons); "
+        "filled once that many have accepted",
+    )
 
 
 class NotificationView(BaseModel):

@@ -1,4 +1,4 @@
-"""A Denver call gets a Denver unit; a Park County unit only as mutual aid, and flagged so (issue 16).
+"""A Denver call gets a Denver unit; a Park County unit only as mutual aid, flagged (issue 16).
 
 The roster names each agency's service area (jurisdiction, and for Denver a
 GeoJSON polygon). A Park County deputy parked nearer the call than any Denver

@@ -42,7 +42,7 @@ from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
 from services.dispatch.domain.areas import ServiceArea
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
+from services.dispatch.domain.lifecycle import UNANSWERED
 from services.dispatch.domain.places import used_point
 from services.dispatch.domain.recommend import (
     Ranked,
@@ -51,7 +51,7 @@ from services.dispatch.domain.recommend import (
     far_note,
     rank_for_role,
 )
-from services.dispatch.domain.roles import role_covers, unfilled
+from services.dispatch.domain.roles import COVERING, needed_by_role, role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
 # lost booking races, few enough to stay cheap with thousands of units.
@@ -253,6 +253,7 @@ async def offer_step(
     override_reason: str | None = None,
     first: list[Ranked] | None = None,
     not_again: set[str] | None = None,
+    slots: int = 1,
 ) -> list[AssignmentRecord]:
     """Run one escalation step for one role; when nobody can be offered, move on or alert.
 
@@ -260,6 +261,8 @@ async def offer_step(
     tried yet), used for the first step instead of searching again. ``chosen``: a
     dispatcher's picks, offered as made (any free unit, far or tried before).
     ``not_again``: units that must not be offered in this round (one that just expired).
+    ``slots``: units the role still needs (more than one where the policy asks for
+    cover): the step offers one more unit per extra slot than its ``offer_at_once``.
     """
     if chosen:
         ranked = await chosen_candidates(uow, incident, role, policy, eta, chosen)
@@ -300,7 +303,7 @@ async def offer_step(
             incident,
             role,
             near,
-            rule.offer_at_once,
+            rule.offer_at_once + slots - 1,
             rule.ack_seconds,
             loop,
             step,
@@ -498,7 +501,8 @@ async def refresh_status(uow: UnitOfWork, incident: IncidentRecord) -> None:
             .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
         )
     ).all()
-    covers = role_covers([e["role"] for e in incident.recommendation or []], rows)
+    entries = incident.recommendation or []
+    covers = role_covers([e["role"] for e in entries], rows, needed_by_role(entries))
     missing = unfilled(covers)
     wanted = IncidentStatus.UNASSIGNED if missing else IncidentStatus.DISPATCHED
     if incident.status != wanted.value:
@@ -523,9 +527,12 @@ async def after_no_answer(
             )
         )
     ).all()
-    live = {AssignmentStatus(s.status) for s in siblings} & (UNANSWERED | COMMITTED)
-    if live:
-        return  # someone else may still accept, or already has
+    # Someone else may still accept, or already has; with cover, escalate only for
+    # the units still missing.
+    live = [s for s in siblings if AssignmentStatus(s.status) in UNANSWERED | COVERING]
+    needed = needed_by_role(incident.recommendation or []).get(assignment.role, 1)
+    if len(live) >= needed:
+        return
     escalation = policy.dispatch.escalation[_priority(incident)]
     following = _next(escalation, assignment.loop, assignment.step)
     role = Role(assignment.role)
@@ -544,6 +551,7 @@ async def after_no_answer(
         # Never the same unit straight after it failed to answer, even when the
         # escalation starts a new loop: its phone did not answer a moment ago.
         not_again={assignment.unit_id},
+        slots=needed - len(live),
     )
     first_expiry = expired and not any(s.status == AssignmentStatus.EXPIRED.value for s in siblings)
     if first_expiry and _priority(incident) == 1 and offered:
@@ -562,7 +570,21 @@ async def after_no_answer(
 
 
 async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None:
-    """The first accept wins: the other open offers for that role are cancelled."""
+    """The first accept wins: the other open offers for that role are cancelled (with
+    cover, once as many units as the role needs have accepted)."""
+    incident = await uow.session.get(IncidentRecord, accepted.incident_id)
+    needed = needed_by_role(incident.recommendation or [] if incident else []).get(accepted.role, 1)
+    if needed > 1:
+        statuses = (
+            await uow.session.scalars(
+                select(AssignmentRecord.status).where(
+                    AssignmentRecord.incident_id == accepted.incident_id,
+                    AssignmentRecord.role == accepted.role,
+                )
+            )
+        ).all()
+        if sum(AssignmentStatus(s) in COVERING for s in statuses) < needed:
+            return  # the role still needs more units: the other offers stand
     others = (
         await uow.session.scalars(
             select(AssignmentRecord).where(

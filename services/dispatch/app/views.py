@@ -24,7 +24,7 @@ from services.dispatch.adapters.models import (
 )
 from services.dispatch.domain.errors import IncidentNotFound
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.roles import role_covers, unfilled
+from services.dispatch.domain.roles import needed_by_role, role_covers, unfilled
 
 _ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.value})
 
@@ -57,6 +57,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
     covers = role_covers(
         [e["role"] for e in incident.recommendation or []],
         [(a.role, a.status, a.call_sign) for a in assignments],
+        needed_by_role(incident.recommendation or []),
     )
     return IncidentView(
         id=incident.id,
@@ -81,6 +82,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
                 state=c.state.value,
                 call_signs=list(c.call_signs),
                 assignment_status=c.assignment_status,
+                needed=c.needed,
             )
             for c in covers
         ],
