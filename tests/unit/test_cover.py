@@ -52,7 +52,7 @@ def test_one_unit_needed_reads_as_before() -> None:
 
 
 def test_unfilled_roles_name_a_role_short_of_its_cover() -> None:
-    entries = [{"role": "police", "needed": 2}, {"role": "emt"}]
+    entries: list[dict[str, object]] = [{"role": "police", "needed": 2}, {"role": "emt"}]
     covers = role_covers(
         ["police", "emt"],
         [("police", "accepted", "1A21"), ("emt", "accepted", "M4")],
