@@ -15,6 +15,7 @@ import asyncio
 import random
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -48,9 +49,10 @@ class SizeFigures:
 class RecommendationFigures:
     sizes: list[SizeFigures]
     query_plan: str
+    database: str = "SQLite"
 
     def report(self) -> str:
-        rows = ["recommendation (in process, SQLite, police + clinician per call)"]
+        rows = [f"recommendation (in process, {self.database}, police + clinician per call)"]
         rows.append(
             f"  {'candidates from':<16} {'units':>7}   {'p50':>9}   {'p99':>9}   {'max':>9}   calls"
         )
@@ -70,7 +72,8 @@ class RecommendationFigures:
                     f"  {label:<16} {units:>7}   {pct(50):6.3f} ms   {pct(99):6.3f} ms   "
                     f"{ordered[-1]:6.3f} ms   {len(ordered)}"
                 )
-        rows.append(f"  database search query plan: {self.query_plan}")
+        if self.query_plan:
+            rows.append(f"  database search query plan: {self.query_plan}")
         return "\n".join(rows)
 
 
@@ -87,9 +90,16 @@ def _roster(units: int, rng: random.Random) -> list[RosterUnit]:
     ]
 
 
-async def _measure_size(directory: Path, units: int, calls: int) -> tuple[SizeFigures, str]:
+async def _measure_size(
+    directory: Path, units: int, calls: int, postgres_url: str | None = None
+) -> tuple[SizeFigures, str]:
     rng = random.Random(units)
-    db = Database(f"sqlite+aiosqlite:///{directory / f'units-{units}.db'}")
+    schema = f"bench_units_{uuid.uuid4().hex[:10]}"
+    db = (
+        Database(_async_url(postgres_url), schema=schema)
+        if postgres_url
+        else Database(f"sqlite+aiosqlite:///{directory / f'units-{units}.db'}")
+    )
     clock = SystemClock()
     eta = StraightLineEta()
     try:
@@ -125,28 +135,45 @@ async def _measure_size(directory: Path, units: int, calls: int) -> tuple[SizeFi
                     found = await nearest_available(session, role, lat, lon, CANDIDATES, clock)
                     rank_for_role(role, found, lat, lon, eta, Requirement())
                 searched.append((time.perf_counter_ns() - started) / 1e6)
-            # The plan of the very query dispatch runs, with this size's values.
-            compiled = box_query(
-                Role.POLICE, CENTRE[0], CENTRE[1], RADII_KM[1], CANDIDATES
-            ).compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True})
-            plan = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-            query_plan = "; ".join(str(row[-1]) for row in plan.all())
+            query_plan = ""
+            if db.is_sqlite:
+                # The plan of the database search, with this size's values.
+                compiled = box_query(
+                    Role.POLICE, CENTRE[0], CENTRE[1], RADII_KM[1], CANDIDATES
+                ).compile(db.engine.sync_engine, compile_kwargs={"literal_binds": True})
+                plan = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+                query_plan = "; ".join(str(row[-1]) for row in plan.all())
         return SizeFigures(units, timings, searched), query_plan
     finally:
+        if not db.is_sqlite:
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await db.dispose()
 
 
-async def _measure(sizes: tuple[int, ...], calls: int) -> RecommendationFigures:
+def _async_url(url: str) -> str:
+    """``postgresql://…`` as the asyncpg URL the services use."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    return url
+
+
+async def _measure(
+    sizes: tuple[int, ...], calls: int, postgres_url: str | None
+) -> RecommendationFigures:
     figures: list[SizeFigures] = []
     plan = ""
     with tempfile.TemporaryDirectory(prefix="corespond-bench-units-") as tmp:
         for units in sizes:
-            size, plan = await _measure_size(Path(tmp), units, calls)
+            size, plan = await _measure_size(Path(tmp), units, calls, postgres_url)
             figures.append(size)
-    return RecommendationFigures(figures, plan)
+    return RecommendationFigures(figures, plan, "PostgreSQL" if postgres_url else "SQLite")
 
 
 def measure_recommendation(
-    sizes: tuple[int, ...] = (50, 5_000), calls: int = 300
+    sizes: tuple[int, ...] = (50, 5_000), calls: int = 300, postgres_url: str | None = None
 ) -> RecommendationFigures:
-    return asyncio.run(_measure(sizes, calls))
+    """Per roster size, on SQLite, or on PostgreSQL at ``postgres_url`` (a fresh schema,
+    dropped afterwards)."""
+    return asyncio.run(_measure(sizes, calls, postgres_url))

@@ -62,7 +62,7 @@ class IndexedUnit:
             version=self.version,
             capabilities=self.capabilities,
             languages=self.languages,
-            exposures=sum(1 for at in self.exposures if at >= since),
+            exposures=sum(1 for at in self.exposures if at >= since) if self.exposures else 0,
             agency=self.agency,
             area=self.area,
         )
@@ -233,13 +233,18 @@ class UnitIndex:
                 if (i, j) in cells
             ]
 
-        def inside(u: IndexedUnit) -> bool:
-            return (
-                u.lat is not None
-                and u.lon is not None
-                and low_lat <= u.lat <= high_lat
-                and low_lon <= u.lon <= high_lon
-            )
-
-        found = [u for bucket in buckets for u in bucket.values() if inside(u) and ok(u)]
-        return found + [u for u in mine if inside(u)]
+        # Units in the grid are located; only the overlay may hold unplaced ones.
+        found = [
+            u
+            for bucket in buckets
+            for u in bucket.values()
+            if low_lat <= u.lat <= high_lat and low_lon <= u.lon <= high_lon and ok(u)  # type: ignore[operator]
+        ]
+        return found + [
+            u
+            for u in mine
+            if u.lat is not None
+            and u.lon is not None
+            and low_lat <= u.lat <= high_lat
+            and low_lon <= u.lon <= high_lon
+        ]

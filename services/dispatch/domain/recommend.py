@@ -101,13 +101,15 @@ class Requirement:
     def counts_for(self, role: Role) -> frozenset[str]:
         """The capabilities that make a unit a better fit for ``role``: CIT training is
         an officer's; a peer recovery coach rides with a clinician; naloxone anyone."""
-        unfit = {
-            Role.POLICE: {Capability.PEER_RECOVERY_COACH.value},
-            Role.CLINICIAN: {Capability.CIT_TRAINED.value},
-            Role.EMT: {Capability.CIT_TRAINED.value, Capability.PEER_RECOVERY_COACH.value},
-            Role.TELEHEALTH: {Capability.CIT_TRAINED.value, Capability.NALOXONE.value},
-        }[role]
-        return self.capabilities - unfit
+        return self.capabilities - _UNFIT[role]
+
+
+_UNFIT: dict[Role, frozenset[str]] = {
+    Role.POLICE: frozenset({Capability.PEER_RECOVERY_COACH.value}),
+    Role.CLINICIAN: frozenset({Capability.CIT_TRAINED.value}),
+    Role.EMT: frozenset({Capability.CIT_TRAINED.value, Capability.PEER_RECOVERY_COACH.value}),
+    Role.TELEHEALTH: frozenset({Capability.CIT_TRAINED.value, Capability.NALOXONE.value}),
+}
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def rank_for_role(
     # One answer per area (the units of an agency share theirs): a polygon test per
     # unit would cost more than the rest of the ranking.
     home_by_area: dict[ServiceArea, bool] = {}
+    wanted = need.counts_for(role)  # once per ranking: it is the same for every unit
+    tablet_name = Capability.TELEHEALTH_TABLET.value
     for unit in candidates:
         if role not in unit.roles:
             continue
@@ -159,14 +163,10 @@ def rank_for_role(
             if unit.area not in home_by_area:
                 home_by_area[unit.area] = unit.area.serves(need.jurisdiction, to_lat, to_lon)
             mutual_aid = not home_by_area[unit.area]
-        fit = sorted(need.counts_for(role) & unit.capabilities)
+        fit = sorted(wanted & unit.capabilities)
         brings_police = not need.police_needed and Role.POLICE in unit.roles
         speaks = need.language is not None and need.language in unit.languages
-        tablet = (
-            need.tablet_on_scene
-            and role in ON_SCENE
-            and Capability.TELEHEALTH_TABLET.value in unit.capabilities
-        )
+        tablet = need.tablet_on_scene and role in ON_SCENE and tablet_name in unit.capabilities
         reasons = [
             f"can fill {role.value}",
             "ETA unknown (no location)"
