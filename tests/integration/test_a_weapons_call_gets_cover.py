@@ -74,7 +74,10 @@ async def _police(stack: InProcessStack, incident_id: str, count: int) -> dict[s
     async def probe() -> dict[str, Any] | None:
         view = await incident(stack.dispatch, incident_id)
         police = [a for a in view["assignments"] if a["role"] == "police"]
-        return view if len(police) == count else None
+        planned = [e for e in view["recommendation"] if e["role"] == "police"]
+        # Both: on PostgreSQL the view's reads are separate statements, and one may
+        # land before the plan's commit and the next after it.
+        return view if len(police) == count and planned else None
 
     return await eventually(probe, what=f"{count} police assignments")
 

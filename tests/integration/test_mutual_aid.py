@@ -80,7 +80,10 @@ async def _police_offer(stack: InProcessStack, incident_id: str) -> dict[str, An
     async def probe() -> dict[str, Any] | None:
         view = await incident(stack.dispatch, incident_id)
         police = [a for a in view["assignments"] if a["role"] == "police"]
-        return view if police else None
+        planned = [e for e in view["recommendation"] if e["role"] == "police"]
+        # Both: on PostgreSQL the view's reads are separate statements, and one may
+        # land before the plan's commit and the next after it.
+        return view if police and planned else None
 
     return await eventually(probe, what="a police offer")
 
