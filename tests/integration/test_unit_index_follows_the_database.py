@@ -19,7 +19,7 @@ from services.common import migrations
 from services.common.clock import SystemClock
 from services.common.db import Database
 from services.dispatch.adapters.candidates import nearest_available
-from services.dispatch.adapters.models import UnitRecord
+from services.dispatch.adapters.models import ExposureRecord, UnitRecord
 from services.dispatch.adapters.roster import RosterUnit, new_unit_record
 from services.dispatch.adapters.unit_index_sync import LiveUnitIndex, unit_ids_option
 from tests.support.databases import DatabaseTarget
@@ -169,6 +169,12 @@ async def test_a_booking_by_another_replica_is_found_by_the_periodic_check(
     try:
         async with other.writing() as session:
             await session.execute(_book(unit_id))  # type: ignore[call-overload]
+            # A critical incident it worked, counted by the other replica's close.
+            session.add(
+                ExposureRecord(
+                    unit_id=unit_id, incident_id="i-1", kinds=["violent"], at=datetime.now(UTC)
+                )
+            )
             await session.commit()
     finally:
         await other.dispose()
@@ -177,3 +183,7 @@ async def test_a_booking_by_another_replica_is_found_by_the_periodic_check(
     assert unit_id in await _ids(live, dispatch_db, Role.POLICE, CENTRE)
     assert await live.verify()
     assert unit_id not in await _ids(live, dispatch_db, Role.POLICE, CENTRE)
+    seen = live.index.get(unit_id)
+    assert seen is not None
+    assert len(seen.exposures) == 1
+    assert not await live.verify()  # now the same as the database

@@ -89,7 +89,8 @@ class UnitIndex:
         self._unplaced: dict[Role, dict[str, IndexedUnit]] = {role: {} for role in Role}
         # Sums the database is compared with to notice changes made elsewhere.
         self.version_sum = 0
-        self.exposure_rows = 0
+        self.exposure_rows = 0  # of the units indexed
+        self.other_exposure_rows = 0  # of no known unit
         self._with_area = 0
 
     def __len__(self) -> int:
@@ -101,6 +102,9 @@ class UnitIndex:
     def get(self, unit_id: str) -> IndexedUnit | None:
         return self._units.get(unit_id)
 
+    def unit_ids(self) -> set[str]:
+        return set(self._units)
+
     @property
     def has_areas(self) -> bool:
         """Whether any unit has a service area (else every unit is home everywhere)."""
@@ -111,7 +115,7 @@ class UnitIndex:
         self._reset()
         for unit in units:
             self.put(unit)
-        self.exposure_rows += other_exposure_rows
+        self.other_exposure_rows = other_exposure_rows
 
     def put(self, unit: IndexedUnit) -> None:
         self.drop(unit.id)
