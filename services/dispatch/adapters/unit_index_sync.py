@@ -145,8 +145,8 @@ class LiveUnitIndex:
                         self.index.put(unit)
 
     async def verify(self) -> bool:
-        """Compare with the database; rebuild when another writer changed units.
-        True when it rebuilt."""
+        """Compare with the database; re-read the units another writer changed.
+        True when something differed."""
         await self.catch_up()
         async with self._db.session() as session:
             count, versions = (
