@@ -30,6 +30,12 @@ _ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.v
 
 
 async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
+    """The incident as of one moment. ``session`` must be fresh (nothing read yet)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # One snapshot for the whole pane: under READ COMMITTED each statement sees
+        # the latest commit, so the incident could be read before dispatch's plan
+        # committed and its offers after (an offer with no recommendation).
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     incident = await session.get(IncidentRecord, incident_id)
     if incident is None:
         raise IncidentNotFound(incident_id)
