@@ -67,6 +67,10 @@ class AssignmentView(BaseModel):
     override_reason: str | None = Field(
         default=None, description="why the dispatcher departed from the recommendation"
     )
+    mutual_aid: bool = Field(
+        default=False,
+        description="the unit comes from outside the incident's service area (mutual aid)",
+    )
 
 
 class RecommendationEntry(BaseModel):
@@ -76,9 +80,22 @@ class RecommendationEntry(BaseModel):
     unit_id: str | None = None
     call_sign: str | None = None
     eta_seconds: int | None = None
+    mutual_aid: bool = Field(
+        default=False,
+        description="the recommended unit is from outside the incident's service area: no "
+        "home-area unit is within the policy's maximum ETA",
+    )
     reasons: list[str] = Field(default_factory=list)
     alternatives: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    needed: int = Field(
+        default=1, description="units the role needs: more than one where the policy asks for cover"
+    )
+    cover_units: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="with cover, the units recommended after the best one (unit_id, call_sign, "
+        "eta_seconds, mutual_aid)",
+    )
 
 
 class RoleView(BaseModel):
@@ -93,6 +110,11 @@ class RoleView(BaseModel):
         default_factory=list, description="the units covering the role, or else those asked"
     )
     assignment_status: AssignmentStatus | None = None
+    needed: int = Field(
+        default=1,
+        description="units the role needs (the policy's cover, e.g. two police for weapons); "
+        "filled once that many have accepted",
+    )
 
 
 class NotificationView(BaseModel):
@@ -161,6 +183,11 @@ class IncidentView(BaseModel):
         default_factory=list,
         description="roles nobody is asked for or coming to (empty: every role is covered "
         "or asked); the status reads unassigned while any is",
+    )
+    mutual_aid: list[str] = Field(
+        default_factory=list,
+        description="call signs of units from outside the incident's service area that are "
+        "recommended, offered or sent (mutual aid)",
     )
     disposition: Disposition | None = None
     closed_at: Instant | None = None

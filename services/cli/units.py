@@ -17,7 +17,15 @@ from services.cli.api_client import dispatch_client, dispatch_options, get_list,
 from services.dispatch.adapters.roster import RosterError, read_roster
 
 # What PATCH may change; status and location are the units' own reports.
-EDITABLE = ("agency", "roles", "capabilities", "languages", "phone")
+EDITABLE = (
+    "agency",
+    "roles",
+    "capabilities",
+    "languages",
+    "phone",
+    "jurisdiction",
+    "service_area",
+)
 
 
 @click.group()

@@ -28,6 +28,7 @@ from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
 from services.dispatch.adapters.stuck_work import dispatch_checks
+from services.dispatch.adapters.unit_index_sync import LiveUnitIndex
 from services.dispatch.api import (
     accounts,
     assignments,
@@ -52,6 +53,10 @@ from services.dispatch.domain.errors import Conflict, NotFound, Unprocessable
 from services.dispatch.domain.eta import StraightLineEta
 
 log = logging.getLogger(__name__)
+
+# How often the unit index is compared with the database, to pick up changes
+# other replicas made (its own transactions update it as they commit).
+UNIT_INDEX_CHECK_S = 2.0
 
 
 class DispatchSettings(ServiceSettings):
@@ -100,6 +105,12 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             },
         ),
         clock=clock,
+    )
+    # Candidates are chosen from an in-memory index of units; the database still
+    # decides every booking (see unit_index_sync for why a stale index is safe).
+    unit_index = LiveUnitIndex.attach(runtime.db)
+    runtime.add_worker(
+        "unit_index", periodic("unit_index", unit_index.verify, every_s=UNIT_INDEX_CHECK_S)
     )
     timers = TimerWorker(
         runtime.unit_of_work,

@@ -134,6 +134,11 @@ class UnitRecord(Base):
     # offer by SMS would never arrive, so it is not offered automatically and the
     # board says why. Cleared when the unit's phone number is changed.
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The area the unit's agency serves: a policy jurisdiction and optionally a
+    # GeoJSON Polygon/MultiPolygon. Outside it the unit is only mutual aid; with
+    # neither, it is home everywhere.
+    jurisdiction: Mapped[str | None] = mapped_column(String(64), default=None)
+    service_area: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (
         # The candidate search is "free units in a latitude band": one index range
@@ -166,6 +171,8 @@ class AssignmentRecord(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # Free text a dispatcher typed: sealed like the narrative it may quote.
     override_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    # The unit came from outside the incident's service area (mutual aid).
+    mutual_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The assignment.offered event: sent again when notify never reported on it.
     offer_event_id: Mapped[str | None] = mapped_column(String(128), default=None)
 

@@ -17,7 +17,7 @@ from schemas.vocabulary import AssignmentStatus, Capability, Role, UnitStatus
 from services.common.clock import as_utc
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, UnitRecord
-from services.dispatch.adapters.roster import RosterUnit
+from services.dispatch.adapters.roster import Jurisdiction, RosterUnit, checked_area
 from services.dispatch.api.deps import Context, Runtime, UnitManager, UnitReader, UnitReporter
 from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app import units as unit_ops
@@ -55,6 +55,14 @@ class UnitView(BaseModel):
         description="its phone sent STOP: not offered automatically (an SMS offer would never "
         "arrive) until its number changes; a dispatcher may still send it by radio",
     )
+    jurisdiction: str | None = Field(
+        default=None, description="the policy jurisdiction its agency serves (null: everywhere)"
+    )
+    service_area: dict[str, Any] | None = Field(
+        default=None,
+        description="GeoJSON Polygon or MultiPolygon its agency serves; outside its area a "
+        "unit is offered only as mutual aid",
+    )
 
 
 class UnitChanges(BaseModel):
@@ -68,6 +76,14 @@ class UnitChanges(BaseModel):
     capabilities: list[Capability] | None = None
     languages: list[LanguageTag] | None = None
     phone: E164 | None = Field(default=None, description="null removes the unit's phone")
+    jurisdiction: Jurisdiction | None = Field(
+        default=None, description="null: the unit serves every jurisdiction"
+    )
+    service_area: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon; null removes it"
+    )
+
+    _area = field_validator("service_area")(checked_area)
 
     @field_validator("call_sign", "agency", "roles", "capabilities", "languages", mode="before")
     @classmethod
@@ -168,6 +184,8 @@ def view(u: UnitRecord) -> UnitView:
         current_assignment_id=u.current_assignment_id,
         current_incident_id=u.current_incident_id,
         sms_opted_out=bool(u.sms_opted_out),
+        jurisdiction=u.jurisdiction,
+        service_area=u.service_area,
     )
 
 

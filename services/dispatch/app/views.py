@@ -1,5 +1,7 @@
 """Read side: the dispatcher's single pane for one incident, and the incident list."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,12 +24,18 @@ from services.dispatch.adapters.models import (
 )
 from services.dispatch.domain.errors import IncidentNotFound
 from services.dispatch.domain.places import used_place, used_point
-from services.dispatch.domain.roles import role_covers, unfilled
+from services.dispatch.domain.roles import needed_by_role, role_covers, unfilled
 
 _ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.value})
 
 
 async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
+    """The incident as of one moment. ``session`` must be fresh (nothing read yet)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # One snapshot for the whole pane: under READ COMMITTED each statement sees
+        # the latest commit, so the incident could be read before dispatch's plan
+        # committed and its offers after (an offer with no recommendation).
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     incident = await session.get(IncidentRecord, incident_id)
     if incident is None:
         raise IncidentNotFound(incident_id)
@@ -55,6 +63,7 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
     covers = role_covers(
         [e["role"] for e in incident.recommendation or []],
         [(a.role, a.status, a.call_sign) for a in assignments],
+        needed_by_role(incident.recommendation or []),
     )
     return IncidentView(
         id=incident.id,
@@ -82,11 +91,13 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
                 state=c.state.value,
                 call_signs=list(c.call_signs),
                 assignment_status=c.assignment_status,
+                needed=c.needed,
             )
             for c in covers
         ],
         # Only once dispatch has acted: before, every role is "unfilled" by definition.
         unfilled_roles=unfilled(covers) if incident.status in _ACTED else [],
+        mutual_aid=_mutual_aid(incident, assignments),
         disposition=incident.disposition,
         closed_at=as_utc(incident.closed_at) if incident.closed_at else None,
         assignments=[assignment_view(a) for a in assignments],
@@ -152,4 +163,12 @@ def assignment_view(a: AssignmentRecord) -> AssignmentView:
         updated_by=a.updated_by,
         expires_at=as_utc(a.expires_at) if a.expires_at else None,
         override_reason=a.override_reason,
+        mutual_aid=bool(a.mutual_aid),
     )
+
+
+def _mutual_aid(incident: IncidentRecord, assignments: Sequence[AssignmentRecord]) -> list[str]:
+    """Units from outside the incident's area on it: recommended, or offered or sent."""
+    named = [e["call_sign"] for e in incident.recommendation or [] if e.get("mutual_aid")]
+    named += [a.call_sign for a in assignments if a.mutual_aid]
+    return list(dict.fromkeys(n for n in named if n))
