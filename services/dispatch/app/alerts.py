@@ -1,16 +1,32 @@
-"""Raising an alert: a row for supervisors (``GET /v1/alerts``), a line on the timeline, and
-an SMS page to the on-duty supervisors when the alert names them and the policy has numbers."""
+"""Alerts: raising one (a row for ``GET /v1/alerts``, a line on the timeline, an SMS page to
+the on-duty supervisors when the alert names them and the policy has numbers), clearing
+those whose condition has ended, and acknowledging one (who, when)."""
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
+
 from schemas.envelope import EventType
 from schemas.events import AlertRaised
-from schemas.vocabulary import AlertKind
+from schemas.vocabulary import AlertKind, HandoffStatus
 from services.common.clock import new_id
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.models import AlertRecord, IncidentRecord
+from services.dispatch.adapters.models import (
+    AlertRecord,
+    AssignmentRecord,
+    HandoffRecord,
+    IncidentRecord,
+)
 from services.dispatch.app import timeline
+from services.dispatch.domain.alerts import (
+    ENDS_WHEN_ACKNOWLEDGED,
+    IncidentState,
+    ended,
+    subject_of,
+)
+from services.dispatch.domain.errors import AlertNotFound
+from services.dispatch.domain.roles import COVERING
 
 
 def raise_alert(
@@ -35,6 +51,7 @@ def raise_alert(
             audience=list(audience),
             summary=summary,
             raised_at=now,
+            subject=subject_of(kind, data),
         )
     )
     paged = list(supervisor_phones) if "supervisor" in audience else []
@@ -60,3 +77,88 @@ def raise_alert(
                 phones=paged,
             ),
         )
+
+
+async def clear_ended(uow: UnitOfWork, incident: IncidentRecord) -> None:
+    """Take off the open list every alert of the incident whose condition has ended.
+
+    Called wherever a condition can end (a close, an assignment step, a handoff
+    answer); the rules themselves are in ``domain.alerts``.
+    """
+    open_alerts = (
+        await uow.session.scalars(
+            select(AlertRecord).where(
+                AlertRecord.incident_id == incident.id, AlertRecord.cleared_at.is_(None)
+            )
+        )
+    ).all()
+    if not open_alerts:
+        return
+    state = await _state(uow, incident)
+    now = uow.clock.now()
+    for alert in open_alerts:
+        reason = ended(AlertKind(alert.kind), alert.subject, state)
+        if reason is None:
+            continue
+        alert.cleared_at = now
+        alert.cleared_reason = reason
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=now,
+            kind="alert.cleared",
+            actor="dispatch",
+            summary=f"{alert.kind.replace('_', ' ')} alert cleared: {reason}",
+            data={"alert_id": alert.id},
+        )
+
+
+async def _state(uow: UnitOfWork, incident: IncidentRecord) -> IncidentState:
+    committed = (
+        await uow.session.scalars(
+            select(AssignmentRecord.role).where(
+                AssignmentRecord.incident_id == incident.id,
+                AssignmentRecord.status.in_([s.value for s in COVERING]),
+            )
+        )
+    ).all()
+    handoffs = (
+        await uow.session.execute(
+            select(HandoffRecord.id, HandoffRecord.service_type, HandoffRecord.status).where(
+                HandoffRecord.incident_id == incident.id
+            )
+        )
+    ).all()
+    return IncidentState(
+        closed=incident.closed_at is not None,
+        filled_roles=frozenset(committed),
+        handoffs={h: (service, HandoffStatus(status)) for h, service, status in handoffs},
+    )
+
+
+async def acknowledge(uow: UnitOfWork, alert_id: str, actor: str) -> AlertRecord:
+    """Record who has the alert in hand; a second acknowledgement changes nothing."""
+    alert = await uow.session.get(AlertRecord, alert_id)
+    if alert is None:
+        raise AlertNotFound(alert_id)
+    if alert.acknowledged_at is not None:
+        return alert  # the first one counts: who took it, and when
+    now = uow.clock.now()
+    alert.acknowledged = True
+    alert.acknowledged_by = actor
+    alert.acknowledged_at = now
+    if AlertKind(alert.kind) in ENDS_WHEN_ACKNOWLEDGED and alert.cleared_at is None:
+        alert.cleared_at = now
+        alert.cleared_reason = "acknowledged"
+    if alert.incident_id is not None:
+        # On the timeline, so every console's live stream hears of it.
+        timeline.record(
+            uow.session,
+            alert.incident_id,
+            at=now,
+            kind="alert.acknowledged",
+            actor=actor,
+            summary=f"{alert.kind.replace('_', ' ')} alert acknowledged by {actor}",
+            data={"alert_id": alert.id},
+        )
+    return alert

@@ -19,6 +19,7 @@ from services.dispatch.adapters.models import (
     UnitRecord,
 )
 from services.dispatch.app import timeline
+from services.dispatch.app.alerts import clear_ended
 from services.dispatch.app.offers import (
     after_no_answer,
     cancel_timers,
@@ -92,6 +93,7 @@ async def transition(
     # Dispatched only while every role is covered or asked; a cancel or an
     # exhausted escalation leaves a role with nobody, and the status says so.
     await refresh_status(uow, incident)
+    await clear_ended(uow, incident)  # an accept may fill the role an alert is about
     return assignment
 
 

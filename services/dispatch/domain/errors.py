@@ -5,6 +5,7 @@ DispatchError
 ├── UnitNotFound          404
 ├── AssignmentNotFound    404
 ├── ProviderNotFound      404
+├── AlertNotFound         404
 ├── Conflict              409  (a step the current state does not allow)
 └── Unprocessable         422  (a request that names a field it got wrong)
 """
@@ -32,6 +33,11 @@ class AssignmentNotFound(DispatchError, LookupError):
 class ProviderNotFound(DispatchError, LookupError):
     def __init__(self, provider_id: str) -> None:
         super().__init__(f"no provider {provider_id!r}")
+
+
+class AlertNotFound(DispatchError, LookupError):
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert {alert_id!r}")
 
 
 class Conflict(DispatchError):
