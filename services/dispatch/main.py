@@ -24,6 +24,7 @@ from services.dispatch.adapters.roster import read_roster, seed_if_empty
 from services.dispatch.adapters.stuck_work import dispatch_checks
 from services.dispatch.api import (
     accounts,
+    alerts,
     assignments,
     audit,
     auth,
@@ -44,6 +45,7 @@ from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
 from services.dispatch.domain.errors import (
+    AlertNotFound,
     AssignmentNotFound,
     Conflict,
     IncidentNotFound,
@@ -78,6 +80,9 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # The console locks (signs out, clears the screen) after this long without use: a shared
+    # workstation left alone must not show the last call to whoever sits down next.
+    console_idle_lock_s: int = Field(default=600, ge=30, le=12 * 3600)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -163,6 +168,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             incidents.router,
             units.router,
             assignments.router,
+            alerts.router,
             providers.router,
             auth.router,
             accounts.router,
@@ -175,6 +181,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             UnitNotFound: 404,
             AssignmentNotFound: 404,
             ProviderNotFound: 404,
+            AlertNotFound: 404,
             IllegalTransition: 409,
             UnitUnavailable: 409,
             Conflict: 409,
@@ -184,7 +191,9 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         },
     )
     app.state.sign_in_limits = auth.SignInLimits()
-    install_console(app, settings.triage_public_url, settings.notify_public_url)
+    install_console(
+        app, settings.triage_public_url, settings.notify_public_url, settings.console_idle_lock_s
+    )
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),

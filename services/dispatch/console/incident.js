@@ -20,6 +20,11 @@ export class IncidentPane {
     this.loading = null;
   }
 
+  clear() {
+    this.id = null;
+    replace(this.body, h("p", { class: "muted" }, "Choose an incident in the list."));
+  }
+
   async show(id) {
     this.id = id;
     await this.refresh();

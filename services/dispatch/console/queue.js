@@ -29,6 +29,12 @@ export class IncidentQueue {
     await this.reload();
   }
 
+  clear() {
+    this.incidents = new Map();
+    this.selected = null;
+    this.rows.replaceChildren();
+  }
+
   select(id) {
     this.selected = id;
     this.render();
