@@ -3,13 +3,13 @@ page (text, markup, attributes, form values, the JS heap) and close the live str
 alerts panel puts a P1 with an unfilled role on top, takes an acknowledgement, and drops
 alerts whose condition ended. In Chromium against the real stack (one for the module).
 
-Each test signs in a user of its own (a TOTP code is accepted once per user).
+Each test signs in a user of its own (a TOTP code is accepted once per user). The
+screenshots saved in tests/artifacts/ are the README's (docs/ holds copies).
 """
 
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,10 +17,9 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import ConsoleStack, desk_headers
+from tests.browser.conftest import ConsoleStack, desk_headers, screenshot_path
 from tests.support.inprocess import AUTH
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PASSWORD = "a long enough passphrase 42"
 # Words of the last call that must not survive a sign-out anywhere in the page.
 NARRATIVE = (
@@ -250,7 +249,7 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
         expect(handoff).to_be_visible()
 
         page.set_viewport_size({"width": 640, "height": 1000})
-        page.screenshot(path=str(DOCS / "console-640.png"))
+        page.screenshot(path=str(screenshot_path("console-640.png")))
     finally:
         for unit in emts:
             _api(
@@ -279,5 +278,4 @@ def _screenshot_fits(page: Page, name: str) -> None:
         assert box["y"] + box["height"] <= 1080 + 1, (panel, box)
         assert box["x"] >= 0, (panel, box)
         assert box["x"] + box["width"] <= 1920 + 1, (panel, box)
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / name))
+    page.screenshot(path=str(screenshot_path(name)))
