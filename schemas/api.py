@@ -167,6 +167,11 @@ class IncidentSummary(BaseModel):
     jurisdiction: str = Field(default="default", description="whose policy the call is under")
     received_at: Instant
     updated_at: Instant
+    address: str | None = Field(default=None, description="as the caller gave it")
+    category: str | None = Field(default=None, description="the nature of the call, from triage")
+    unfilled_roles: list[str] = Field(
+        default_factory=list, description="roles nobody is asked for or coming to (open only)"
+    )
 
 
 class ProblemField(BaseModel):

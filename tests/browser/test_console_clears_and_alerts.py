@@ -159,7 +159,7 @@ def _working_on_the_call(page: Page, stack: ConsoleStack) -> str:
     expect(body).to_contain_text("Quillfeather")
     # Half-typed into the intake form as well.
     page.get_by_label("What is happening").fill(NARRATIVE)
-    page.get_by_label("Address").fill(ADDRESS)
+    page.get_by_label("Address", exact=True).fill(ADDRESS)
     page.get_by_label("Caller phone").fill(PHONE)
     return str(view["code"])
 
@@ -227,6 +227,19 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
         expect(page.locator("#alert-count")).to_contain_text("P1 with a role unfilled")
         red = first.evaluate("(e) => getComputedStyle(e).borderLeftColor")
         assert red == "rgb(176, 0, 32)"  # --p1
+
+        # The queue: urgency first, with the nature, the address and the role nobody fills.
+        top = page.locator("#queue-rows tr[data-id]").first
+        expect(top).to_contain_text(f"#{p1['code']}")
+        expect(top).to_contain_text("1500 Grant St")
+        expect(top.locator("td.unfilled")).to_contain_text("emt")
+        expect(top).to_contain_text(p1["triage"]["category"].replace("_", " "))
+        # Search by the caller's phone (the server matches the decrypted number).
+        page.get_by_label("Search code, address or phone").fill("303 555 0177")
+        expect(page.locator("#queue-rows tr", has_text=f"#{other['code']}")).to_be_visible()
+        expect(page.locator("#queue-rows tr", has_text=f"#{p1['code']}")).to_have_count(0)
+        page.get_by_label("Search code, address or phone").fill("")
+        expect(page.locator("#queue-rows tr", has_text=f"#{p1['code']}")).to_be_visible()
 
         page.set_viewport_size({"width": 1920, "height": 1080})
         _open(page, p1["code"])

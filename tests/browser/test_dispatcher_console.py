@@ -153,7 +153,7 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     # The preview follows the typing, with its reasons.
     expect(console.locator("#preview-body")).to_contain_text("clinician")
     expect(console.locator("#preview-body .reasons li").first).to_be_visible()
-    console.get_by_label("Address").fill("1437 Bannock St")
+    console.get_by_label("Address", exact=True).fill("1437 Bannock St")
     console.get_by_label("Latitude").fill(str(POINT["lat"]))
     console.get_by_label("Longitude").fill(str(POINT["lon"]))
     console.get_by_label("Caller phone").fill("+13035550100")
