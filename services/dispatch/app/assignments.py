@@ -47,7 +47,8 @@ async def transition(
     if assignment is None:
         raise AssignmentNotFound(assignment_id)
     current = AssignmentStatus(assignment.status)
-    check(assignment.id, current, wanted)
+    # Named by call sign and role, as the dispatcher knows it (the id means nothing on screen).
+    check(f"{assignment.call_sign}'s {assignment.role} assignment", current, wanted)
     now = uow.clock.now()
     assignment.status = wanted.value
     assignment.updated_at = now
