@@ -81,7 +81,8 @@ class DispatchSettings(ServiceSettings):
     triage_public_url: str | None = None
     notify_public_url: str | None = None
     # The console locks (signs out, clears the screen) after this long without use: a shared
-    # workstation left alone must not show the last call to whoever sits down next.
+    # workstation left alone must not show the last call to whoever sits down next. At most
+    # the session idle limit.
     console_idle_lock_s: int = Field(default=600, ge=30, le=12 * 3600)
 
 
@@ -191,9 +192,10 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         },
     )
     app.state.sign_in_limits = auth.SignInLimits()
-    install_console(
-        app, settings.triage_public_url, settings.notify_public_url, settings.console_idle_lock_s
-    )
+    # Never later than the server's idle limit: the console renews its token only before
+    # it locks, so a longer lock would keep renewing a session the server means to end.
+    idle_lock_s = min(settings.console_idle_lock_s, settings.session_idle_minutes * 60)
+    install_console(app, settings.triage_public_url, settings.notify_public_url, idle_lock_s)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),
