@@ -81,6 +81,22 @@ async def test_an_alert_is_acknowledged_once_by_a_dispatcher_or_supervisor(
     kinds = [e["kind"] for e in (await incident(stack.dispatch, incident_id))["timeline"]]
     assert kinds.count("alert.acknowledged") == 1
 
+    # Audited like every action: who, on which alert, with its time zone.
+    async def recorded() -> list[dict[str, Any]] | None:
+        rows = (
+            await stack.dispatch.get(
+                "/v1/audit", params={"target_id": alert["id"]}, headers=_as("auditor")
+            )
+        ).json()
+        mine = [r for r in rows if r["action"] == "POST /v1/alerts/{alert_id}/acknowledge"]
+        return mine if len(mine) >= 6 else None  # four refusals, two acknowledgements
+
+    trail = await eventually(recorded, what="the acknowledgements in the audit trail")
+    taken_by = {(r["actor"], r["outcome"]) for r in trail}
+    assert ("alerts-dispatcher", "200") in taken_by
+    assert ("alerts-call_taker", "403") in taken_by
+    assert all(r["target_type"] == "alert" and r["at"].endswith("Z") for r in trail)
+
     unknown = await stack.dispatch.post("/v1/alerts/no-such-alert/acknowledge", headers=DISPATCHER)
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
