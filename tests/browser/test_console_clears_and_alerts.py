@@ -1,7 +1,8 @@
 """A shared workstation: signing out and the idle lock leave nothing of the last call in the
 page (text, markup, attributes, form values, the JS heap) and close the live stream; the
 alerts panel puts a P1 with an unfilled role on top, takes an acknowledgement, and drops
-alerts whose condition ended. In Chromium against the real stack (one for the module).
+alerts whose condition ended; axe-core finds no serious accessibility violation on the
+filled desk or the sign-in form. In Chromium against the real stack (one for the module).
 
 Each test signs in a user of its own (a TOTP code is accepted once per user). The
 screenshots saved in tests/artifacts/ are the README's (docs/ holds copies).
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import ConsoleStack, desk_headers, screenshot_path
@@ -176,6 +178,7 @@ def test_sign_out_leaves_nothing_of_the_last_call_and_closes_the_stream(
     expect(page.locator("#sign-in-note")).to_have_text("Signed out.")
     expect(page.get_by_label("Username")).to_be_focused()
     _assert_nothing_left(page, code, seen)
+    _no_serious_accessibility_violations(page)  # the sign-in form, as the next person sees it
 
 
 def test_the_idle_lock_clears_the_screen_as_signing_out_does(
@@ -244,6 +247,7 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
         page.set_viewport_size({"width": 1920, "height": 1080})
         _open(page, p1["code"])
         _screenshot_fits(page, "console-1920x1080.png")
+        _no_serious_accessibility_violations(page)
 
         urgent = page.locator("#alert-list li.urgent", has_text=f"#{p1['code']}").first
         urgent.get_by_role("button", name="Acknowledge").click()
@@ -292,3 +296,10 @@ def _screenshot_fits(page: Page, name: str) -> None:
         assert box["x"] >= 0, (panel, box)
         assert box["x"] + box["width"] <= 1920 + 1, (panel, box)
     page.screenshot(path=str(screenshot_path(name)))
+
+
+def _no_serious_accessibility_violations(page: Page) -> None:
+    """axe-core (bundled by axe-playwright-python) over the whole desk, every panel filled."""
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, results.generate_report()
