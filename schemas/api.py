@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from schemas.calls import Answers, Caller, Location
 from schemas.triage import TriageDecision
 from schemas.vocabulary import (
+    AlertKind,
     AssignmentStatus,
     CallSource,
     Disposition,
@@ -205,6 +206,29 @@ class IncidentSummary(BaseModel):
     jurisdiction: str = Field(default="default", description="whose policy the call is under")
     received_at: Instant
     updated_at: Instant
+    address: str | None = Field(default=None, description="as the caller gave it")
+    category: str | None = Field(default=None, description="the nature of the call, from triage")
+    unfilled_roles: list[str] = Field(
+        default_factory=list, description="roles nobody is asked for or coming to (open only)"
+    )
+
+
+class AlertView(BaseModel):
+    """An alert as the console lists it: what, about which incident, who has it in hand."""
+
+    id: str
+    kind: AlertKind
+    incident_id: str | None
+    incident_code: str | None = None
+    priority: int | None = None
+    unit_id: str | None
+    audience: list[str]
+    summary: str
+    raised_at: Instant
+    acknowledged_by: str | None = None
+    acknowledged_at: Instant | None = None
+    cleared_at: Instant | None = None
+    cleared_reason: str | None = None
 
 
 class ProblemField(BaseModel):

@@ -36,7 +36,7 @@ def units() -> None:
 @units.command("import")
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
 @dispatch_options
-def import_units(roster: Path, url: str, token: str | None, data_dir: Path) -> None:
+def import_units(roster: Path, url: str | None, token: str | None, data_dir: Path) -> None:
     """Create or update every unit in ROSTER (.csv or .json)."""
     try:
         wanted = read_roster(roster)

@@ -31,6 +31,7 @@ from services.dispatch.adapters.stuck_work import dispatch_checks
 from services.dispatch.adapters.unit_index_sync import LiveUnitIndex
 from services.dispatch.api import (
     accounts,
+    alerts,
     assignments,
     audit,
     auth,
@@ -88,6 +89,10 @@ class DispatchSettings(ServiceSettings):
     geocoder_timeout_s: float = Field(default=2.0, gt=0, le=10)
     # Below this confidence from the address points, the online geocoder is asked too.
     geocoder_online_below: float = Field(default=0.7, ge=0, le=1)
+    # The console locks (signs out, clears the screen) after this long without use: a shared
+    # workstation left alone must not show the last call to whoever sits down next. At most
+    # the session idle limit.
+    console_idle_lock_s: int = Field(default=600, ge=30, le=12 * 3600)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -179,6 +184,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             incidents.router,
             units.router,
             assignments.router,
+            alerts.router,
             providers.router,
             auth.router,
             accounts.router,
@@ -190,7 +196,10 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         domain_errors={NotFound: 404, Conflict: 409, Unprocessable: 422, SignedOut: 401},
     )
     app.state.sign_in_limits = auth.SignInLimits()
-    install_console(app, settings.triage_public_url, settings.notify_public_url)
+    # Never later than the server's idle limit: the console renews its token only before
+    # it locks, so a longer lock would keep renewing a session the server means to end.
+    idle_lock_s = min(settings.console_idle_lock_s, settings.session_idle_minutes * 60)
+    install_console(app, settings.triage_public_url, settings.notify_public_url, idle_lock_s)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),

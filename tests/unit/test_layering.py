@@ -91,7 +91,6 @@ NOT_YET_BEHIND_REPOSITORIES = frozenset(
         "dispatch/app/units.py",
         "dispatch/app/views.py",
         "dispatch/api/accounts.py",
-        "dispatch/api/assignments.py",
         "dispatch/api/idempotent.py",
         "dispatch/api/incidents.py",
         "dispatch/api/providers.py",

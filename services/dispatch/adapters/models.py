@@ -216,6 +216,15 @@ class AlertRecord(Base):
     summary: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What within the incident it is about (a role, a handoff id), so it can clear by itself.
+    subject: Mapped[str | None] = mapped_column(String(64), default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Set when the condition ended (or, for a well-being alert, when acknowledged).
+    cleared_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, index=True
+    )
+    cleared_reason: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ExposureRecord(Base):

@@ -32,7 +32,7 @@ from services.dispatch.adapters.models import (
     IncidentRecord,
 )
 from services.dispatch.app import timeline
-from services.dispatch.app.alerts import raise_alert
+from services.dispatch.app.alerts import clear_ended, raise_alert
 from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.follow_up import schedule_if_needed
 from services.dispatch.app.offers import offer_step, ranked_candidates, refresh_status
@@ -313,6 +313,7 @@ async def close(
         data={"disposition": disposition.value},
     )
     schedule_if_needed(uow, incident, policy, fatal=fatal_overdose)
+    await clear_ended(uow, incident)  # nothing is left to fill or place
     kinds = _critical_kinds(incident, fatal_overdose)
     if kinds and on_scene:
         await _count_exposure(uow, incident, on_scene, kinds, policy)

@@ -128,12 +128,22 @@ async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView
     )
 
 
+# A search reads this many of the newest incidents (their addresses and phones are
+# encrypted at rest, so they are matched here, not in SQL).
+SEARCHED = 2000
+
+
 async def incident_list(
-    session: AsyncSession, status: str | None, limit: int
+    session: AsyncSession, status: str | None, limit: int, search: str | None = None
 ) -> list[IncidentSummary]:
-    query = select(IncidentRecord).order_by(IncidentRecord.received_at.desc()).limit(limit)
+    query = select(IncidentRecord).order_by(IncidentRecord.received_at.desc())
+    query = query.limit(SEARCHED if search else limit)
     if status:
         query = query.where(IncidentRecord.status == status)
+    incidents = list((await session.scalars(query)).all())
+    if search:
+        incidents = [i for i in incidents if matches(i, search)][:limit]
+    unfilled_by_incident = await _unfilled(session, incidents)
     return [
         IncidentSummary(
             id=i.id,
@@ -144,9 +154,57 @@ async def incident_list(
             jurisdiction=i.jurisdiction,
             received_at=as_utc(i.received_at),
             updated_at=as_utc(i.updated_at),
+            address=(i.location or {}).get("address"),
+            category=(i.triage or {}).get("category"),
+            unfilled_roles=unfilled_by_incident.get(i.id, []),
         )
-        for i in (await session.scalars(query)).all()
+        for i in incidents
     ]
+
+
+def matches(incident: IncidentRecord, search: str) -> bool:
+    """The code, part of the address (any case), or part of the caller's phone number."""
+    wanted = search.strip().lstrip("#").casefold()
+    if not wanted:
+        return True
+    if incident.code.casefold().startswith(wanted):
+        return True
+    address = str((incident.location or {}).get("address") or "").casefold()
+    if wanted in address:
+        return True
+    digits = "".join(c for c in wanted if c.isdigit())
+    phone = str((incident.caller or {}).get("phone") or "")
+    return len(digits) >= 4 and digits in phone
+
+
+async def _unfilled(session: AsyncSession, incidents: list[IncidentRecord]) -> dict[str, list[str]]:
+    """Roles of each open, planned incident with nobody asked or coming (one query)."""
+    planned = {
+        i.id: [e["role"] for e in i.recommendation or []]
+        for i in incidents
+        if i.recommendation and i.status in _ACTED
+    }
+    if not planned:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                AssignmentRecord.incident_id,
+                AssignmentRecord.role,
+                AssignmentRecord.status,
+                AssignmentRecord.call_sign,
+            )
+            .where(AssignmentRecord.incident_id.in_(list(planned)))
+            .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
+        )
+    ).all()
+    by_incident: dict[str, list[tuple[str, str, str]]] = {}
+    for incident_id, role, status, call_sign in rows:
+        by_incident.setdefault(incident_id, []).append((role, status, call_sign))
+    return {
+        incident_id: unfilled(role_covers(roles, by_incident.get(incident_id, [])))
+        for incident_id, roles in planned.items()
+    }
 
 
 def assignment_view(a: AssignmentRecord) -> AssignmentView:
