@@ -75,6 +75,8 @@ def _sign_in(page: Page, stack: ConsoleStack, username: str) -> None:
             "roles": ["dispatcher"],
         },
         headers=AUTH,
+        # Hashing a password (argon2) takes seconds when the machine is loaded.
+        timeout=30,
     )
     assert created.status_code == 201, created.text
     page.goto(stack.dispatch + "/")
@@ -184,7 +186,7 @@ def test_sign_out_leaves_nothing_of_the_last_call_and_closes_the_stream(
 def test_the_idle_lock_clears_the_screen_as_signing_out_does(
     context: BrowserContext, console_stack: ConsoleStack
 ) -> None:
-    config = httpx.get(console_stack.dispatch + "/console/config.json").json()
+    config = httpx.get(console_stack.dispatch + "/console/config.json", timeout=30).json()
     lock_s = config["idle_lock_s"]
     assert lock_s == 600  # the default, from CORESPOND_CONSOLE_IDLE_LOCK_S
     page = context.new_page()
