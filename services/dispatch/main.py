@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr
 from sqlalchemy.exc import IntegrityError
 
 from schemas.envelope import EventType
@@ -17,7 +17,11 @@ from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
-from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
+from services.dispatch.adapters import (  # noqa: F401 - tables
+    audit_models,
+    identity_models,
+    outcome_models,
+)
 from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
@@ -29,16 +33,19 @@ from services.dispatch.api import (
     auth,
     calls,
     incidents,
+    outcomes,
     providers,
     reports,
     stream,
     units,
 )
+from services.dispatch.api import spikes as spikes_api
 from services.dispatch.api.console import install_console
-from services.dispatch.app import audit_trail, idempotency
+from services.dispatch.app import audit_trail, idempotency, spikes
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.identity import SessionPolicy, SignedOut
+from services.dispatch.app.outcomes import CallerHasher
 from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
@@ -69,6 +76,11 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # How often overdose spikes are looked for and cleared (app/spikes.py says why a timer).
+    spike_check_interval_s: float = Field(default=60.0, gt=0)
+    # HMAC key for counting repeat callers in the outcome report without their numbers;
+    # unset: a random key per process (hashes are only compared within one report).
+    caller_hash_key: SecretStr | None = None
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -129,6 +141,16 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     runtime.add_worker(
         "idempotency_keys", periodic("idempotency_keys", forget_idempotency_keys, every_s=3600)
     )
+
+    async def check_spikes() -> tuple[int, int]:
+        async with runtime.unit_of_work() as uow:
+            found = await spikes.check(uow, context.policies)
+            await uow.commit()
+        return found
+
+    runtime.add_worker(
+        "spikes", periodic("spikes", check_spikes, every_s=settings.spike_check_interval_s)
+    )
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -159,6 +181,8 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             accounts.router,
             audit.router,
             reports.router,
+            outcomes.router,
+            spikes_api.router,
             stream.router,
         ],
         # By branch of the error tree (domain/errors.py): a subclass finds its base.
@@ -173,5 +197,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     )
     app.state.dispatch = context
     app.state.timers = timers
+    key = settings.caller_hash_key
+    app.state.caller_hasher = CallerHasher(key.get_secret_value().encode() if key else None)
     app.state.purge_expired = purge
     return app

@@ -23,7 +23,8 @@ def raise_alert(
     supervisor_phones: Sequence[str] = (),
     unit_id: str | None = None,
     data: dict[str, Any] | None = None,
-) -> None:
+) -> str:
+    """Raise it; the alert's id comes back (a spike record keeps it)."""
     now = uow.clock.now()
     alert_id = new_id()
     uow.session.add(
@@ -60,3 +61,4 @@ def raise_alert(
                 phones=paged,
             ),
         )
+    return alert_id
