@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from services.cli.stack import Tansu
 from services.common.policy_files import DEFAULT_POLICY_DIR
+from services.dispatch.adapters.outcome_models import OutcomeRecord
 from services.dispatch.app import spikes
 from tests.support.clock import ManualClock
 from tests.support.databases import DatabaseTarget
@@ -246,3 +247,22 @@ async def test_outcome_fields_at_close_show_on_the_incident_and_in_the_report(
     assert "outcomes,all,all,transported,,True" in lines
     by_format = await stack.dispatch.get("/v1/reports/outcomes", params={"format": "csv"})
     assert by_format.text == as_csv.text
+
+    # Past retention, where the person was taken (typed text) goes; the figures stay.
+    clock.advance(401 * 24 * 3600)
+
+    async def purged_view() -> dict[str, Any] | None:
+        # Purged once its follow-up visit has been opened (the timer worker does that).
+        await stack.apps["dispatch"].state.purge_expired()
+        view = await incident(stack.dispatch, first)
+        return view if view["purged_at"] else None
+
+    purged = await eventually(purged_view, what="the incident purged")
+    [outcome] = [e for e in purged["timeline"] if e["kind"] == "incident.outcome"]
+    assert "Denver Health" not in outcome["summary"]
+    assert outcome["data"]["transported"] is True
+    async with stack.runtime("dispatch").db.session() as session:
+        kept = await session.get(OutcomeRecord, first)
+    assert kept is not None
+    assert kept.transported_to is None
+    assert kept.naloxone_doses == 2
