@@ -248,6 +248,16 @@ async def test_outcome_fields_at_close_show_on_the_incident_and_in_the_report(
     by_format = await stack.dispatch.get("/v1/reports/outcomes", params={"format": "csv"})
     assert by_format.text == as_csv.text
 
+    # The reports page's charts: SVG drawn by dispatch, and each chart's figures as CSV.
+    drawn = await stack.dispatch.get("/v1/reports/outcomes/charts/funnel")
+    assert drawn.status_code == 200
+    assert drawn.headers["content-type"].startswith("image/svg+xml")
+    assert _parse(drawn.content).tag == "{http://www.w3.org/2000/svg}svg"
+    funnel = await stack.dispatch.get(
+        "/v1/reports/outcomes/charts/funnel", params={"format": "csv"}
+    )
+    assert funnel.text.splitlines()[1] == "calls,all,all,incidents,5,False"
+
     # Past retention, where the person was taken (typed text) goes; the figures stay.
     clock.advance(401 * 24 * 3600)
 

@@ -66,6 +66,10 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "GET", "/v1/audit"): {StaffRole.AUDITOR},
     ("dispatch", "GET", "/v1/reports/summary"): {StaffRole.PROGRAM_MANAGER, StaffRole.SUPERVISOR},
     ("dispatch", "GET", "/v1/reports/outcomes"): {StaffRole.PROGRAM_MANAGER, StaffRole.SUPERVISOR},
+    ("dispatch", "GET", "/v1/reports/outcomes/charts/{name}"): {
+        StaffRole.PROGRAM_MANAGER,
+        StaffRole.SUPERVISOR,
+    },
     # Spike alerts are aggregates (CAP scope Restricted): the desk and program managers.
     ("dispatch", "GET", "/v1/spikes"): {*DESK, StaffRole.PROGRAM_MANAGER},
     ("dispatch", "GET", "/v1/spikes/{spike_id}/cap"): {*DESK, StaffRole.PROGRAM_MANAGER},

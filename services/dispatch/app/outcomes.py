@@ -26,6 +26,7 @@ from services.common.db import Session
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.outcome_rows import OutcomeRows
 from services.dispatch.app import timeline
+from services.dispatch.domain.charts import ChartName, chart_figures, render
 from services.dispatch.domain.errors import Unprocessable
 from services.dispatch.domain.outcomes import REPEAT_WINDOWS_DAYS, Figure, outcome_figures
 
@@ -144,3 +145,8 @@ def as_csv(figures: list[Figure]) -> str:
             [f.section, f.program, f.week, f.name, "" if f.value is None else f.value, f.suppressed]
         )
     return out.getvalue()
+
+
+def chart(figures: list[Figure], name: ChartName) -> tuple[bytes, list[Figure]]:
+    """A chart of the report as SVG, and the figures it draws (its CSV)."""
+    return render(figures, name), chart_figures(figures, name)
