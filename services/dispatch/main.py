@@ -36,6 +36,7 @@ from services.dispatch.api import (
     outcomes,
     providers,
     reports,
+    reports_page,
     stream,
     units,
 )
@@ -183,6 +184,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             reports.router,
             outcomes.router,
             spikes_api.router,
+            reports_page.router,
             stream.router,
         ],
         # By branch of the error tree (domain/errors.py): a subclass finds its base.

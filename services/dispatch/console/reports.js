@@ -64,9 +64,10 @@ function start(username) {
   document.getElementById("reports").hidden = false;
   document.getElementById("who").textContent = username;
   const form = document.getElementById("period-form");
-  const today = new Date();
-  const monthAgo = new Date(today.getTime() - 30 * 86400000);
-  form.until.value = today.toISOString().slice(0, 10);
+  // The last 30 days, today included ("to" is excluded, so it is tomorrow).
+  const tomorrow = new Date(Date.now() + 86400000);
+  const monthAgo = new Date(tomorrow.getTime() - 30 * 86400000);
+  form.until.value = tomorrow.toISOString().slice(0, 10);
   form.since.value = monthAgo.toISOString().slice(0, 10);
   show();
 }
