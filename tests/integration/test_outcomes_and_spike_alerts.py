@@ -170,6 +170,21 @@ async def test_a_burst_of_overdoses_raises_one_spike_whose_cap_validates(
     assert capvalidator.validate_cap_message(cancel.content, strict=False).passed
     assert len(await _spike_alerts(stack)) == 1
 
+    # A new burst in a new window is a new spike: one more, not one per overdose.
+    for _ in range(4):
+        await _triaged(stack, OVERDOSE)
+
+    async def two() -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = (await stack.dispatch.get("/v1/spikes")).json()
+        return found if len(found) == 2 else None
+
+    newest, cleared = await eventually(two, what="a second spike")
+    assert cleared["cleared_at"] is not None
+    assert newest["cleared_at"] is None
+    assert newest["count"] == 4
+    assert await _check_now(stack) == (0, 0)
+    assert len(await _spike_alerts(stack)) == 2
+
 
 async def test_outcome_fields_at_close_show_on_the_incident_and_in_the_report(
     desk: tuple[InProcessStack, ManualClock],

@@ -8,7 +8,7 @@ is its own record that CAP messages are built from.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.encrypted_columns import EncryptedText
@@ -55,4 +55,15 @@ class SpikeRecord(Base):
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     alert_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
-    __table_args__ = (Index("ix_spikes_area_open", "area_key", "cleared_at"),)
+    __table_args__ = (
+        # One open spike per area, enforced by the database: two dispatch replicas
+        # checking at once cannot both raise it (the second commit fails, and its next
+        # pass finds the spike open).
+        Index(
+            "uq_spikes_open_area",
+            "area_key",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )

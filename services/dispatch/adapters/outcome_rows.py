@@ -295,6 +295,8 @@ class SpikeRows:
             spike = await self.session.get(SpikeRecord, spike_id)
             if spike is not None and spike.cleared_at is None:
                 spike.cleared_at = at
+        # Before any new spike of the same area is inserted: one open spike per area.
+        await self.session.flush()
 
     def add(self, spike_id: str, found: SpikeFound, raised_at: datetime, alert_id: str) -> None:
         self.session.add(

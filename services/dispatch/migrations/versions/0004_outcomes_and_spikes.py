@@ -50,13 +50,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("spikes", schema=None) as batch_op:
-        batch_op.create_index("ix_spikes_area_open", ["area_key", "cleared_at"], unique=False)
+        batch_op.create_index(
+            "uq_spikes_open_area",
+            ["area_key"],
+            unique=True,
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_spikes_raised_at"), ["raised_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("spikes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_spikes_raised_at"))
-        batch_op.drop_index("ix_spikes_area_open")
+        batch_op.drop_index(
+            "uq_spikes_open_area",
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        )
     op.drop_table("spikes")
     op.drop_table("incident_outcomes")
