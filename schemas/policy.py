@@ -192,6 +192,31 @@ class DispatchPolicy(BaseModel):
         return self
 
 
+class Spikes(BaseModel):
+    """Overdose spike alerts (ODMAP style): suspected overdoses per area in a sliding 24 h.
+
+    With ``overdose_24h`` set, the jurisdiction alerts when more than that many
+    happen within 24 h (a fixed threshold, ODMAP's way); ``cell_overdose_24h`` does
+    the same for a ~1 km grid cell. Without them the threshold comes from the
+    area's own history: more than the mean + 2 SD of its daily counts over the
+    7, 30 and 90 days before (the highest of the three), and at least ``minimum``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    overdose_24h: int | None = Field(default=None, ge=1, le=1000)
+    cell_overdose_24h: int | None = Field(default=None, ge=1, le=1000)
+    minimum: int = Field(
+        default=3, ge=1, le=100, description="a derived threshold never alerts on fewer than this"
+    )
+    public_health_phones: list[E164] = Field(
+        default=[],
+        max_length=10,
+        description="public-health and harm-reduction contacts paged with the supervisors",
+    )
+
+
 AnswerName = Literal[
     "weapons",
     "violence",
@@ -275,6 +300,7 @@ class Policy(BaseModel):
     )
     dispatch: DispatchPolicy = DispatchPolicy()
     triage: TriageSettings = TriageSettings()
+    spikes: Spikes = Spikes()
 
     @property
     def in_person_clinicians(self) -> bool:

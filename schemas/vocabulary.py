@@ -94,6 +94,15 @@ class Disposition(StrEnum):
     CANCELLED = "cancelled"
 
 
+class FollowUpOutcome(StrEnum):
+    """What the post-overdose outreach visit (or the attempt at one) came to, recorded at close."""
+
+    ENGAGED = "engaged"  # the person was reached and accepted services
+    REACHED_DECLINED = "reached_declined"  # reached, declined services
+    NOT_REACHED = "not_reached"  # the team went; nobody found
+    NOT_NEEDED = "not_needed"  # already in treatment, moved away, deceased...
+
+
 class AssignmentStatus(StrEnum):
     OFFERED = "offered"
     ACCEPTED = "accepted"
@@ -156,6 +165,8 @@ class AlertKind(StrEnum):
     WELLBEING = "wellbeing"  # a unit passed the critical-incident exposure threshold
     # Triage or notify never answered, however often reconciliation asked again.
     WORK_STUCK = "work_stuck"
+    # More suspected overdoses in one area within 24 h than its threshold (issue 21).
+    SPIKE = "spike"
 
 
 class ReplyChannel(StrEnum):

@@ -27,6 +27,7 @@ COMMANDS = {
     "keys": "services.cli.keys:keys",
     "incidents": "services.cli.incidents:incidents",
     "db": "services.cli.db:db",
+    "reports": "services.cli.reports:reports",
 }
 
 

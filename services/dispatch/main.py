@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr
 from sqlalchemy.exc import IntegrityError
 
 from schemas.envelope import EventType
@@ -21,6 +21,7 @@ from services.dispatch.adapters import (  # noqa: F401 - tables
     address_models,
     audit_models,
     identity_models,
+    outcome_models,
 )
 from services.dispatch.adapters.address_points import AddressPointGeocoder
 from services.dispatch.adapters.geocoders import Geocoders, NominatimGeocoder
@@ -37,16 +38,20 @@ from services.dispatch.api import (
     auth,
     calls,
     incidents,
+    outcomes,
     providers,
     reports,
+    reports_page,
     stream,
     units,
 )
+from services.dispatch.api import spikes as spikes_api
 from services.dispatch.api.console import install_console
-from services.dispatch.app import audit_trail, idempotency
+from services.dispatch.app import audit_trail, idempotency, spikes
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.identity import SessionPolicy, SignedOut
+from services.dispatch.app.outcomes import CallerHasher
 from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
@@ -93,6 +98,11 @@ class DispatchSettings(ServiceSettings):
     # workstation left alone must not show the last call to whoever sits down next. At most
     # the session idle limit.
     console_idle_lock_s: int = Field(default=600, ge=30, le=12 * 3600)
+    # How often overdose spikes are looked for and cleared (app/spikes.py says why a timer).
+    spike_check_interval_s: float = Field(default=60.0, gt=0)
+    # HMAC key for counting repeat callers in the outcome report without their numbers;
+    # unset: a random key per process (hashes are only compared within one report).
+    caller_hash_key: SecretStr | None = None
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -159,6 +169,16 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     runtime.add_worker(
         "idempotency_keys", periodic("idempotency_keys", forget_idempotency_keys, every_s=3600)
     )
+
+    async def check_spikes() -> tuple[int, int]:
+        async with runtime.unit_of_work() as uow:
+            found = await spikes.check(uow, context.policies)
+            await uow.commit()
+        return found
+
+    runtime.add_worker(
+        "spikes", periodic("spikes", check_spikes, every_s=settings.spike_check_interval_s)
+    )
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 
@@ -190,6 +210,9 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             accounts.router,
             audit.router,
             reports.router,
+            outcomes.router,
+            spikes_api.router,
+            reports_page.router,
             stream.router,
         ],
         # By branch of the error tree (domain/errors.py): a subclass finds its base.
@@ -214,5 +237,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         settings.geocoder_online_below,
     )
     app.state.timers = timers
+    key = settings.caller_hash_key
+    app.state.caller_hasher = CallerHasher(key.get_secret_value().encode() if key else None)
     app.state.purge_expired = purge
     return app

@@ -66,6 +66,15 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "POST", "/v1/clients/{client_id}/revoke"): ADMIN,
     ("dispatch", "GET", "/v1/audit"): {StaffRole.AUDITOR},
     ("dispatch", "GET", "/v1/reports/summary"): {StaffRole.PROGRAM_MANAGER, StaffRole.SUPERVISOR},
+    ("dispatch", "GET", "/v1/reports/outcomes"): {StaffRole.PROGRAM_MANAGER, StaffRole.SUPERVISOR},
+    ("dispatch", "GET", "/v1/reports/outcomes/charts/{name}"): {
+        StaffRole.PROGRAM_MANAGER,
+        StaffRole.SUPERVISOR,
+    },
+    # Spike alerts are aggregates (CAP scope Restricted): the desk and program managers.
+    ("dispatch", "GET", "/v1/spikes"): {*DESK, StaffRole.PROGRAM_MANAGER},
+    ("dispatch", "GET", "/v1/spikes/{spike_id}/cap"): {*DESK, StaffRole.PROGRAM_MANAGER},
+    ("dispatch", "GET", "/v1/cap/feed"): {*DESK, StaffRole.PROGRAM_MANAGER},
     ("triage", "POST", "/v1/triage/preview"): CALL,
     ("triage", "GET", "/v1/policies"): {*DESK, StaffRole.PROGRAM_MANAGER},
     ("notify", "GET", "/v1/messages"): DESK,

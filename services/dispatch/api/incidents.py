@@ -3,16 +3,25 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from schemas.api import IncidentSummary, IncidentView, Problem
 from schemas.calls import Latitude, Longitude
 from schemas.text import MULTI_LINE, ONE_LINE, Line
-from schemas.vocabulary import Disposition, IncidentStatus, Role
+from schemas.vocabulary import Disposition, FollowUpOutcome, IncidentStatus, Role
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord
 from services.dispatch.api.deps import Context, Dispatcher, IncidentReader, Runtime
-from services.dispatch.app import dispatching, timeline
+from services.dispatch.app import dispatching, outcomes, timeline
 from services.dispatch.app.replan import replan
 from services.dispatch.app.views import incident_list, incident_view
 from services.dispatch.domain.errors import IncidentNotFound
@@ -69,6 +78,39 @@ class Closing(BaseModel):
     fatal_overdose: StrictBool = Field(
         default=False, description="counts toward responders' critical-incident exposure"
     )
+    # Outcome fields (issue 21), all optional so existing clients still close as before.
+    naloxone_doses: StrictInt | None = Field(
+        default=None, ge=0, le=10, description="naloxone doses given on scene"
+    )
+    transported: StrictBool | None = Field(default=None, description="taken somewhere")
+    transported_to: Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE] | (
+        None
+    ) = Field(default=None, description="where to (a facility, not a person); needs transported")
+    referred_provider_id: Line | None = Field(
+        default=None, max_length=64, description="the treatment provider referred to (must exist)"
+    )
+    arrest: StrictBool | None = None
+    follow_up_outcome: FollowUpOutcome | None = Field(
+        default=None, description="for a follow-up visit: what it came to"
+    )
+
+    @field_validator("transported_to")
+    @classmethod
+    def _only_when_transported(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("transported") is not True:
+            raise ValueError("only with transported: true")
+        return value
+
+    def outcome(self) -> outcomes.OutcomeFields:
+        return outcomes.OutcomeFields(
+            naloxone_doses=self.naloxone_doses,
+            transported=self.transported,
+            transported_to=self.transported_to,
+            referred_provider_id=self.referred_provider_id,
+            arrest=self.arrest,
+            follow_up_outcome=self.follow_up_outcome,
+            fatal_overdose=self.fatal_overdose,
+        )
 
 
 class Pin(BaseModel):
@@ -143,6 +185,7 @@ async def close_incident(
             who.subject,
             context.policies.get(incident.jurisdiction),
         )
+        await outcomes.record(uow, incident.id, body.outcome(), who.subject)
         await uow.commit()
     async with runtime.db.session() as session:
         return await incident_view(session, incident_id)

@@ -42,7 +42,8 @@ def raise_alert(
     supervisor_phones: Sequence[str] = (),
     unit_id: str | None = None,
     data: dict[str, Any] | None = None,
-) -> None:
+) -> str:
+    """Raise it; the alert's id comes back (a spike record keeps it)."""
     now = uow.clock.now()
     alert_id = new_id()
     uow.session.add(
@@ -80,6 +81,7 @@ def raise_alert(
                 phones=paged,
             ),
         )
+    return alert_id
 
 
 async def clear_ended(uow: UnitOfWork, incident: IncidentRecord) -> None:

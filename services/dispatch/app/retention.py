@@ -26,6 +26,7 @@ from services.dispatch.adapters.models import (
     TimelineRecord,
     TimerRecord,
 )
+from services.dispatch.adapters.outcome_models import OutcomeRecord
 from services.dispatch.domain.retention import (
     PURGED_NOTE,
     coarse_area,
@@ -71,6 +72,7 @@ async def purge_expired(
         ids = [incident.id for incident in batch]
         timeline_entries += await _purge_timeline(session, ids)
         assignments += await _purge_override_reasons(session, ids)
+        await _purge_transport_destinations(session, ids)
         return ids
 
     incidents = await purge.in_batches(db, strip, batch_size=batch_size, dry_run=dry_run)
@@ -147,3 +149,17 @@ async def _purge_override_reasons(session: AsyncSession, incident_ids: list[str]
             assignment.override_reason = PURGED_NOTE
             changed += 1
     return changed
+
+
+async def _purge_transport_destinations(session: AsyncSession, incident_ids: list[str]) -> None:
+    """Where a person was taken is typed text: it goes; that they were transported stays."""
+    if not incident_ids:
+        return
+    outcomes = await session.scalars(
+        select(OutcomeRecord).where(
+            OutcomeRecord.incident_id.in_(incident_ids),
+            OutcomeRecord.transported_to.is_not(None),
+        )
+    )
+    for outcome in outcomes:
+        outcome.transported_to = None

@@ -119,6 +119,9 @@ _ALERT_WORDS = {
     AlertKind.HANDOFF_UNPLACED: "no provider can take a requested warm handoff",
     AlertKind.WELLBEING: "a unit passed the critical-incident exposure threshold",
     AlertKind.WORK_STUCK: "a call is stuck without triage or SMS news after every retry",
+    # Says neither what kind of calls nor where: the page names an incident, and
+    # "overdose" beside its code would be a diagnosis in an SMS (DESIGN.md).
+    AlertKind.SPIKE: "spike alert, more calls of one kind in one area than usual",
 }
 
 
