@@ -17,7 +17,11 @@ from services.common.policy_files import DEFAULT_POLICY_DIR, load_policy_dir
 from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
-from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
+from services.dispatch.adapters import (  # noqa: F401 - tables
+    audit_models,
+    eido_models,
+    identity_models,
+)
 from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
@@ -28,6 +32,7 @@ from services.dispatch.api import (
     audit,
     auth,
     calls,
+    eido,
     incidents,
     providers,
     reports,
@@ -42,6 +47,7 @@ from services.dispatch.app.identity import SessionPolicy, SignedOut
 from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
+from services.dispatch.domain.eido_mapping import Issuer
 from services.dispatch.domain.errors import Conflict, NotFound, Unprocessable
 from services.dispatch.domain.eta import StraightLineEta
 
@@ -69,6 +75,10 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # Who corespond is in the EIDOs it issues (NENA-STA-021): its agency id, a domain name
+    # (NENA-STA-010), and the id of this functional element.
+    eido_agency_id: str = Field(default="corespond.invalid", min_length=1, max_length=255)
+    eido_element_id: str = Field(default="dispatch.corespond.invalid", min_length=1, max_length=255)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -160,6 +170,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             audit.router,
             reports.router,
             stream.router,
+            eido.router,
         ],
         # By branch of the error tree (domain/errors.py): a subclass finds its base.
         domain_errors={NotFound: 404, Conflict: 409, Unprocessable: 422, SignedOut: 401},
@@ -172,6 +183,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         absolute=timedelta(hours=settings.session_max_hours),
     )
     app.state.dispatch = context
+    app.state.eido_issuer = Issuer(settings.eido_agency_id, settings.eido_element_id)
     app.state.timers = timers
     app.state.purge_expired = purge
     return app

@@ -1,0 +1,136 @@
+"""EIDO use cases: a CAD hands an incident over; a CAD or dispatcher reads one back as an EIDO.
+
+A received EIDO becomes a call through the same ``submit_call`` a ``POST /v1/calls`` takes
+(stored, announced with ``call.received``, triaged and dispatched like any other), with the
+EIDO's ``$id`` kept in ``eido_references`` in the same transaction. The same ``$id`` again is
+the same incident: an older or equal ``lastUpdateTimeStamp`` changes nothing; a newer one adds
+the notes not seen before to the incident's timeline (``eido.updated``), which is also what
+tells subscribers something changed. Location and incident type are not changed by an
+update: triage has already weighed them and a dispatcher may have acted (a pin, a replan).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.eido import EidoDocument
+from services.common.auth import Principal, StaffRole
+from services.common.outbox import UnitOfWork
+from services.dispatch.adapters.eido_models import EidoReferenceRecord
+from services.dispatch.app import timeline
+from services.dispatch.app.intake import submit_call
+from services.dispatch.app.views import incident_view
+from services.dispatch.domain.eido_mapping import (
+    Issuer,
+    call_from_eido,
+    eido_from_incident,
+    new_notes,
+)
+from services.dispatch.domain.errors import IncidentNotFound
+
+# Roles that see the caller and the narrative on the console, so may in an EIDO too.
+ENTITLED = frozenset({StaffRole.DISPATCHER, StaffRole.SUPERVISOR, StaffRole.ADMIN})
+
+
+@dataclass(frozen=True)
+class Received:
+    incident_id: str
+    created: bool
+    updated: bool
+
+
+def _utc(value: datetime) -> datetime:
+    """EIDO times without an offset are read as UTC (NENA's own samples carry some)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def receive_eido(
+    uow: UnitOfWork, document: EidoDocument, by: Principal, jurisdiction: str = "default"
+) -> Received:
+    """Store a CAD's EIDO as an incident, or apply it to the incident it already is."""
+    known = await uow.session.get(EidoReferenceRecord, document.id)
+    stamp = _utc(document.last_update_time_stamp)
+    if known is not None:
+        if stamp <= _utc(known.last_update):
+            return Received(known.incident_id, created=False, updated=False)
+        notes = new_notes(document, set(known.note_ids))
+        known.last_update = stamp
+        known.note_ids = sorted({*known.note_ids, *(n.id for n in document.notes_component or [])})
+        timeline.record(
+            uow.session,
+            known.incident_id,
+            at=uow.clock.now(),
+            kind="eido.updated",
+            actor=by.subject,
+            summary="CAD update" + (": " + " / ".join(notes) if notes else ""),
+        )
+        return Received(known.incident_id, created=False, updated=True)
+    cad = call_from_eido(document, jurisdiction)  # refuses before anything is written
+    incident = await submit_call(uow, cad.call, by)
+    uow.session.add(
+        EidoReferenceRecord(
+            eido_id=document.id,
+            incident_id=incident.id,
+            client=by.subject,
+            issuing_element=document.issuing_element_identification,
+            apco_type=cad.apco_type,
+            last_update=stamp,
+            note_ids=list(cad.note_ids),
+            received_at=uow.clock.now(),
+        )
+    )
+    return Received(incident.id, created=True, updated=False)
+
+
+async def reference_for(session: AsyncSession, incident_id: str) -> EidoReferenceRecord | None:
+    return await session.scalar(
+        select(EidoReferenceRecord).where(EidoReferenceRecord.incident_id == incident_id)
+    )
+
+
+def may_read(who: Principal, reference: EidoReferenceRecord | None) -> bool:
+    """Desk roles read any incident; a CAD only the incidents it handed over itself."""
+    if who.has_any(ENTITLED):
+        return True
+    return reference is not None and reference.client == who.subject
+
+
+async def incident_eido(
+    session: AsyncSession, key: str, who: Principal, issuer: Issuer
+) -> EidoDocument:
+    """The incident ``key`` (its id, or the EIDO ``$id`` a CAD knows it by) as an EIDO."""
+    reference = await session.get(EidoReferenceRecord, key)
+    incident_id = reference.incident_id if reference else key
+    if reference is None:
+        reference = await reference_for(session, incident_id)
+    if not may_read(who, reference):
+        # Not "forbidden": whether an incident exists is itself not the CAD's to know.
+        raise IncidentNotFound(key)
+    view = await incident_view(session, incident_id)
+    return eido_from_incident(
+        view,
+        eido_id=reference.eido_id
+        if reference
+        else f"urn:emergency:uid:incidentid:{view.id}:{issuer.agency_id}",
+        issuer=issuer,
+        cad_type=reference.apco_type if reference else None,
+        entitled=who.has_any(ENTITLED),
+    )
+
+
+async def readable_incidents(
+    session: AsyncSession, incident_ids: list[str], who: Principal
+) -> list[str]:
+    """Of ``incident_ids``, those ``who`` may read as EIDOs."""
+    if who.has_any(ENTITLED):
+        return incident_ids
+    rows = await session.scalars(
+        select(EidoReferenceRecord.incident_id).where(
+            EidoReferenceRecord.incident_id.in_(incident_ids),
+            EidoReferenceRecord.client == who.subject,
+        )
+    )
+    mine = set(rows)
+    return [i for i in incident_ids if i in mine]
