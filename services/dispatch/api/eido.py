@@ -132,7 +132,7 @@ async def receive(document: EidoDocument, who: EidoSender, runtime: Runtime) -> 
                 raise
     log.info(
         "dispatch.eido_received",
-        extra={"incident_id": received.incident_id, "created": received.created},
+        extra={"incident_id": received.incident_id, "new_incident": received.created},
     )
     body = EidoAccepted(
         incident_id=received.incident_id,
