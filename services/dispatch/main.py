@@ -76,8 +76,9 @@ class DispatchSettings(ServiceSettings):
     triage_public_url: str | None = None
     notify_public_url: str | None = None
     # Who corespond is in the EIDOs it issues (NENA-STA-021): its agency id, a domain name
-    # (NENA-STA-010), and the id of this functional element.
+    # (NENA-STA-010); set it to the one your PSAP registered.
     eido_agency_id: str = Field(default="corespond.invalid", min_length=1, max_length=255)
+    # The functional element that issues them (issuingElementIdentification).
     eido_element_id: str = Field(default="dispatch.corespond.invalid", min_length=1, max_length=255)
 
 

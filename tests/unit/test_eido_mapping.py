@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -25,6 +26,8 @@ from services.dispatch.domain.eido_mapping import (
 )
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "eido_call_transfer.json"
+# The JSON Schema derived from our models (python -m schemas.generate), checked in.
+SCHEMA = Path(__file__).parents[2] / "schemas" / "jsonschema" / "api.eido.schema.json"
 ISSUER = Issuer("crisis.example-county.gov", "dispatch.crisis.example-county.gov")
 # The 197 APCO incident types as NENA's apco.yaml enumerates them: only the ones mapped here.
 APCO_TYPES_USED = {
@@ -209,3 +212,17 @@ def test_a_closed_incident_carries_its_apco_disposition() -> None:
 def test_every_disposition_and_category_has_a_code() -> None:
     assert set(DISPOSITION_TO_APCO) == set(Disposition)
     assert all(code.isupper() for code in APCO_TYPES_USED)
+
+
+@pytest.mark.parametrize("entitled", [True, False])
+def test_what_leaves_validates_against_the_derived_json_schema(entitled: bool) -> None:
+    validator = jsonschema_rs.validator_for(json.loads(SCHEMA.read_text()))
+    closed = _view(status="closed", disposition="no_contact", closed_at=_view().updated_at)
+    for view in (_view(), closed, _view(triage=None, assignments=[], caller=None)):
+        wire = eido_from_incident(
+            view, eido_id="urn:x:1", issuer=ISSUER, cad_type=None, entitled=entitled
+        ).wire()
+        errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(wire)]
+        assert errors == []
+    assert validator.is_valid(transfer())
+    assert not validator.is_valid({**transfer(), "eidoVersion": "2.0"})
