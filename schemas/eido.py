@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from schemas.text import ONE_LINE
@@ -37,6 +37,17 @@ RegistryText = Annotated[str, StringConstraints(min_length=1, max_length=255), O
 # PIDF-LO documents and HTML5 notes: several lines are legitimate; size is bounded.
 LongText = Annotated[str, StringConstraints(max_length=20000)]
 Texts = Annotated[list[RegistryText], Field(max_length=50)]
+
+
+def _not_a_number(value: Any) -> Any:
+    # Pydantic's lax mode reads 0 as 1970-01-01: the schema says an RFC 3339 string.
+    if isinstance(value, int | float):
+        raise ValueError("a date-time is an RFC 3339 string, not a number")
+    return value
+
+
+# Naive times are allowed: the NENA samples carry some without an offset (read as UTC).
+Timestamp = Annotated[datetime, BeforeValidator(_not_a_number)]
 
 
 class _Wire(BaseModel):
@@ -58,8 +69,7 @@ class Prologue(_Wire):
     """What every data component starts with."""
 
     id: Id = Field(alias="$id")
-    # Naive times are allowed: the NENA samples carry some without an offset.
-    last_update_time_stamp: datetime
+    last_update_time_stamp: Timestamp
     updated_by_agency_reference: Reference
     updated_by_agent_reference: Reference | None = None
 
@@ -105,8 +115,8 @@ class Call(Prologue):
     call_state_registry_text: RegistryText
     standard_primary_call_type: RegistryText
     direction: Literal["incoming", "outgoing", "internal"]
-    call_start_timestamp: datetime
-    answer_date: datetime | None = None
+    call_start_timestamp: Timestamp
+    answer_date: Timestamp | None = None
     call_back_reference: Reference | None = None
     location_reference: References | None = None
     person_reference: References | None = None
@@ -140,7 +150,7 @@ class EmergencyResource(Prologue):
     secondary_unit_status_registry_text: Texts | None = None
     unit_status_internal: Texts | None = None
     agent_reference: References | None = None
-    eta: datetime | None = None
+    eta: Timestamp | None = None
 
 
 class Dispatch(Prologue):
@@ -180,6 +190,18 @@ def _walk(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | 
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _walk(value, (*path, index))
+
+
+def duplicate_ids(document: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every ``$id`` a component before it already has: (JSON path, id). Links need one each."""
+    seen: set[str] = set()
+    twice = []
+    for path, node in _walk(document, ()):
+        if isinstance(node, dict) and isinstance(node.get("$id"), str):
+            if node["$id"] in seen:
+                twice.append(((*path, "$id"), node["$id"]))
+            seen.add(node["$id"])
+    return twice
 
 
 def dangling_references(document: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:

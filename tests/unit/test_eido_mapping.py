@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from schemas.api import AssignmentView, IncidentView
 from schemas.calls import Location
-from schemas.eido import EidoDocument, dangling_references
+from schemas.eido import EidoDocument, dangling_references, duplicate_ids
 from schemas.triage import TriageDecision
 from schemas.vocabulary import Disposition
 from services.dispatch.domain.eido_mapping import (
@@ -63,6 +63,7 @@ def test_a_call_transfer_round_trips_through_the_models() -> None:
         ),
         (lambda d: d["callComponent"][0].update(direction="sideways"), "direction"),
         (lambda d: d.pop("$id"), "$id"),
+        (lambda d: d.update(lastUpdateTimeStamp=0), "lastUpdateTimeStamp"),
     ],
 )
 def test_required_fields_and_closed_enums_are_checked(change: Any, where: str) -> None:
@@ -78,6 +79,14 @@ def test_a_reference_to_no_component_is_named_by_its_path() -> None:
     data["callComponent"][0]["personReference"] = [{"$ref": "nobody"}]
     assert dangling_references(EidoDocument.model_validate(data).wire()) == [
         (("callComponent", 0, "personReference", 0, "$ref"), "nobody")
+    ]
+
+
+def test_a_second_component_with_the_same_id_is_named_by_its_path() -> None:
+    data = transfer()
+    data["agentComponent"][0]["$id"] = "note-1"
+    assert duplicate_ids(EidoDocument.model_validate(data).wire()) == [
+        (("agentComponent", 0, "$id"), "note-1")
     ]
 
 

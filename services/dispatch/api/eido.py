@@ -42,6 +42,7 @@ from schemas.eido import (
     EidoDocument,
     SubscriberMessage,
     dangling_references,
+    duplicate_ids,
     event_message,
     subscribe_response,
     terminate_message,
@@ -114,7 +115,11 @@ def _refuse(path: tuple[str | int, ...], message: str) -> RequestValidationError
     },
 )
 async def receive(document: EidoDocument, who: EidoSender, runtime: Runtime) -> JSONResponse:
-    if dangling := dangling_references(document.wire()):
+    wire = document.wire()
+    if twice := duplicate_ids(wire):
+        path, twin = twice[0]
+        raise _refuse(path, f"$id {twin!r} is already the $id of another component")
+    if dangling := dangling_references(wire):
         path, target = dangling[0]
         raise _refuse(path, f"refers to {target!r}, which no component of this EIDO has as $id")
     for attempt in range(COLLISION_RETRIES):
