@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # auth notes the route through this module
 
 log = logging.getLogger(__name__)
 
-AUDITED_PREFIXES = ("/v1/", "/r/", "/t/")
+# /EIDO/ is the NENA-STA-024 dereference path: an incident read like /v1/incidents/{id}.
+AUDITED_PREFIXES = ("/v1/", "/r/", "/t/", "/EIDO/")
 SELF_AUDITED = ("/v1/auth/",)
 # Path parameters that name the record acted on, most specific first.
 TARGETS = (
@@ -34,6 +35,7 @@ TARGETS = (
     "provider_id",
     "user_id",
     "client_id",
+    "eido_id",
 )
 
 

@@ -16,12 +16,14 @@ import pytest
 from schemas.eido import EIDO_MEDIA_TYPE, EidoDocument, dangling_references
 from tests.support.flow import until_texted
 from tests.support.inprocess import InProcessStack, mint_token
+from tests.support.waiting import eventually
 
 TRANSFER = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "eido_call_transfer.json").read_text()
 )
 CAD = {"Authorization": f"Bearer {mint_token(['cad'], name='cad-county')}"}
 OTHER_CAD = {"Authorization": f"Bearer {mint_token(['cad'], name='cad-neighbour')}"}
+AUDITOR = {"Authorization": f"Bearer {mint_token(['auditor'], name='eido-auditor')}"}
 
 
 @pytest.fixture
@@ -81,6 +83,15 @@ async def test_an_eido_becomes_an_incident_and_its_outcome_goes_back(
     assert "tel:+13035550142" in desk.text
     # Another CAD does not learn the incident exists.
     assert (await cad.get(f"/EIDO/{TRANSFER['$id']}", headers=OTHER_CAD)).status_code == 404
+
+    # A dereference is a read of the incident: in the audit trail like any other.
+    async def audited() -> list[dict[str, Any]] | None:
+        found = await cad.get("/v1/audit", params={"action": "/EIDO/"}, headers=AUDITOR)
+        records: list[dict[str, Any]] = found.json()
+        return records if {r["outcome"] for r in records} >= {"200", "404"} else None
+
+    reads = await eventually(audited, what="the EIDO reads audited")
+    assert {(r["target_type"], r["target_id"]) for r in reads} == {("eido", TRANSFER["$id"])}
 
 
 async def test_the_same_eido_twice_is_one_incident_and_an_update_adds_its_notes(

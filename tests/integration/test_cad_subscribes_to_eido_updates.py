@@ -19,11 +19,13 @@ from services.cli.stack import ServiceProcess, Tansu
 from tests.support.databases import DatabaseTarget
 from tests.support.dispatch_process import dispatch_process
 from tests.support.inprocess import mint_token
+from tests.support.waiting import eventually
 
 TRANSFER = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "eido_call_transfer.json").read_text()
 )
 CAD_TOKEN = mint_token(["cad"], name="cad-county")
+AUDITOR = {"Authorization": f"Bearer {mint_token(['auditor'], name='ws-auditor')}"}
 # A bound on waiting for the server, not a performance target.
 WAIT_S = 30
 
@@ -108,6 +110,18 @@ async def test_a_subscriber_is_told_of_a_new_incident_and_answers(
             "statusCode": 200,
             "statusText": "Unsubscribed",
         }
+
+    # The subscription and the CAD's reads are in the audit trail like any access.
+    async with httpx.AsyncClient(base_url=dispatch.url, timeout=WAIT_S) as client:
+
+        async def audited() -> list[dict[str, Any]] | None:
+            found = await client.get("/v1/audit", params={"actor": "cad-county"}, headers=AUDITOR)
+            records: list[dict[str, Any]] = found.json()
+            actions = {r["action"] for r in records}
+            wanted = {"WS /v1/eido/subscriptions subscribe", "POST /v1/eido"}
+            return records if wanted <= actions else None
+
+        await eventually(audited, timeout_s=WAIT_S, what="the subscription audited")
 
 
 @pytest.mark.parametrize("roles", [None, ["call_taker"], ["unit"]])

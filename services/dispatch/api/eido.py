@@ -48,6 +48,7 @@ from schemas.eido import (
     terminate_message,
     unsubscribe_response,
 )
+from services.common import audit
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.revocations import is_revoked
 from services.common.runtime import ServiceRuntime
@@ -260,6 +261,28 @@ async def _active(runtime: ServiceRuntime) -> list[str]:
         return list(rows)
 
 
+async def _audit(
+    connection: Connection, runtime: ServiceRuntime, action: str, target: str | None, outcome: int
+) -> None:
+    """A subscription is an access like any read: recorded in the audit trail (the HTTP
+    middleware that records every other route never sees WebSocket messages)."""
+    socket = connection.socket
+    async with runtime.unit_of_work() as uow:
+        audit.record(
+            uow,
+            service=runtime.settings.service_name,
+            actor=connection.who.subject,
+            actor_kind=connection.who.kind,
+            roles=sorted(str(r) for r in connection.who.roles),
+            source_ip=socket.client.host if socket.client else None,
+            action=f"WS /v1/eido/subscriptions {action}",
+            target_type="incident" if target else None,
+            target_id=target,
+            outcome=str(outcome),
+        )
+        await uow.commit()
+
+
 async def _handle(connection: Connection, text: str, runtime: ServiceRuntime) -> bool:
     """One subscriber message; False when the connection must end."""
     if len(text) > MAX_MESSAGE:
@@ -279,6 +302,7 @@ async def _handle(connection: Connection, text: str, runtime: ServiceRuntime) ->
                         session, request.incidentId or "", connection.who, connection.issuer
                     )
                 except IncidentNotFound:
+                    await _audit(connection, runtime, "subscribe", request.incidentId, 404)
                     await connection.socket.send_json(
                         subscribe_response(request.requestId, None, 0, 404, "no such incident")
                     )
@@ -293,6 +317,7 @@ async def _handle(connection: Connection, text: str, runtime: ServiceRuntime) ->
             subscription = Subscription(request.requestId, None)
         subscription_id = uuid.uuid4().hex
         connection.subscriptions[subscription_id] = subscription
+        await _audit(connection, runtime, "subscribe", subscription.incident_id, 200)
         await connection.socket.send_json(
             subscribe_response(request.requestId, subscription_id, EXPIRES_S, 200, "OK")
         )
