@@ -7,9 +7,10 @@ reduced to text); the location is the first location component this service can 
 value (a PIDF-LO civic address and/or point, or ``locationDescriptionText``) — a location
 only *by reference* is not dereferenced (nothing here calls an outside host); the caller's
 phone is the first ``tel:`` URI of a callback component. The APCO incident type becomes
-*answers* only towards safety (``OD`` → overdose suspected, ``WEAPON`` → weapons): it is a
-finding the triage engine weighs beside the narrative, and it never sets an answer to "no",
-so it can never take police or an EMT off a call (DOMAIN.md rule 4: unknown is not no).
+*answers* only towards safety (``OD`` → overdose suspected, ``WEAPON`` → weapons,
+``PERUNCON`` → not conscious): a finding the triage engine weighs beside the narrative. It
+never sets an answer that would make a call safer (no weapon, not violent), so it can never
+take police or an EMT off a call (DOMAIN.md rule 4: unknown is not no).
 
 **Out** (``eido_from_incident``): incident type from the triage category, one emergency
 resource per unit asked or sent, the disposition code once closed, the location, and notes.
@@ -55,7 +56,7 @@ from schemas.vocabulary import Disposition as Outcome
 
 # --- code tables --------------------------------------------------------------------------
 
-# APCO incident type -> answers it establishes (only ever "yes" facts), and why.
+# APCO incident type -> answers it establishes (only facts that add a responder), and why.
 APCO_FINDINGS: dict[str, tuple[dict[str, bool], str]] = {
     "OD": ({"overdose_suspected": True, "substance_use": True}, "Overdose/Poisoning"),
     "INTOX": ({"substance_use": True}, "intoxicated person"),
