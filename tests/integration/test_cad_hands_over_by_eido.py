@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from schemas.eido import EIDO_MEDIA_TYPE, EidoDocument, dangling_references
-from tests.support.flow import until_texted
+from tests.support.flow import submit, until_texted
 from tests.support.inprocess import InProcessStack, mint_token
 from tests.support.waiting import eventually
 
@@ -149,4 +149,29 @@ async def test_a_bad_eido_is_refused_naming_the_path_and_nothing_is_written(
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert [error["field"] for error in refused.json()["errors"]] == [field]
+    assert (await stack.dispatch.get("/v1/incidents")).json() == []
+
+
+async def test_a_call_taken_here_reads_as_an_eido_by_its_urn_but_not_by_a_cad(
+    stack: InProcessStack, cad: httpx.AsyncClient
+) -> None:
+    incident_id = await submit(stack.dispatch)
+    own = await stack.dispatch.get(f"/v1/incidents/{incident_id}/eido")
+    assert own.status_code == 200, own.text
+    urn = own.json()["$id"]
+    assert incident_id in urn
+    again = await stack.dispatch.get(f"/EIDO/{urn}")
+    assert again.json()["incidentComponent"]["internalIncidentId"] == incident_id
+    assert (await cad.get(f"/EIDO/{urn}", headers=CAD)).status_code == 404
+    assert (await cad.get(f"/v1/incidents/{incident_id}/eido", headers=CAD)).status_code == 404
+
+
+async def test_an_eido_for_a_jurisdiction_without_a_policy_is_refused(
+    stack: InProcessStack, cad: httpx.AsyncClient
+) -> None:
+    refused = await cad.post(
+        "/v1/eido", params={"jurisdiction": "atlantis"}, json=TRANSFER, headers=CAD
+    )
+    assert refused.status_code == 422
+    assert "jurisdiction" in refused.json()["detail"]
     assert (await stack.dispatch.get("/v1/incidents")).json() == []

@@ -133,3 +133,43 @@ async def test_a_subscriber_without_a_reading_role_is_refused(
         async with connect(_ws_url(dispatch), additional_headers=headers, proxy=None):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_a_desk_follows_one_incident_and_hears_of_the_cads_update(
+    dispatch: ServiceProcess,
+) -> None:
+    cad = {"Authorization": f"Bearer {CAD_TOKEN}"}
+    desk = {"Authorization": f"Bearer {mint_token(['dispatcher'], name='ws-desk')}"}
+    async with httpx.AsyncClient(base_url=dispatch.url, timeout=WAIT_S) as client:
+        posted = await client.post("/v1/eido", json=TRANSFER, headers=cad)
+        incident_id = posted.json()["incident_id"]
+        async with connect(
+            _ws_url(dispatch), additional_headers=desk, proxy=None, open_timeout=WAIT_S
+        ) as socket:
+            subscribe = {
+                "requestId": "req-9",
+                "requestType": "EIDO",
+                "requestSubType": "single",
+                "incidentId": incident_id,
+            }
+            await socket.send(json.dumps({"subscribe": subscribe}))
+            subscription_id = (await _next(socket, "subscribeResponse"))["subscriptionId"]
+            [now] = (await _next(socket, "event"))["notification"]
+            assert now["incidentComponent"]["internalIncidentId"] == incident_id
+
+            update = {**TRANSFER, "lastUpdateTimeStamp": "2026-12-08T02:20:00Z"}
+            update["notesComponent"] = [
+                *TRANSFER["notesComponent"],
+                {**TRANSFER["notesComponent"][0], "$id": "note-3", "notesActionComments": "Awake"},
+            ]
+            assert (await client.post("/v1/eido", json=update, headers=cad)).status_code == 200
+            event = await _next(socket, "event")
+            assert event["subscriptionId"] == subscription_id
+            [later] = event["notification"]
+            notes = [n["notesActionComments"] for n in later["notesComponent"]]
+            assert any("Awake" in note for note in notes)  # the desk sees the timeline
+
+            await socket.send(
+                json.dumps({"subscribe": {**subscribe, "requestId": "r", "incidentId": "nope"}})
+            )
+            assert (await _next(socket, "subscribeResponse"))["statusCode"] == 404

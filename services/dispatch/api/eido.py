@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
@@ -54,12 +54,12 @@ from services.common.revocations import is_revoked
 from services.common.runtime import ServiceRuntime
 from services.common.tokens import Claims, TokenKeys
 from services.dispatch.adapters.models import IncidentRecord
-from services.dispatch.api.deps import Runtime
+from services.dispatch.api.deps import Context, Runtime
 from services.dispatch.app.changes import incident_changes, latest_position
 from services.dispatch.app.eido import incident_eido, readable_incidents, receive_eido
 from services.dispatch.domain.change_feed import ChangeCursor
 from services.dispatch.domain.eido_mapping import EidoRefused, Issuer
-from services.dispatch.domain.errors import IncidentNotFound
+from services.dispatch.domain.errors import IncidentNotFound, Unprocessable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["eido"])
@@ -115,7 +115,25 @@ def _refuse(path: tuple[str | int, ...], message: str) -> RequestValidationError
         }
     },
 )
-async def receive(document: EidoDocument, who: EidoSender, runtime: Runtime) -> JSONResponse:
+async def receive(
+    document: EidoDocument,
+    who: EidoSender,
+    runtime: Runtime,
+    context: Context,
+    jurisdiction: Annotated[
+        str,
+        Query(
+            pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+            description="whose policy triages and dispatches it (a CAD serving several)",
+        ),
+    ] = "default",
+) -> JSONResponse:
+    # As for POST /v1/calls: a call no policy can dispatch is refused at the door.
+    if jurisdiction not in context.policies:
+        known = ", ".join(sorted(p.jurisdiction for p in context.policies))
+        raise Unprocessable(
+            "jurisdiction", f"no policy for jurisdiction {jurisdiction!r}; known: {known}"
+        )
     wire = document.wire()
     if twice := duplicate_ids(wire):
         path, twin = twice[0]
@@ -126,7 +144,7 @@ async def receive(document: EidoDocument, who: EidoSender, runtime: Runtime) -> 
     for attempt in range(COLLISION_RETRIES):
         try:
             async with runtime.unit_of_work() as uow:
-                received = await receive_eido(uow, document, who)
+                received = await receive_eido(uow, document, who, jurisdiction)
                 await uow.commit()
             break
         except EidoRefused as refused:

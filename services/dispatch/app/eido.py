@@ -97,12 +97,26 @@ def may_read(who: Principal, reference: EidoReferenceRecord | None) -> bool:
     return reference is not None and reference.client == who.subject
 
 
+def own_incident_id(key: str, issuer: Issuer) -> str:
+    """The incident id in an EIDO ``$id`` corespond issued itself (see ``eido_id_for``), or
+    ``key`` as it is (an incident id)."""
+    prefix, suffix = "urn:emergency:uid:incidentid:", f":{issuer.agency_id}"
+    if key.startswith(prefix) and key.endswith(suffix):
+        return key[len(prefix) : -len(suffix)]
+    return key
+
+
+def eido_id_for(incident_id: str, issuer: Issuer) -> str:
+    """The ``$id`` of an incident no CAD handed over: NENA's incident URN form."""
+    return f"urn:emergency:uid:incidentid:{incident_id}:{issuer.agency_id}"
+
+
 async def incident_eido(
     session: AsyncSession, key: str, who: Principal, issuer: Issuer
 ) -> EidoDocument:
     """The incident ``key`` (its id, or the EIDO ``$id`` a CAD knows it by) as an EIDO."""
     reference = await session.get(EidoReferenceRecord, key)
-    incident_id = reference.incident_id if reference else key
+    incident_id = reference.incident_id if reference else own_incident_id(key, issuer)
     if reference is None:
         reference = await reference_for(session, incident_id)
     if not may_read(who, reference):
@@ -111,9 +125,7 @@ async def incident_eido(
     view = await incident_view(session, incident_id)
     return eido_from_incident(
         view,
-        eido_id=reference.eido_id
-        if reference
-        else f"urn:emergency:uid:incidentid:{view.id}:{issuer.agency_id}",
+        eido_id=reference.eido_id if reference else eido_id_for(view.id, issuer),
         issuer=issuer,
         cad_type=reference.apco_type if reference else None,
         entitled=who.has_any(ENTITLED),
