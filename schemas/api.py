@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from schemas.calls import Answers, Caller, Location
 from schemas.triage import TriageDecision
 from schemas.vocabulary import (
+    AlertKind,
     AssignmentStatus,
     CallSource,
     Disposition,
@@ -67,6 +68,10 @@ class AssignmentView(BaseModel):
     override_reason: str | None = Field(
         default=None, description="why the dispatcher departed from the recommendation"
     )
+    mutual_aid: bool = Field(
+        default=False,
+        description="the unit comes from outside the incident's service area (mutual aid)",
+    )
 
 
 class RecommendationEntry(BaseModel):
@@ -76,9 +81,22 @@ class RecommendationEntry(BaseModel):
     unit_id: str | None = None
     call_sign: str | None = None
     eta_seconds: int | None = None
+    mutual_aid: bool = Field(
+        default=False,
+        description="the recommended unit is from outside the incident's service area: no "
+        "home-area unit is within the policy's maximum ETA",
+    )
     reasons: list[str] = Field(default_factory=list)
     alternatives: list[dict[str, Any]] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    needed: int = Field(
+        default=1, description="units the role needs: more than one where the policy asks for cover"
+    )
+    cover_units: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="with cover, the units recommended after the best one (unit_id, call_sign, "
+        "eta_seconds, mutual_aid)",
+    )
 
 
 class RoleView(BaseModel):
@@ -93,6 +111,11 @@ class RoleView(BaseModel):
         default_factory=list, description="the units covering the role, or else those asked"
     )
     assignment_status: AssignmentStatus | None = None
+    needed: int = Field(
+        default=1,
+        description="units the role needs (the policy's cover, e.g. two police for weapons); "
+        "filled once that many have accepted",
+    )
 
 
 class NotificationView(BaseModel):
@@ -140,7 +163,18 @@ class IncidentView(BaseModel):
     location_used: str | None = Field(
         default=None, description="which of ``locations`` ETAs are measured to"
     )
+    location_source: str | None = Field(
+        default=None,
+        description="how that point was found: pin (a dispatcher's), address_points (the "
+        "imported address file), online (the online geocoder) or intake (given with the call)",
+    )
+    location_confidence: float | None = Field(
+        default=None, description="how sure that point is, from 0 to 1 (a pin: 1)"
+    )
     caller: Caller | None = None
+    language: str | None = Field(
+        default=None, description="the caller's language (BCP 47), as given at intake"
+    )
     triage: TriageDecision | None = None
     recommendation: list[RecommendationEntry] = Field(default_factory=list)
     roles: list[RoleView] = Field(
@@ -150,6 +184,11 @@ class IncidentView(BaseModel):
         default_factory=list,
         description="roles nobody is asked for or coming to (empty: every role is covered "
         "or asked); the status reads unassigned while any is",
+    )
+    mutual_aid: list[str] = Field(
+        default_factory=list,
+        description="call signs of units from outside the incident's service area that are "
+        "recommended, offered or sent (mutual aid)",
     )
     disposition: Disposition | None = None
     closed_at: Instant | None = None
@@ -167,6 +206,29 @@ class IncidentSummary(BaseModel):
     jurisdiction: str = Field(default="default", description="whose policy the call is under")
     received_at: Instant
     updated_at: Instant
+    address: str | None = Field(default=None, description="as the caller gave it")
+    category: str | None = Field(default=None, description="the nature of the call, from triage")
+    unfilled_roles: list[str] = Field(
+        default_factory=list, description="roles nobody is asked for or coming to (open only)"
+    )
+
+
+class AlertView(BaseModel):
+    """An alert as the console lists it: what, about which incident, who has it in hand."""
+
+    id: str
+    kind: AlertKind
+    incident_id: str | None
+    incident_code: str | None = None
+    priority: int | None = None
+    unit_id: str | None
+    audience: list[str]
+    summary: str
+    raised_at: Instant
+    acknowledged_by: str | None = None
+    acknowledged_at: Instant | None = None
+    cleared_at: Instant | None = None
+    cleared_reason: str | None = None
 
 
 class ProblemField(BaseModel):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from schemas.languages import LanguageTag
 from schemas.text import MULTI_LINE, ONE_LINE
 from schemas.vocabulary import CallSource
 
@@ -68,6 +69,11 @@ class CallIntake(BaseModel):
     source: CallSource = CallSource.NINE_ONE_ONE
     jurisdiction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = (
         "default"
+    )
+    language: LanguageTag | None = Field(
+        default=None,
+        description="the language the caller speaks (BCP 47, e.g. es, en-US, vi): among "
+        "equally near units, one that speaks it is preferred",
     )
 
 

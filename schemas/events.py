@@ -67,6 +67,9 @@ class AssignmentOffered(_Event):
     lon: float | None = None
     offered_at: datetime
     expires_at: datetime | None = None
+    # A telehealth clinician serves this incident by video and this unit goes on
+    # scene (police, EMT): its SMS and page carry the way into the same room.
+    video_session: bool = False
 
 
 class AssignmentEnded(_Event):

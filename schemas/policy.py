@@ -5,7 +5,7 @@ loaded: a service never runs with a half-valid policy. This module is the shape
 and the rules of a valid policy; reading files is the adapters' job.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -147,6 +147,42 @@ class DispatchPolicy(BaseModel):
         max_length=10,
         description="on-duty supervisors' numbers, paged by SMS when an alert names supervisors",
     )
+    cover: dict[
+        Literal[
+            "weapons",
+            "violence",
+            "children_present",
+            "naloxone",
+            "suicide_risk",
+            "overdose",
+            "substance_use",
+            "medical",
+        ],
+        dict[
+            Literal["police", "clinician", "emt", "telehealth"],
+            Annotated[int, Field(ge=1, le=5)],
+        ],
+    ] = Field(
+        default_factory=dict,
+        description="units a role needs when triage sets a flag, e.g. {weapons: {police: 2}}: "
+        "an officer is not sent to a gun alone; the largest count of the call's flags wins",
+    )
+
+    def units_needed(self, role: str, flags: Iterable[str]) -> int:
+        """How many units ``role`` needs on a call with these triage ``flags`` (at least 1)."""
+        wanted = set(flags)
+        return max(
+            [
+                1,
+                *(
+                    count
+                    for flag, by_role in self.cover.items()
+                    if flag in wanted
+                    for named, count in by_role.items()
+                    if named == role
+                ),
+            ]
+        )
 
     @model_validator(mode="after")
     def _every_priority_escalates(self) -> "DispatchPolicy":

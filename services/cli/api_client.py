@@ -2,8 +2,11 @@
 
 The token comes from ``--token``, else ``CORESPOND_TOKEN``, else is signed for
 the local operator with the secret ``corespond up`` keeps
-(``.corespond/auth-secret``). Errors are CLI messages with a non-zero exit,
-naming what failed.
+(``.corespond/auth-secret``). Dispatch is where ``--url`` says, else
+``CORESPOND_DISPATCH_URL``, else where ``corespond up`` runs it for the same
+data folder (it writes ``<data dir>/dispatch-url`` while up), else
+http://127.0.0.1:8000. Errors are CLI messages with a non-zero exit, naming
+what failed.
 """
 
 import os
@@ -49,6 +52,21 @@ def send(client: httpx.Client, method: str, path: str, body: dict[str, Any], sig
         raise click.ClickException(f"{sign}: {method} {path}: {response.status_code} {detail}")
 
 
+DEFAULT_URL = "http://127.0.0.1:8000"
+URL_FILE = "dispatch-url"
+
+
+def resolve_url(explicit: str | None, data_dir: Path) -> str:
+    if explicit:
+        return explicit
+    if os.environ.get("CORESPOND_DISPATCH_URL"):
+        return os.environ["CORESPOND_DISPATCH_URL"]
+    written = data_dir / URL_FILE
+    if written.exists() and (url := written.read_text().strip()):
+        return url
+    return DEFAULT_URL
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -63,11 +81,14 @@ def dispatch_options(command: F) -> F:
         help="bearer token (default: CORESPOND_TOKEN, then one signed with .corespond/auth-secret)",
     )(command)
     command = click.option(
-        "--url", default="http://127.0.0.1:8000", show_default=True, help="dispatch"
+        "--url",
+        default=None,
+        help="dispatch (default: CORESPOND_DISPATCH_URL, then the one `corespond up` runs "
+        f"for --data-dir, then {DEFAULT_URL})",
     )(command)
     return command
 
 
-def dispatch_client(url: str, token: str | None, data_dir: Path) -> httpx.Client:
+def dispatch_client(url: str | None, token: str | None, data_dir: Path) -> httpx.Client:
     headers = {"Authorization": f"Bearer {resolve_token(token, data_dir)}"}
-    return httpx.Client(base_url=url, headers=headers, timeout=30)
+    return httpx.Client(base_url=resolve_url(url, data_dir), headers=headers, timeout=30)

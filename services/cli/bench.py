@@ -443,7 +443,9 @@ async def drop_schemas(url: str, target: Target) -> None:
 @click.option("--triage-only", is_flag=True, help="Only the triage engine, in process.")
 @click.option("--decisions", default=20_000, show_default=True, help="Engine decisions to time.")
 @click.option(
-    "--dispatch-only", is_flag=True, help="Only recommendation at 50 and 5,000 units, in process."
+    "--dispatch-only",
+    is_flag=True,
+    help="Only recommendation at 50 and 5,000 units, in process (and on --postgres too).",
 )
 @click.option(
     "--recommendations", default=300, show_default=True, help="Calls to recommend per roster size."
@@ -470,6 +472,10 @@ def bench(
     """
     if dispatch_only:
         click.echo(measure_recommendation(calls=recommendations).report())
+        if postgres_url:
+            click.echo(
+                measure_recommendation(calls=recommendations, postgres_url=postgres_url).report()
+            )
         return
     targets = [EMBEDDED]
     if postgres_url:

@@ -12,6 +12,7 @@ import click
 # command name -> "module:attribute"
 COMMANDS = {
     "up": "services.cli.up:up",
+    "addresses": "services.cli.addresses:addresses",
     "dlq": "services.cli.dlq:dlq",
     "topics": "services.cli.topics:topics",
     "bench": "services.cli.bench:bench",

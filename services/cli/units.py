@@ -17,7 +17,15 @@ from services.cli.api_client import dispatch_client, dispatch_options, get_list,
 from services.dispatch.adapters.roster import RosterError, read_roster
 
 # What PATCH may change; status and location are the units' own reports.
-EDITABLE = ("agency", "roles", "capabilities", "languages", "phone")
+EDITABLE = (
+    "agency",
+    "roles",
+    "capabilities",
+    "languages",
+    "phone",
+    "jurisdiction",
+    "service_area",
+)
 
 
 @click.group()
@@ -28,7 +36,7 @@ def units() -> None:
 @units.command("import")
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
 @dispatch_options
-def import_units(roster: Path, url: str, token: str | None, data_dir: Path) -> None:
+def import_units(roster: Path, url: str | None, token: str | None, data_dir: Path) -> None:
     """Create or update every unit in ROSTER (.csv or .json)."""
     try:
         wanted = read_roster(roster)

@@ -2,26 +2,36 @@
 
 Tansu on 127.0.0.1 (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), the
 three services on 8000/8001/8002 with SQLite under ``./.corespond/``, a demo
-roster, the secret that signs access tokens (``CORESPOND_AUTH_SECRET``, or
-one generated on first run and kept in the data folder, readable only by you;
-``corespond token`` signs an operator token with it), and the master key
+roster and the demo treatment providers, the secret that signs access tokens
+(``CORESPOND_AUTH_SECRET``, or one generated on first run and kept in the data
+folder, readable only by you; ``corespond token`` signs an operator token with
+it), and the master key
 personal fields are encrypted with (``CORESPOND_DATA_KEYS``, or one generated
-on first run and kept in ``<data dir>/data-keys`` the same way).
+on first run and kept in ``<data dir>/data-keys`` the same way). While up,
+``<data dir>/dispatch-url`` tells the CLI's other commands where dispatch is.
+The banner prints the commands exactly as they run here (this executable, this
+data folder).
 """
 
 import os
+import shlex
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
 
 import click
 
+from services.cli.api_client import URL_FILE, dispatch_client
 from services.cli.data_keys import keys_for_up
 from services.cli.local_auth import auth_secret
+from services.cli.providers import add_missing, read_providers
 from services.cli.stack import DEFAULT_PORTS, Stack, StackConfig, Tansu, free_port, port_is_free
 
-DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.json"
+DEMO = Path(__file__).resolve().parents[2] / "deploy" / "demo"
+DEMO_ROSTER = DEMO / "roster.json"
+DEMO_PROVIDERS = DEMO / "providers.json"
 
 
 @click.command()
@@ -34,6 +44,13 @@ DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.
     default=DEMO_ROSTER,
     show_default=True,
     help="Units to seed when the dispatch database has none.",
+)
+@click.option(
+    "--providers",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=DEMO_PROVIDERS,
+    show_default=True,
+    help="Treatment providers for warm handoffs, added when not listed yet.",
 )
 @click.option("--dispatch-port", type=int, default=DEFAULT_PORTS["dispatch"], show_default=True)
 @click.option("--triage-port", type=int, default=DEFAULT_PORTS["triage"], show_default=True)
@@ -48,6 +65,7 @@ DEMO_ROSTER = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "roster.
 def up(
     data_dir: Path,
     roster: Path,
+    providers: Path,
     dispatch_port: int,
     triage_port: int,
     notify_port: int,
@@ -89,6 +107,11 @@ def up(
     try:
         click.echo("starting dispatch, triage, notify ...")
         stack.start()
+        url_file = data_dir / URL_FILE
+        url_file.write_text(stack.url("dispatch") + "\n")
+        with dispatch_client(stack.url("dispatch"), None, data_dir) as client:
+            added, kept = add_missing(client, read_providers(providers))
+        click.echo(f"providers: {added} added, {kept} already listed, from {providers}")
         _banner(stack, config)
         while not stopping:
             dead = [
@@ -104,24 +127,39 @@ def up(
             time.sleep(0.5)
         click.echo("\nstopping ...")
     finally:
+        (data_dir / URL_FILE).unlink(missing_ok=True)
         stack.stop()
         if tansu:
             tansu.stop()
         click.echo("stopped.")
 
 
+def _self_command() -> str:
+    """This CLI as it was started, so a pasted command runs the same installation."""
+    started = Path(sys.argv[0])
+    if started.name == "__main__.py":  # python -m services.cli
+        return f"{shlex.quote(sys.executable)} -m services.cli"
+    if started.name == "corespond" and started.is_file():
+        # As typed when it was a path (.venv/bin/corespond), else found on PATH.
+        return shlex.quote(sys.argv[0]) if os.sep in sys.argv[0] else "corespond"
+    return "corespond"
+
+
 def _banner(stack: Stack, config: StackConfig) -> None:
+    cli = _self_command()
+    data = shlex.quote(str(config.data_dir))
     click.echo(
         f"""
 corespond is up.
-  console   {stack.url("dispatch")}/   (first: corespond users add NAME --role dispatcher)
+  console   {stack.url("dispatch")}/
+            first: {cli} users add NAME --role dispatcher --data-dir {data}
   dispatch  {stack.url("dispatch")}   (API docs: {stack.url("dispatch")}/docs)
   triage    {stack.url("triage")}
   notify    {stack.url("notify")}
   broker    {config.bootstrap_servers}
   data      {config.data_dir}   (SQLite databases and service logs)
 
-  export TOKEN=$(corespond token)     # a one-hour admin token for local-operator
+  export TOKEN=$({cli} token --data-dir {data})   # a one-hour admin token (local-operator)
   curl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
        -d @deploy/demo/call.json {stack.url("dispatch")}/v1/calls
 

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from schemas.api import Problem
 from schemas.text import MAX_ID_CHARS, clean_line
 from services.common import audit
-from services.common.problems import problem_response
+from services.common.problems import AUDIT_UNAVAILABLE, problem_response
 from services.common.runtime import ServiceRuntime
 
 if TYPE_CHECKING:  # auth notes the route through this module
@@ -33,6 +33,7 @@ TARGETS = (
     "incident_id",
     "unit_id",
     "provider_id",
+    "alert_id",
     "user_id",
     "client_id",
     "eido_id",
@@ -105,7 +106,7 @@ async def record_access(request: Request, response: Response) -> Response:
         log.exception("audit.unrecorded", extra={"action": action})
         return problem_response(
             Problem(
-                type="/problems/audit-unavailable",
+                type=AUDIT_UNAVAILABLE,
                 title="The access could not be recorded",
                 status=503,
                 detail="nothing is served without its audit record; try again",

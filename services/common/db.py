@@ -29,6 +29,10 @@ from services.common.encrypted_columns import use_keyring
 from services.common.field_crypto import Keyring
 from services.common.settings import ServiceSettings
 
+# What app code holds a transaction as: an opaque handle it passes to its service's
+# adapters, which alone speak SQL (tests/unit/test_layering.py).
+Session = AsyncSession
+
 
 class RuntimeBase(DeclarativeBase):
     """Tables every service has in its own database (outbox, inbox, revocations), built

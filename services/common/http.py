@@ -113,7 +113,6 @@ class PlainUrlMiddleware:
         if scope["type"] == "http" and (errors := _url_problems(scope)):
             detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
             problem = Problem(
-                type="/problems/validation-error",
                 title="The request is not valid",
                 status=422,
                 detail=detail,

@@ -1,8 +1,12 @@
 """Errors as RFC 9457 problem+json, mapped in one place for every service.
 
-Validation failures name each offending field (``location.lat``); domain errors
-map to their status through the table each service passes in; anything else is
-a 500 that says nothing about internals.
+Validation failures name each offending field (``location.lat``), malformed JSON
+included (the field being written where the JSON broke, not a character
+offset); domain errors map to their status through the table each service
+passes in; anything else is a 500 that says nothing about internals.
+
+One problem ``type`` per kind of error, whoever raises it (``PROBLEM_TYPES``;
+the README lists them): a client branches on ``type`` and shows ``detail``.
 """
 
 import logging
@@ -17,13 +21,41 @@ from starlette.routing import compile_path
 from starlette.types import Scope
 
 from schemas.api import Problem, ProblemField
+from services.common.json_position import line_and_column, path_at
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 
+# status -> type. A problem raised without a type of its own gets its status's.
+PROBLEM_TYPES: dict[int, str] = {
+    400: "/problems/bad-request",
+    401: "/problems/unauthenticated",
+    403: "/problems/forbidden",
+    404: "/problems/not-found",
+    405: "/problems/method-not-allowed",
+    406: "/problems/not-acceptable",
+    409: "/problems/conflict",
+    413: "/problems/too-large",
+    415: "/problems/unsupported-media-type",
+    422: "/problems/validation-error",
+    423: "/problems/locked",
+    429: "/problems/too-many-requests",
+    500: "/problems/internal-error",
+    503: "/problems/unavailable",
+}
+# Kinds that share a status with another but need their own handling by a client.
+AUDIT_UNAVAILABLE = "/problems/audit-unavailable"
+
+
+def problem_type(status: int) -> str:
+    return PROBLEM_TYPES.get(status, f"/problems/http-{status}")
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    if problem.type == "about:blank":
+        problem = problem.model_copy(update={"type": problem_type(problem.status)})
     return JSONResponse(
         problem.model_dump(exclude_none=True),
         status_code=problem.status,
@@ -39,17 +71,27 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "(body)"
 
 
+def _validation_field(err: dict[str, Any], body: Any) -> ProblemField:
+    if err.get("type") == "json_invalid" and isinstance(body, str):
+        # The decoder's location is a character offset; say which field it was in.
+        offset = int(err["loc"][-1]) if err.get("loc") else 0
+        line, column = line_and_column(body, offset)
+        reason = str((err.get("ctx") or {}).get("error") or err.get("msg"))
+        return ProblemField(
+            field=path_at(body, offset) or "(body)",
+            message=f"malformed JSON at line {line}, column {column}: {reason}",
+        )
+    return ProblemField(field=_field_name(tuple(err.get("loc", ()))), message=str(err["msg"]))
+
+
 def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], int]) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            ProblemField(field=_field_name(tuple(err.get("loc", ()))), message=str(err["msg"]))
-            for err in exc.errors()
-        ]
+        fields = [_validation_field(dict(err), exc.body) for err in exc.errors()]
         detail = "; ".join(f"{f.field}: {f.message}" for f in fields[:5])
         return problem_response(
             Problem(
-                type="/problems/validation-error",
+                type=problem_type(422),
                 title="The request is not valid",
                 status=422,
                 detail=detail,
@@ -80,7 +122,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
         ) -> JSONResponse:
             return problem_response(
                 Problem(
-                    type=f"/problems/{type(exc).__name__}",
+                    type=problem_type(_status),
                     title=_title(_status),
                     status=_status,
                     detail=str(exc),

@@ -9,13 +9,11 @@ transaction back, so its counts are exactly what a real run would do.
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.common.db import Database
+from services.common.db import Database, Session
 from services.common.outbox import delete_published_before
 
 # Purges one batch of rows whose key is greater than ``after``; returns their keys in order.
-Batch = Callable[[AsyncSession, str], Awaitable[list[str]]]
+Batch = Callable[[Session, str], Awaitable[list[str]]]
 
 
 async def in_batches(db: Database, batch: Batch, *, batch_size: int, dry_run: bool) -> int:

@@ -18,16 +18,21 @@ from services.common.runtime import ServiceRuntime
 from services.common.settings import ServiceSettings
 from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
 from services.dispatch.adapters import (  # noqa: F401 - tables
+    address_models,
     audit_models,
     eido_models,
     identity_models,
 )
+from services.dispatch.adapters.address_points import AddressPointGeocoder
+from services.dispatch.adapters.geocoders import Geocoders, NominatimGeocoder
 from services.dispatch.adapters.metrics import DispatchMetrics
 from services.dispatch.adapters.models import Base
 from services.dispatch.adapters.roster import read_roster, seed_if_empty
 from services.dispatch.adapters.stuck_work import dispatch_checks
+from services.dispatch.adapters.unit_index_sync import LiveUnitIndex
 from services.dispatch.api import (
     accounts,
+    alerts,
     assignments,
     audit,
     auth,
@@ -52,6 +57,10 @@ from services.dispatch.domain.errors import Conflict, NotFound, Unprocessable
 from services.dispatch.domain.eta import StraightLineEta
 
 log = logging.getLogger(__name__)
+
+# How often the unit index is compared with the database, to pick up changes
+# other replicas made (its own transactions update it as they commit).
+UNIT_INDEX_CHECK_S = 2.0
 
 
 class DispatchSettings(ServiceSettings):
@@ -80,6 +89,18 @@ class DispatchSettings(ServiceSettings):
     eido_agency_id: str = Field(default="corespond.invalid", min_length=1, max_length=255)
     # The functional element that issues them (issuingElementIdentification).
     eido_element_id: str = Field(default="dispatch.corespond.invalid", min_length=1, max_length=255)
+    # Address-only calls are geocoded from the imported address points; a Nominatim-compatible
+    # URL (e.g. https://nominatim.example.org) adds an online geocoder, off by default so a
+    # caller's address never leaves the machine unless chosen.
+    geocoder_url: str | None = None
+    # The longest a call's intake waits for the online geocoder (then: no point from it).
+    geocoder_timeout_s: float = Field(default=2.0, gt=0, le=10)
+    # Below this confidence from the address points, the online geocoder is asked too.
+    geocoder_online_below: float = Field(default=0.7, ge=0, le=1)
+    # The console locks (signs out, clears the screen) after this long without use: a shared
+    # workstation left alone must not show the last call to whoever sits down next. At most
+    # the session idle limit.
+    console_idle_lock_s: int = Field(default=600, ge=30, le=12 * 3600)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -97,6 +118,12 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             },
         ),
         clock=clock,
+    )
+    # Candidates are chosen from an in-memory index of units; the database still
+    # decides every booking (see unit_index_sync for why a stale index is safe).
+    unit_index = LiveUnitIndex.attach(runtime.db)
+    runtime.add_worker(
+        "unit_index", periodic("unit_index", unit_index.verify, every_s=UNIT_INDEX_CHECK_S)
     )
     timers = TimerWorker(
         runtime.unit_of_work,
@@ -165,6 +192,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             incidents.router,
             units.router,
             assignments.router,
+            alerts.router,
             providers.router,
             auth.router,
             accounts.router,
@@ -177,7 +205,10 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         domain_errors={NotFound: 404, Conflict: 409, Unprocessable: 422, SignedOut: 401},
     )
     app.state.sign_in_limits = auth.SignInLimits()
-    install_console(app, settings.triage_public_url, settings.notify_public_url)
+    # Never later than the server's idle limit: the console renews its token only before
+    # it locks, so a longer lock would keep renewing a session the server means to end.
+    idle_lock_s = min(settings.console_idle_lock_s, settings.session_idle_minutes * 60)
+    install_console(app, settings.triage_public_url, settings.notify_public_url, idle_lock_s)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),
@@ -185,6 +216,13 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     )
     app.state.dispatch = context
     app.state.eido_issuer = Issuer(settings.eido_agency_id, settings.eido_element_id)
+    app.state.geocoder = Geocoders(
+        AddressPointGeocoder(runtime.db),
+        NominatimGeocoder(settings.geocoder_url, settings.geocoder_timeout_s)
+        if settings.geocoder_url
+        else None,
+        settings.geocoder_online_below,
+    )
     app.state.timers = timers
     app.state.purge_expired = purge
     return app

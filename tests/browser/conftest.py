@@ -72,6 +72,8 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
                 stack.url("dispatch") + "/v1/users",
                 json={**DISPATCHER, "display_name": "Casey", "roles": ["dispatcher"]},
                 headers=AUTH,
+                # Hashing a password (argon2) takes seconds when the machine is loaded.
+                timeout=30,
             )
             assert created.status_code == 201, created.text
             yield ConsoleStack(stack, tansu)

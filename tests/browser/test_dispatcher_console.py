@@ -153,10 +153,11 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     # The preview follows the typing, with its reasons.
     expect(console.locator("#preview-body")).to_contain_text("clinician")
     expect(console.locator("#preview-body .reasons li").first).to_be_visible()
-    console.get_by_label("Address").fill("1437 Bannock St")
+    console.get_by_label("Address", exact=True).fill("1437 Bannock St")
     console.get_by_label("Latitude").fill(str(POINT["lat"]))
     console.get_by_label("Longitude").fill(str(POINT["lon"]))
     console.get_by_label("Caller phone").fill("+13035550100")
+    console.get_by_label("Caller's language").fill("es")
     console.get_by_label("What is happening").press("Control+Enter")
     expect(console.locator("#intake-status")).to_contain_text("Call received")
     code = re.findall(r"incident (\d+)", console.locator("#intake-status").inner_text())[0]
@@ -166,6 +167,8 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     expect(row).to_contain_text("awaiting dispatch")
     pane = console.locator("#incident-body")
     expect(pane).to_contain_text(f"#{code}")
+    expect(pane).to_contain_text("Caller's language: es")
+    expect(pane).to_contain_text("intake, confidence 1.00")
     expect(pane.get_by_role("region", name="Triage").locator(".reasons li").first).to_be_visible()
     expect(pane.get_by_role("region", name="Recommendation")).to_contain_text("ETA")
 
@@ -187,6 +190,16 @@ def test_a_typed_call_is_triaged_dispatched_texted_and_accepted_live(
     expect(assignment).to_have_attribute("data-status", "accepted")
     console.screenshot(path=screenshot_path("console.png"), full_page=True)
     print(f"console screenshot: {screenshot_path('console.png')}")
+
+    # Radio traffic, reported by the dispatcher: en route, on scene, clear.
+    row = pane.locator("tr[data-assignment]").first
+    for status in ("en_route", "on_scene", "cleared"):
+        row.locator(f'button[data-step="{status}"]').click()
+        expect(assignment).to_have_attribute("data-status", status)
+    expect(row.locator("button[data-step]")).to_have_count(0)  # cleared is final
+    # Re-plan is in reach while the incident is open.
+    pane.get_by_role("button", name="Re-plan unfilled roles").click()
+    expect(pane.locator("#incident-action-error")).to_be_empty()
 
 
 def test_every_asset_and_call_stays_on_the_stack(console: Page) -> None:

@@ -86,6 +86,54 @@ async def test_malformed_json_is_422(sqlite_stack: InProcessStack) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    ("text", "field", "where"),
+    [
+        (
+            '{"narrative": "x",\n "answers": {"weapons": tru}}',
+            "answers.weapons",
+            "line 2, column 25",
+        ),
+        ('{"narrative": "x", "location": {"lat": 39.7,, "lon": 1}}', "location", "column 45"),
+        ("not json", "(body)", "line 1, column 1"),
+    ],
+)
+async def test_malformed_json_names_the_field_it_broke_in_not_an_offset(
+    sqlite_stack: InProcessStack, text: str, field: str, where: str
+) -> None:
+    response = await sqlite_stack.dispatch.post(
+        "/v1/calls", content=text.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "/problems/validation-error"
+    [error] = problem["errors"]
+    assert error["field"] == field
+    assert "malformed JSON" in error["message"]
+    assert where in error["message"]
+
+
+async def test_one_problem_type_per_kind_of_error(sqlite_stack: InProcessStack) -> None:
+    """A client branches on ``type``: the same kind reads the same whoever raised it."""
+    api = sqlite_stack.dispatch
+    invalid = await api.post("/v1/calls", json={**DEMO_CALL, "source": "pigeon"})
+    unprocessable = await api.post("/v1/calls", json={**DEMO_CALL, "jurisdiction": "atlantis"})
+    bad_url = await api.get("/v1/incidents/a%00b")
+    assert {r.json()["type"] for r in (invalid, unprocessable, bad_url)} == {
+        "/problems/validation-error"
+    }
+    missing = [
+        await api.get("/v1/incidents/nope"),
+        await api.patch("/v1/providers/nope", json={"capacity": 2}),
+        await api.get("/v1/no-such-route"),
+    ]
+    assert {r.json()["type"] for r in missing} == {"/problems/not-found"}
+    anonymous = await api.get("/v1/incidents", headers={"Authorization": ""})
+    assert anonymous.json()["type"] == "/problems/unauthenticated"
+    wrong_method = await api.delete("/v1/incidents")
+    assert wrong_method.json()["type"] == "/problems/method-not-allowed"
+
+
 async def test_curl_default_content_type_is_read_as_json(sqlite_stack: InProcessStack) -> None:
     """`curl -d @call.json` sends application/x-www-form-urlencoded; the README relies on it."""
     response = await sqlite_stack.dispatch.post(

@@ -19,7 +19,8 @@ from tests.support.flow import until_texted
 from tests.support.inprocess import DEMO_CALL
 
 pytestmark = pytest.mark.slow
-DEMO_ROSTER = json.loads((Path(__file__).parents[2] / "deploy/demo/roster.json").read_text())
+DEMO_ROSTER_FILE = Path(__file__).parents[2] / "deploy/demo/roster.json"
+DEMO_ROSTER = json.loads(DEMO_ROSTER_FILE.read_text())
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -76,7 +77,11 @@ async def _stop(process: asyncio.subprocess.Process) -> str:
 async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> None:
     process, banner, ports = await _start_up(tmp_path, _clean_env())
     try:
-        assert "export TOKEN=$(corespond token)" in banner
+        data_dir = tmp_path / ".corespond"
+        [minting] = [line for line in banner.splitlines() if "export TOKEN=$(" in line]
+        command = minting.split("$(", 1)[1].split(")", 1)[0]
+        assert command.endswith(f"token --data-dir {data_dir.resolve()}")
+        assert "providers: 6 added" in banner  # the demo directory, with the roster
         assert f"http://127.0.0.1:{ports['dispatch']}" in banner
         assert f"127.0.0.1:{ports['broker']}" in banner
         secret_file = tmp_path / ".corespond" / "auth-secret"
@@ -87,15 +92,9 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
         Fernet(keys_file.read_text().strip())
         assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
 
-        # Exactly the README's `export TOKEN=$(corespond token)`, run where `up` runs.
-        minted = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "services.cli",
-            "token",
-            cwd=tmp_path,
-            env=_clean_env(),
-            stdout=asyncio.subprocess.PIPE,
+        # Exactly the banner's command, pasted into a shell somewhere else.
+        minted = await asyncio.create_subprocess_shell(
+            command, cwd="/", env=_clean_env(), stdout=asyncio.subprocess.PIPE
         )
         out, _ = await minted.communicate()
         assert minted.returncode == 0
@@ -113,6 +112,13 @@ async def test_up_serves_the_readme_curl_and_stops_cleanly(tmp_path: Path) -> No
             assert view["triage"]["response_model"] == "clinician"
             units = (await client.get("/v1/units")).json()
             assert len(units) == len(DEMO_ROSTER)
+            assert len((await client.get("/v1/providers")).json()) == 6
+        # The CLI finds the stack `up` runs for this data folder, on whatever port.
+        imported = await corespond(
+            "units", "import", str(DEMO_ROSTER_FILE), "--data-dir", str(data_dir), env=_clean_env()
+        )
+        assert imported.code == 0, imported.err
+        assert f"0 created, {len(DEMO_ROSTER)} updated" in imported.out
         await _console_is_wired(ports)
     except BaseException:
         process.kill()

@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "POST", "/v1/units/{unit_id}/location"): FIELD,
     ("dispatch", "POST", "/v1/assignments/{assignment_id}/status"): FIELD,
     ("dispatch", "GET", "/v1/alerts"): DESK,
+    ("dispatch", "POST", "/v1/alerts/{alert_id}/acknowledge"): DESK,
     ("dispatch", "GET", "/v1/providers"): FIELD,
     ("dispatch", "POST", "/v1/providers"): SUPERVISOR,
     ("dispatch", "PATCH", "/v1/providers/{provider_id}"): FIELD,

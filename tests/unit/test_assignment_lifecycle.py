@@ -18,8 +18,8 @@ def test_legal_steps_pass(current: S, wanted: S) -> None:
 @pytest.mark.parametrize(("current", "wanted"), ILLEGAL)
 def test_illegal_steps_are_refused_naming_both_states(current: S, wanted: S) -> None:
     with pytest.raises(IllegalTransition) as refused:
-        check("a1", current, wanted)
-    assert current.value in str(refused.value)
+        check("M4's emt assignment", current, wanted)
+    assert str(refused.value).startswith(f"M4's emt assignment is {current.value};")
     assert wanted.value in str(refused.value)
 
 

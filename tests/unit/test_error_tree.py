@@ -5,6 +5,7 @@ import pytest
 from services.dispatch.app.identity import AccountNotFound, SignedOut
 from services.dispatch.app.offers import UnitUnavailable
 from services.dispatch.domain.errors import (
+    AlertNotFound,
     AssignmentNotFound,
     Conflict,
     DispatchError,
@@ -25,6 +26,7 @@ from services.dispatch.domain.lifecycle import IllegalTransition
         (AssignmentNotFound, NotFound),
         (ProviderNotFound, NotFound),
         (AccountNotFound, NotFound),
+        (AlertNotFound, NotFound),
         (IllegalTransition, Conflict),
         (UnitUnavailable, Conflict),
     ],

@@ -66,6 +66,22 @@ def test_offer_text(
         assert text.endswith(f"{label}: {link}")  # whole, never cut
 
 
+VIDEO = "https://corespond.example.org/t/" + "B" * 32
+
+
+@pytest.mark.parametrize("role", [Role.EMT, Role.POLICE])
+@pytest.mark.parametrize("address", ["1437 Bannock St", "x" * 300])
+def test_the_unit_on_scene_of_a_video_call_gets_its_page_and_the_room(
+    role: Role, address: str
+) -> None:
+    text = render_offer(OfferText("4821", role, 1, address, None, None, LINK, VIDEO))
+
+    assert text.endswith(f"Open: {LINK} Video: {VIDEO}")  # both whole, never cut
+    assert "Y 4821" in text
+    assert len(text) <= SMS_MAX_CHARS
+    assert not [word for word in FORBIDDEN if word in text.lower()]
+
+
 @pytest.mark.parametrize("address", ["1437 Bannock St", None])
 def test_a_follow_up_reminder_says_where_and_never_why(address: str | None) -> None:
     text = render_follow_up(FollowUpText("4821", address, 39.7392, -104.9903))

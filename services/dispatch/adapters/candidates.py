@@ -5,7 +5,9 @@ asks the database for the nearest few inside it, using the index on latitude,
 so recommending with thousands of units reads a small neighbourhood instead
 of every unit. Units with no known location are only looked at when the boxes
 found too few; a unit beyond the widest box is hours away and never offered.
-Each candidate comes with its row version (for the conditional
+This is the search without the in-memory index (``unit_index``), which dispatch
+uses when a process has one; it is kept as the reference the index is tested
+against and measured beside. Each candidate comes with its row version (for the conditional
 booking) and its critical-incident count in the well-being window.
 """
 
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.vocabulary import Role, UnitStatus
 from services.common.clock import Clock
 from services.dispatch.adapters.models import ExposureRecord, UnitRecord, UnitRoleRecord
+from services.dispatch.domain.areas import InvalidArea, ServiceArea
 from services.dispatch.domain.recommend import UnitCandidate
 
 RADII_KM = (2.0, 8.0, 32.0, 128.0)
@@ -33,6 +36,9 @@ _COLUMNS = (
     UnitRecord.version,
     UnitRecord.capabilities,
     UnitRecord.languages,
+    UnitRecord.agency,
+    UnitRecord.jurisdiction,
+    UnitRecord.service_area,
 )
 
 
@@ -147,7 +153,16 @@ def _candidate(row: Row[Any], role: Role, exposures: dict[str, int]) -> UnitCand
         capabilities=frozenset(row.capabilities or []),
         languages=frozenset(row.languages or []),
         exposures=exposures.get(row.id, 0),
+        agency=row.agency,
+        area=_area(row.jurisdiction, row.service_area),
     )
+
+
+def _area(jurisdiction: str | None, geometry: Any) -> ServiceArea | None:
+    try:
+        return ServiceArea.of(jurisdiction, geometry)
+    except InvalidArea:
+        return ServiceArea.of(jurisdiction)  # checked at the edge; treat as jurisdiction only
 
 
 async def _exposures(

@@ -56,6 +56,8 @@ class IncidentRecord(Base):
     # {...}, "pin": {...}}, each with its time; none overwrites another.
     # After the retention purge only a coarse {"area": {...}} is left.
     locations: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    # The caller's language (BCP 47), a tie-breaker in ranking; not personal enough to seal.
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
     # The recommendation shown to the dispatcher (and what auto-offer used).
     recommendation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -132,6 +134,11 @@ class UnitRecord(Base):
     # offer by SMS would never arrive, so it is not offered automatically and the
     # board says why. Cleared when the unit's phone number is changed.
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The area the unit's agency serves: a policy jurisdiction and optionally a
+    # GeoJSON Polygon/MultiPolygon. Outside it the unit is only mutual aid; with
+    # neither, it is home everywhere.
+    jurisdiction: Mapped[str | None] = mapped_column(String(64), default=None)
+    service_area: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (
         # The candidate search is "free units in a latitude band": one index range
@@ -164,6 +171,8 @@ class AssignmentRecord(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # Free text a dispatcher typed: sealed like the narrative it may quote.
     override_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    # The unit came from outside the incident's service area (mutual aid).
+    mutual_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The assignment.offered event: sent again when notify never reported on it.
     offer_event_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
@@ -207,6 +216,15 @@ class AlertRecord(Base):
     summary: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What within the incident it is about (a role, a handoff id), so it can clear by itself.
+    subject: Mapped[str | None] = mapped_column(String(64), default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Set when the condition ended (or, for a well-being alert, when acknowledged).
+    cleared_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, index=True
+    )
+    cleared_reason: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ExposureRecord(Base):

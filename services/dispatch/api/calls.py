@@ -11,7 +11,7 @@ from schemas.calls import CallSubmission
 from schemas.vocabulary import IncidentStatus
 from services.common.clock import as_utc
 from services.common.outbox import UnitOfWork
-from services.dispatch.api.deps import CallTaker, Context, Runtime
+from services.dispatch.api.deps import CallGeocoder, CallTaker, Context, Runtime
 from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app.intake import submit_call
 from services.dispatch.domain.errors import Unprocessable
@@ -32,6 +32,7 @@ async def submit(
     who: CallTaker,
     runtime: Runtime,
     context: Context,
+    geocoder: CallGeocoder,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     # Refused here, at the call-taker's screen: once stored, a call whose
@@ -42,8 +43,14 @@ async def submit(
             "jurisdiction", f"no policy for jurisdiction {call.jurisdiction!r}; known: {known}"
         )
 
+    # An address with no point: placed now, before the transaction (an online
+    # geocoder, if configured, must not hold the database while it answers).
+    geocode = None
+    if call.location.address and not call.location.has_point():
+        geocode = await geocoder.geocode(call.location.address)
+
     async def store(uow: UnitOfWork) -> CallAccepted:
-        incident = await submit_call(uow, call, who)
+        incident = await submit_call(uow, call, who, geocode)
         return CallAccepted(
             incident_id=incident.id,
             incident_code=incident.code,

@@ -4,9 +4,10 @@ Plain HTML, CSS and ES modules committed in the repository: nothing to build,
 nothing loaded from another host. ``/`` answers the page with its own CSP
 (scripts and styles from this origin only; ``connect-src`` this origin plus
 the triage and notify origins the console calls cross-origin);
-``/console/config.json`` tells the page those two origins. Neither needs a
-token: the page holds no data, and everything it shows comes from the ``/v1``
-API after signing in.
+``/console/config.json`` tells the page those two origins and its idle lock
+(seconds without keyboard or pointer use before the console signs itself out
+and clears the screen). Neither needs a token: the page holds no data, and
+everything it shows comes from the ``/v1`` API after signing in.
 """
 
 from pathlib import Path
@@ -34,11 +35,13 @@ def page_csp(triage_url: str | None, notify_url: str | None) -> str:
     )
 
 
-def install_console(app: FastAPI, triage_url: str | None, notify_url: str | None) -> None:
+def install_console(
+    app: FastAPI, triage_url: str | None, notify_url: str | None, idle_lock_s: int
+) -> None:
     """Serve the page at ``/``, its config and its files under ``/console/``."""
     router = APIRouter(include_in_schema=False)
     csp = page_csp(triage_url, notify_url)
-    config = {"triage_url": triage_url, "notify_url": notify_url}
+    config = {"triage_url": triage_url, "notify_url": notify_url, "idle_lock_s": idle_lock_s}
 
     @router.api_route("/", methods=["GET", "HEAD"])
     async def page() -> FileResponse:

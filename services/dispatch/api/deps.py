@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from services.common.auth import Principal, StaffRole, require_roles
 from services.common.runtime import ServiceRuntime
 from services.dispatch.app.context import DispatchContext
+from services.dispatch.domain.geocoding import Geocoder
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
@@ -23,6 +24,14 @@ def get_context(request: Request) -> DispatchContext:
 
 
 Context = Annotated[DispatchContext, Depends(get_context)]
+
+
+def get_geocoder(request: Request) -> Geocoder:
+    geocoder: Geocoder = request.app.state.geocoder
+    return geocoder
+
+
+CallGeocoder = Annotated[Geocoder, Depends(get_geocoder)]
 
 CallTaker = Annotated[
     Principal,

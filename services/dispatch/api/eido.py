@@ -33,8 +33,6 @@ from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisc
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from schemas.api import Problem
 from schemas.eido import (
@@ -53,10 +51,14 @@ from services.common.auth import Principal, StaffRole, require_roles
 from services.common.revocations import is_revoked
 from services.common.runtime import ServiceRuntime
 from services.common.tokens import Claims, TokenKeys
-from services.dispatch.adapters.models import IncidentRecord
 from services.dispatch.api.deps import Context, Runtime
 from services.dispatch.app.changes import incident_changes, latest_position
-from services.dispatch.app.eido import incident_eido, readable_incidents, receive_eido
+from services.dispatch.app.eido import (
+    active_incidents,
+    hand_over,
+    incident_eido,
+    readable_incidents,
+)
 from services.dispatch.domain.change_feed import ChangeCursor
 from services.dispatch.domain.eido_mapping import EidoRefused, Issuer
 from services.dispatch.domain.errors import IncidentNotFound, Unprocessable
@@ -79,7 +81,6 @@ POLL_S = 1.0
 EXPIRES_S = 3600
 MAX_MESSAGE = 65536  # STA-024: subscriptions of up to 64 KiB must be accepted
 ACTIVE_LIMIT = 200
-COLLISION_RETRIES = 3
 
 
 class EidoAccepted(BaseModel):
@@ -141,19 +142,10 @@ async def receive(
     if dangling := dangling_references(wire):
         path, target = dangling[0]
         raise _refuse(path, f"refers to {target!r}, which no component of this EIDO has as $id")
-    for attempt in range(COLLISION_RETRIES):
-        try:
-            async with runtime.unit_of_work() as uow:
-                received = await receive_eido(uow, document, who, jurisdiction)
-                await uow.commit()
-            break
-        except EidoRefused as refused:
-            raise _refuse(refused.path, refused.message) from None
-        except IntegrityError:
-            # Two posts of a new $id at once (the loser finds the winner's incident next
-            # time round), or an incident short code drawn twice: try again.
-            if attempt == COLLISION_RETRIES - 1:
-                raise
+    try:
+        received = await hand_over(runtime.unit_of_work, document, who, jurisdiction)
+    except EidoRefused as refused:
+        raise _refuse(refused.path, refused.message) from None
     log.info(
         "dispatch.eido_received",
         extra={"incident_id": received.incident_id, "new_incident": received.created},
@@ -270,13 +262,7 @@ async def _send(
 
 async def _active(runtime: ServiceRuntime) -> list[str]:
     async with runtime.db.session() as session:
-        rows = await session.scalars(
-            select(IncidentRecord.id)
-            .where(IncidentRecord.status != "closed")
-            .order_by(IncidentRecord.received_at.desc())
-            .limit(ACTIVE_LIMIT)
-        )
-        return list(rows)
+        return await active_incidents(session, ACTIVE_LIMIT)
 
 
 async def _audit(

@@ -26,9 +26,13 @@ async def list_incidents(
     runtime: Runtime,
     status: IncidentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="search: code, part of the address or caller phone"),
+    ] = None,
 ) -> list[IncidentSummary]:
     async with runtime.db.session() as session:
-        return await incident_list(session, status.value if status else None, limit)
+        return await incident_list(session, status.value if status else None, limit, q)
 
 
 @router.get(
@@ -153,7 +157,14 @@ async def pin_location(
         incident = await _incident(uow, incident_id)
         now = uow.clock.now()
         places = dict(incident.locations or {})
-        places["pin"] = {"lat": body.lat, "lon": body.lon, "at": now.isoformat(), "by": who.subject}
+        places["pin"] = {
+            "lat": body.lat,
+            "lon": body.lon,
+            "at": now.isoformat(),
+            "by": who.subject,
+            "source": "pin",
+            "confidence": 1.0,
+        }
         incident.locations = places
         incident.updated_at = now
         timeline.record(

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.api import Instant, IsoDateTime, Problem
 from schemas.calls import E164, Latitude, Longitude
+from schemas.languages import LanguageTag
 from schemas.text import ONE_LINE
 from schemas.vocabulary import AssignmentStatus, Capability, Role, UnitStatus
 from services.common.clock import as_utc
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import AssignmentRecord, IncidentRecord, UnitRecord
-from services.dispatch.adapters.roster import RosterUnit
+from services.dispatch.adapters.roster import Jurisdiction, RosterUnit, checked_area
 from services.dispatch.api.deps import Context, Runtime, UnitManager, UnitReader, UnitReporter
 from services.dispatch.api.idempotent import IdempotencyKey, answer_once
 from services.dispatch.app import units as unit_ops
@@ -54,6 +55,14 @@ class UnitView(BaseModel):
         description="its phone sent STOP: not offered automatically (an SMS offer would never "
         "arrive) until its number changes; a dispatcher may still send it by radio",
     )
+    jurisdiction: str | None = Field(
+        default=None, description="the policy jurisdiction its agency serves (null: everywhere)"
+    )
+    service_area: dict[str, Any] | None = Field(
+        default=None,
+        description="GeoJSON Polygon or MultiPolygon its agency serves; outside its area a "
+        "unit is offered only as mutual aid",
+    )
 
 
 class UnitChanges(BaseModel):
@@ -65,8 +74,16 @@ class UnitChanges(BaseModel):
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = None
     roles: Annotated[list[Role], Field(min_length=1)] | None = None
     capabilities: list[Capability] | None = None
-    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] | None = None
+    languages: list[LanguageTag] | None = None
     phone: E164 | None = Field(default=None, description="null removes the unit's phone")
+    jurisdiction: Jurisdiction | None = Field(
+        default=None, description="null: the unit serves every jurisdiction"
+    )
+    service_area: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon; null removes it"
+    )
+
+    _area = field_validator("service_area")(checked_area)
 
     @field_validator("call_sign", "agency", "roles", "capabilities", "languages", mode="before")
     @classmethod
@@ -167,6 +184,8 @@ def view(u: UnitRecord) -> UnitView:
         current_assignment_id=u.current_assignment_id,
         current_incident_id=u.current_incident_id,
         sms_opted_out=bool(u.sms_opted_out),
+        jurisdiction=u.jurisdiction,
+        service_area=u.service_area,
     )
 
 

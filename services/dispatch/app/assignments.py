@@ -19,6 +19,7 @@ from services.dispatch.adapters.models import (
     UnitRecord,
 )
 from services.dispatch.app import timeline
+from services.dispatch.app.alerts import clear_ended
 from services.dispatch.app.offers import (
     after_no_answer,
     cancel_timers,
@@ -46,7 +47,8 @@ async def transition(
     if assignment is None:
         raise AssignmentNotFound(assignment_id)
     current = AssignmentStatus(assignment.status)
-    check(assignment.id, current, wanted)
+    # Named by call sign and role, as the dispatcher knows it (the id means nothing on screen).
+    check(f"{assignment.call_sign}'s {assignment.role} assignment", current, wanted)
     now = uow.clock.now()
     assignment.status = wanted.value
     assignment.updated_at = now
@@ -92,6 +94,7 @@ async def transition(
     # Dispatched only while every role is covered or asked; a cancel or an
     # exhausted escalation leaves a role with nobody, and the status says so.
     await refresh_status(uow, incident)
+    await clear_ended(uow, incident)  # an accept may fill the role an alert is about
     return assignment
 
 

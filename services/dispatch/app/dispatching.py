@@ -32,13 +32,14 @@ from services.dispatch.adapters.models import (
     IncidentRecord,
 )
 from services.dispatch.app import timeline
-from services.dispatch.app.alerts import raise_alert
+from services.dispatch.app.alerts import clear_ended, raise_alert
 from services.dispatch.app.assignments import cancel_live
 from services.dispatch.app.follow_up import schedule_if_needed
 from services.dispatch.app.offers import offer_step, ranked_candidates, refresh_status
 from services.dispatch.domain.errors import Conflict, Unprocessable
 from services.dispatch.domain.eta import EtaEstimator
 from services.dispatch.domain.recommend import Ranked, far_note, needs_telehealth
+from services.dispatch.domain.roles import needed_by_role
 
 PolicyLookup = Callable[[str], Policy]
 
@@ -49,6 +50,7 @@ async def plan(
     """The recommendation, one entry per role, stored on the incident; returns the
     ranked candidates per role so the first offers need not search again."""
     roles = [Role(r) for r in (incident.triage or {}).get("roles", [])]
+    flags = (incident.triage or {}).get("flags", [])
     notes: list[str] = []
     ranked_by_role: dict[Role, list[Ranked]] = {}
     if Role.CLINICIAN in roles:
@@ -80,7 +82,14 @@ async def plan(
                 uow, incident, role, policy, eta, set(), set(roles)
             )
         ranked = ranked_by_role[role]
-        entries.append(recommendation_entry(role, ranked, notes if role == Role.TELEHEALTH else []))
+        entries.append(
+            recommendation_entry(
+                role,
+                ranked,
+                notes if role == Role.TELEHEALTH else [],
+                needed=policy.dispatch.units_needed(role.value, flags),
+            )
+        )
     incident.recommendation = entries
     for note in notes[:1]:
         timeline.record(
@@ -94,16 +103,30 @@ async def plan(
     return ranked_by_role
 
 
-def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> dict[str, Any]:
+def recommendation_entry(
+    role: Role, ranked: list[Ranked], notes: list[str], needed: int = 1
+) -> dict[str, Any]:
     """One role of the recommendation. A far unit (beyond the policy's maximum ETA) is
     never the recommended one: it is listed among the alternatives, marked far, and
-    the entry's notes say why the role has no unit."""
+    the entry's notes say why the role has no unit. ``needed``: units the role needs
+    (the policy's cover); the ones after the best are ``cover_units``."""
     best = ranked[0] if ranked and not ranked[0].far else None
-    others = [r for r in ranked if r is not best][:3]
+    cover = [r for r in ranked[1:needed] if best is not None and not r.far]
+    others = [r for r in ranked if r is not best and r not in cover][:3]
     role_notes = list(notes)
     far = far_note(ranked)
     if far is not None:
         role_notes.append(far)
+    if needed > 1 and len(cover) + (best is not None) < needed:
+        role_notes.append(
+            f"cover: {role.value} needs {needed} units; "
+            f"{len(cover) + (best is not None)} within the policy maximum ETA"
+        )
+    if best is not None and best.mutual_aid:
+        role_notes.append(
+            f"mutual aid: no home-area unit for {role.value} within the policy maximum ETA; "
+            f"{best.candidate.call_sign} ({best.candidate.agency}) comes from outside the area"
+        )
     if best is not None:
         reasons = list(best.reasons)
     elif far is not None:
@@ -115,6 +138,7 @@ def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> 
         "unit_id": best.candidate.unit_id if best else None,
         "call_sign": best.candidate.call_sign if best else None,
         "eta_seconds": best.eta_seconds if best else None,
+        "mutual_aid": best.mutual_aid if best else False,
         "reasons": reasons,
         "alternatives": [
             {
@@ -122,10 +146,21 @@ def recommendation_entry(role: Role, ranked: list[Ranked], notes: list[str]) -> 
                 "call_sign": r.candidate.call_sign,
                 "eta_seconds": r.eta_seconds,
                 "far": r.far,
+                "mutual_aid": r.mutual_aid,
             }
             for r in others
         ],
         "notes": role_notes,
+        "needed": needed,
+        "cover_units": [
+            {
+                "unit_id": r.candidate.unit_id,
+                "call_sign": r.candidate.call_sign,
+                "eta_seconds": r.eta_seconds,
+                "mutual_aid": r.mutual_aid,
+            }
+            for r in cover
+        ],
     }
 
 
@@ -138,8 +173,19 @@ async def start(
     now = uow.clock.now()
     if incident.priority in policy.dispatch.auto_offer_priorities:
         incident.status = IncidentStatus.DISPATCHED.value
+        needed = needed_by_role(entries)
         for role, ranked in ranked_by_role.items():
-            await offer_step(uow, incident, role, policy, eta, loop=0, step=0, first=ranked)
+            await offer_step(
+                uow,
+                incident,
+                role,
+                policy,
+                eta,
+                loop=0,
+                step=0,
+                first=ranked,
+                slots=needed.get(role.value, 1),
+            )
         await refresh_status(uow, incident)
     else:
         incident.status = IncidentStatus.AWAITING_DISPATCH.value
@@ -171,7 +217,13 @@ async def confirm(
     if incident.triage is None:
         raise Conflict(f"incident {incident.code} is not triaged yet")
     entries = incident.recommendation or []
-    recommended = {e["role"]: e["unit_id"] for e in entries}
+    # Per role, the recommended units: the best, and with cover the others it needs.
+    recommended = {
+        e["role"]: [
+            u for u in [e["unit_id"], *(c["unit_id"] for c in e.get("cover_units", []))] if u
+        ]
+        for e in entries
+    }
     by_role: dict[Role, list[str]] = {}
     for role, unit_id in chosen:
         by_role.setdefault(role, []).append(unit_id)
@@ -181,7 +233,7 @@ async def confirm(
     departs = [
         role
         for role, unit_ids in by_role.items()
-        if recommended.get(role.value) and unit_ids != [recommended[role.value]]
+        if recommended.get(role.value) and sorted(unit_ids) != sorted(recommended[role.value])
     ]
     if departs and not (override_reason and override_reason.strip()):
         raise Unprocessable(
@@ -193,7 +245,7 @@ async def confirm(
     manual = departs or [r for r in by_role if not recommended.get(r.value)]
     reason = override_reason.strip() if override_reason and manual else None
     unfilled = sorted(
-        r for r, unit_id in recommended.items() if not unit_id and Role(r) not in by_role
+        r for r, unit_ids in recommended.items() if not unit_ids and Role(r) not in by_role
     )
     if unfilled:
         timeline.record(
@@ -261,6 +313,7 @@ async def close(
         data={"disposition": disposition.value},
     )
     schedule_if_needed(uow, incident, policy, fatal=fatal_overdose)
+    await clear_ended(uow, incident)  # nothing is left to fill or place
     kinds = _critical_kinds(incident, fatal_overdose)
     if kinds and on_scene:
         await _count_exposure(uow, incident, on_scene, kinds, policy)

@@ -9,16 +9,20 @@ tells subscribers something changed. Location and incident type are not changed 
 update: triage has already weighed them and a dispatcher may have acted (a pin, a replan).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from schemas.eido import EidoDocument
 from services.common.auth import Principal, StaffRole
+from services.common.db import Session
 from services.common.outbox import UnitOfWork
-from services.dispatch.adapters.eido_models import EidoReferenceRecord
+from services.dispatch.adapters.eido_references import (
+    Collision,
+    EidoReference,
+    EidoReferences,
+    commit,
+)
 from services.dispatch.app import timeline
 from services.dispatch.app.intake import submit_call
 from services.dispatch.app.views import incident_view
@@ -29,6 +33,8 @@ from services.dispatch.domain.eido_mapping import (
     new_notes,
 )
 from services.dispatch.domain.errors import IncidentNotFound
+
+COLLISION_RETRIES = 3
 
 # Roles that see the caller and the narrative on the console, so may in an EIDO too.
 ENTITLED = frozenset({StaffRole.DISPATCHER, StaffRole.SUPERVISOR, StaffRole.ADMIN})
@@ -46,18 +52,39 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+async def hand_over(
+    unit_of_work: Callable[[], UnitOfWork],
+    document: EidoDocument,
+    by: Principal,
+    jurisdiction: str = "default",
+) -> Received:
+    """``receive_eido`` in its own transaction, tried again when a concurrent post of the
+    same new ``$id`` (or a short-code draw) collides: the retry finds the winner's incident."""
+    for attempt in range(COLLISION_RETRIES):
+        try:
+            async with unit_of_work() as uow:
+                received = await receive_eido(uow, document, by, jurisdiction)
+                await commit(uow)
+            return received
+        except Collision:
+            if attempt == COLLISION_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 async def receive_eido(
     uow: UnitOfWork, document: EidoDocument, by: Principal, jurisdiction: str = "default"
 ) -> Received:
     """Store a CAD's EIDO as an incident, or apply it to the incident it already is."""
-    known = await uow.session.get(EidoReferenceRecord, document.id)
+    references = EidoReferences(uow.session)
+    known = await references.by_eido_id(document.id)
     stamp = _utc(document.last_update_time_stamp)
     if known is not None:
         if stamp <= _utc(known.last_update):
             return Received(known.incident_id, created=False, updated=False)
         notes = new_notes(document, set(known.note_ids))
-        known.last_update = stamp
-        known.note_ids = sorted({*known.note_ids, *(n.id for n in document.notes_component or [])})
+        seen = {*known.note_ids, *(n.id for n in document.notes_component or [])}
+        await references.updated(known.eido_id, stamp, sorted(seen))
         timeline.record(
             uow.session,
             known.incident_id,
@@ -69,28 +96,20 @@ async def receive_eido(
         return Received(known.incident_id, created=False, updated=True)
     cad = call_from_eido(document, jurisdiction)  # refuses before anything is written
     incident = await submit_call(uow, cad.call, by)
-    uow.session.add(
-        EidoReferenceRecord(
-            eido_id=document.id,
-            incident_id=incident.id,
-            client=by.subject,
-            issuing_element=document.issuing_element_identification,
-            apco_type=cad.apco_type,
-            last_update=stamp,
-            note_ids=list(cad.note_ids),
-            received_at=uow.clock.now(),
-        )
+    references.add(
+        eido_id=document.id,
+        incident_id=incident.id,
+        client=by.subject,
+        issuing_element=document.issuing_element_identification,
+        apco_type=cad.apco_type,
+        last_update=stamp,
+        note_ids=cad.note_ids,
+        received_at=uow.clock.now(),
     )
     return Received(incident.id, created=True, updated=False)
 
 
-async def reference_for(session: AsyncSession, incident_id: str) -> EidoReferenceRecord | None:
-    return await session.scalar(
-        select(EidoReferenceRecord).where(EidoReferenceRecord.incident_id == incident_id)
-    )
-
-
-def may_read(who: Principal, reference: EidoReferenceRecord | None) -> bool:
+def may_read(who: Principal, reference: EidoReference | None) -> bool:
     """Desk roles read any incident; a CAD only the incidents it handed over itself."""
     if who.has_any(ENTITLED):
         return True
@@ -111,14 +130,13 @@ def eido_id_for(incident_id: str, issuer: Issuer) -> str:
     return f"urn:emergency:uid:incidentid:{incident_id}:{issuer.agency_id}"
 
 
-async def incident_eido(
-    session: AsyncSession, key: str, who: Principal, issuer: Issuer
-) -> EidoDocument:
+async def incident_eido(session: Session, key: str, who: Principal, issuer: Issuer) -> EidoDocument:
     """The incident ``key`` (its id, or the EIDO ``$id`` a CAD knows it by) as an EIDO."""
-    reference = await session.get(EidoReferenceRecord, key)
+    references = EidoReferences(session)
+    reference = await references.by_eido_id(key)
     incident_id = reference.incident_id if reference else own_incident_id(key, issuer)
     if reference is None:
-        reference = await reference_for(session, incident_id)
+        reference = await references.by_incident(incident_id)
     if not may_read(who, reference):
         # Not "forbidden": whether an incident exists is itself not the CAD's to know.
         raise IncidentNotFound(key)
@@ -133,16 +151,14 @@ async def incident_eido(
 
 
 async def readable_incidents(
-    session: AsyncSession, incident_ids: list[str], who: Principal
+    session: Session, incident_ids: list[str], who: Principal
 ) -> list[str]:
     """Of ``incident_ids``, those ``who`` may read as EIDOs."""
     if who.has_any(ENTITLED):
         return incident_ids
-    rows = await session.scalars(
-        select(EidoReferenceRecord.incident_id).where(
-            EidoReferenceRecord.incident_id.in_(incident_ids),
-            EidoReferenceRecord.client == who.subject,
-        )
-    )
-    mine = set(rows)
+    mine = await EidoReferences(session).handed_over_by(who.subject, incident_ids)
     return [i for i in incident_ids if i in mine]
+
+
+async def active_incidents(session: Session, limit: int) -> list[str]:
+    return await EidoReferences(session).active_incidents(limit)

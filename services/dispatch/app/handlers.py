@@ -56,6 +56,7 @@ async def _mark_opted_out(uow: UnitOfWork, assignment_id: str, at: datetime) -> 
     if unit is None or unit.sms_opted_out:
         return
     unit.sms_opted_out = True
+    unit.version += 1  # every change bumps it: other replicas' unit indexes notice by it
     unit.updated_at = at
     timeline.record(
         uow.session,

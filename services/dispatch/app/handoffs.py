@@ -26,7 +26,7 @@ from services.dispatch.adapters.models import (
     TimerRecord,
 )
 from services.dispatch.app import timeline
-from services.dispatch.app.alerts import raise_alert
+from services.dispatch.app.alerts import clear_ended, raise_alert
 from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.places import used_point
 from services.dispatch.domain.providers import ProviderCandidate, choose
@@ -176,6 +176,7 @@ async def answered(
             summary=f"warm handoff accepted by {handoff.organization}",
             data={"handoff_id": handoff.id},
         )
+        await clear_ended(uow, incident)  # an earlier unplaced request is placed now
         return
     await _move_on(uow, incident, handoff, "declined", actor, policy_for(incident.jurisdiction))
 

@@ -19,6 +19,7 @@ from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord
 from services.dispatch.app import timeline
 from services.dispatch.domain.codes import incident_code
+from services.dispatch.domain.geocoding import SOURCE_INTAKE, Geocode
 
 MAX_CODE_ATTEMPTS = 60
 
@@ -36,8 +37,12 @@ async def _free_code(uow: UnitOfWork) -> str:
     raise RuntimeError("no free incident code")  # unreachable in practice: 6 digits
 
 
-async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> IncidentRecord:
-    """Store a new incident and announce it. Caller commits nothing else in this UoW."""
+async def submit_call(
+    uow: UnitOfWork, call: CallSubmission, by: Principal, geocode: Geocode | None = None
+) -> IncidentRecord:
+    """Store a new incident and announce it. Caller commits nothing else in this UoW.
+
+    ``geocode``: where the call's address was placed, for a call that gave no point."""
     now = uow.clock.now()
     incident = IncidentRecord(
         id=new_id(),
@@ -52,7 +57,8 @@ async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> I
         location=call.location.model_dump(mode="json"),
         caller=call.caller.model_dump(mode="json") if call.caller else None,
         created_by=by.subject,
-        locations=_locations(call, now),
+        language=call.language,
+        locations=_locations(call, now, geocode),
     )
     uow.session.add(incident)
     event = uow.emit(
@@ -78,11 +84,28 @@ async def submit_call(uow: UnitOfWork, call: CallSubmission, by: Principal) -> I
         summary=f"call received from {call.source.value}, incident {incident.code}",
         event_id=event.id,
     )
+    if call.location.address and not call.location.has_point():
+        # No address or coordinates in the summary: the place stays in ``locations``.
+        timeline.record(
+            uow.session,
+            incident.id,
+            at=now,
+            kind="location.geocoded",
+            actor="dispatch",
+            summary=(
+                f"address placed from {geocode.source.replace('_', ' ')} ({geocode.method}, "
+                f"confidence {geocode.confidence:.2f})"
+                if geocode is not None
+                else "address not found by the geocoder: no point, ETAs unknown until a "
+                "dispatcher pins the place"
+            ),
+        )
     return incident
 
 
-def _locations(call: CallSubmission, now: datetime) -> dict[str, Any]:
-    """The caller's address and the point it was geocoded to, each kept with its time."""
+def _locations(call: CallSubmission, now: datetime, geocode: Geocode | None) -> dict[str, Any]:
+    """The caller's address and the point it was geocoded to, each kept with its time.
+    A point given with the call is taken as given (``source: intake``)."""
     places: dict[str, Any] = {}
     if call.location.address:
         places["reported"] = {"address": call.location.address, "at": now.isoformat()}
@@ -91,6 +114,9 @@ def _locations(call: CallSubmission, now: datetime) -> dict[str, Any]:
             "lat": call.location.lat,
             "lon": call.location.lon,
             "at": now.isoformat(),
-            "source": "call intake",
+            "source": SOURCE_INTAKE,
+            "confidence": 1.0,
         }
+    elif geocode is not None:
+        places["geocoded"] = {**geocode.as_place(), "at": now.isoformat()}
     return places

@@ -11,7 +11,10 @@ when nobody is left, the policy's ``alert`` audience is alerted.
 Booking is a conditional update on the unit (free of any assignment, at the
 version read); the database's partial unique index on live assignments per
 unit is the last word, so no unit is ever double-booked, with any number of
-dispatch replicas.
+dispatch replicas. Candidates are chosen from the process's in-memory unit
+index (``unit_index_sync``), which may lag behind another replica: that is
+safe only because of this booking, which refuses a unit the index wrongly
+thought free.
 """
 
 from dataclasses import dataclass
@@ -33,14 +36,24 @@ from services.dispatch.adapters.models import (
     TimerRecord,
     UnitRecord,
 )
+from services.dispatch.adapters.unit_index import Accept, IndexedUnit
+from services.dispatch.adapters.unit_index_sync import LiveUnitIndex, unit_ids_option
 from services.dispatch.app import timeline
 from services.dispatch.app.alerts import raise_alert
+from services.dispatch.domain.areas import ServiceArea
 from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.lifecycle import COMMITTED, UNANSWERED
+from services.dispatch.domain.lifecycle import UNANSWERED
 from services.dispatch.domain.places import used_point
-from services.dispatch.domain.recommend import Ranked, Requirement, far_note, rank_for_role
-from services.dispatch.domain.roles import role_covers, unfilled
+from services.dispatch.domain.recommend import (
+    ON_SCENE,
+    Ranked,
+    Requirement,
+    UnitCandidate,
+    far_note,
+    rank_for_role,
+)
+from services.dispatch.domain.roles import COVERING, needed_by_role, role_covers, unfilled
 
 # How many of the nearest units per role to consider: enough to survive a few
 # lost booking races, few enough to stay cheap with thousands of units.
@@ -71,19 +84,55 @@ async def ranked_candidates(
     if planned is None:
         planned = {Role(e["role"]) for e in incident.recommendation or []}
     lat, lon = _incident_point(incident)
-    found = await nearest_available(
-        uow.session,
-        role,
-        lat,
-        lon,
-        CANDIDATES_PER_ROLE,
-        uow.clock,
-        window_days=policy.dispatch.wellbeing.window_days,
-    )
+    window_days = policy.dispatch.wellbeing.window_days
+    found = await _from_index(uow, incident, role, lat, lon, window_days)
+    if found is None:
+        found = await nearest_available(
+            uow.session, role, lat, lon, CANDIDATES_PER_ROLE, uow.clock, window_days=window_days
+        )
     pool = [c for c in found if c.unit_id not in exclude]
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage,
+        language=incident.language,
+        telehealth=Role.TELEHEALTH in planned,
+        jurisdiction=incident.jurisdiction,
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     return rank_for_role(role, pool, lat, lon, eta, need, limit)
+
+
+async def _from_index(
+    uow: UnitOfWork,
+    incident: IncidentRecord,
+    role: Role,
+    lat: float | None,
+    lon: float | None,
+    window_days: int,
+) -> list[UnitCandidate] | None:
+    """Candidates from the in-memory index (None: no index, or it cannot answer for
+    this transaction). With service areas, the nearest home units and the nearest
+    others are searched apart, so a crowd of mutual-aid units near a boundary
+    cannot hide a home unit within the maximum ETA."""
+    live = LiveUnitIndex.of(uow.session)
+    if live is None:
+        return None
+    accept: list[Accept] | None = None
+    if live.index.has_areas:
+        home_by_area: dict[ServiceArea, bool] = {}
+
+        def home(unit: IndexedUnit) -> bool:
+            if unit.area is None:
+                return True
+            if unit.area not in home_by_area:
+                home_by_area[unit.area] = unit.area.serves(incident.jurisdiction, lat, lon)
+            return home_by_area[unit.area]
+
+        accept = [home, lambda unit: not home(unit)]
+    found = await live.nearest(uow.session, role, lat, lon, CANDIDATES_PER_ROLE, accept)
+    if found is None:
+        return None
+    since = uow.clock.now() - timedelta(days=window_days)
+    return [unit.candidate(role, since) for unit in found]
 
 
 async def chosen_candidates(
@@ -108,7 +157,12 @@ async def chosen_candidates(
         uow.clock,
         window_days=policy.dispatch.wellbeing.window_days,
     )
-    need = Requirement.for_incident(incident.triage, telehealth=Role.TELEHEALTH in planned)
+    need = Requirement.for_incident(
+        incident.triage,
+        language=incident.language,
+        telehealth=Role.TELEHEALTH in planned,
+        jurisdiction=incident.jurisdiction,
+    )
     limit = policy.dispatch.max_eta_minutes.seconds_for(role.value)
     by_id = {r.candidate.unit_id: r for r in rank_for_role(role, found, lat, lon, eta, need, limit)}
     missing = [u for u in unit_ids if u not in by_id]
@@ -138,7 +192,7 @@ async def _book(
             current_assignment_id=assignment_id,
             current_incident_id=incident_id,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **unit_ids_option(unit_id))
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -155,7 +209,7 @@ async def finalize(uow: UnitOfWork, assignment: AssignmentRecord) -> None:
         .values(
             version=UnitRecord.version + 1, current_assignment_id=None, current_incident_id=None
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **unit_ids_option(assignment.unit_id))
     )
     uow.emit(
         EventType.ASSIGNMENT_ENDED,
@@ -203,6 +257,7 @@ async def offer_step(
     override_reason: str | None = None,
     first: list[Ranked] | None = None,
     not_again: set[str] | None = None,
+    slots: int = 1,
 ) -> list[AssignmentRecord]:
     """Run one escalation step for one role; when nobody can be offered, move on or alert.
 
@@ -210,6 +265,8 @@ async def offer_step(
     tried yet), used for the first step instead of searching again. ``chosen``: a
     dispatcher's picks, offered as made (any free unit, far or tried before).
     ``not_again``: units that must not be offered in this round (one that just expired).
+    ``slots``: units the role still needs (more than one where the policy asks for
+    cover): the step offers one more unit per extra slot than its ``offer_at_once``.
     """
     if chosen:
         ranked = await chosen_candidates(uow, incident, role, policy, eta, chosen)
@@ -250,7 +307,7 @@ async def offer_step(
             incident,
             role,
             near,
-            rule.offer_at_once,
+            rule.offer_at_once + slots - 1,
             rule.ack_seconds,
             loop,
             step,
@@ -332,6 +389,9 @@ async def _offer_batch(
 ) -> list[AssignmentRecord]:
     now = uow.clock.now()
     expires = now + timedelta(seconds=ack_seconds)
+    # The unit on scene holds the tablet for the video clinician: it joins the same room.
+    planned = {e["role"] for e in incident.recommendation or []}
+    video_session = role in ON_SCENE and Role.TELEHEALTH.value in planned
     offered: list[AssignmentRecord] = []
     for rank, choice in enumerate(ranked):
         if len(offered) >= how_many:
@@ -358,6 +418,7 @@ async def _offer_batch(
             step=step,
             expires_at=expires,
             override_reason=override_reason,
+            mutual_aid=choice.mutual_aid,
         )
         uow.session.add(assignment)
         uow.session.add(
@@ -387,6 +448,7 @@ async def _offer_batch(
                 lon=lon,
                 offered_at=now,
                 expires_at=expires,
+                video_session=video_session,
             ),
         )
         assignment.offer_event_id = event.id
@@ -398,6 +460,7 @@ async def _offer_batch(
             actor=actor,
             summary=f"{unit.call_sign} offered as {role.value}"
             + (f", ETA {_minutes(choice.eta_seconds)}" if choice.eta_seconds is not None else "")
+            + (" (mutual aid)" if choice.mutual_aid else "")
             + f", answer within {ack_seconds} s"
             + (f" (override: {override_reason})" if override_reason else ""),
             event_id=event.id,
@@ -446,7 +509,8 @@ async def refresh_status(uow: UnitOfWork, incident: IncidentRecord) -> None:
             .order_by(AssignmentRecord.offered_at, AssignmentRecord.id)
         )
     ).all()
-    covers = role_covers([e["role"] for e in incident.recommendation or []], rows)
+    entries = incident.recommendation or []
+    covers = role_covers([e["role"] for e in entries], rows, needed_by_role(entries))
     missing = unfilled(covers)
     wanted = IncidentStatus.UNASSIGNED if missing else IncidentStatus.DISPATCHED
     if incident.status != wanted.value:
@@ -471,9 +535,12 @@ async def after_no_answer(
             )
         )
     ).all()
-    live = {AssignmentStatus(s.status) for s in siblings} & (UNANSWERED | COMMITTED)
-    if live:
-        return  # someone else may still accept, or already has
+    # Someone else may still accept, or already has; with cover, escalate only for
+    # the units still missing.
+    live = [s for s in siblings if AssignmentStatus(s.status) in UNANSWERED | COVERING]
+    needed = needed_by_role(incident.recommendation or []).get(assignment.role, 1)
+    if len(live) >= needed:
+        return
     escalation = policy.dispatch.escalation[_priority(incident)]
     following = _next(escalation, assignment.loop, assignment.step)
     role = Role(assignment.role)
@@ -492,6 +559,7 @@ async def after_no_answer(
         # Never the same unit straight after it failed to answer, even when the
         # escalation starts a new loop: its phone did not answer a moment ago.
         not_again={assignment.unit_id},
+        slots=needed - len(live),
     )
     first_expiry = expired and not any(s.status == AssignmentStatus.EXPIRED.value for s in siblings)
     if first_expiry and _priority(incident) == 1 and offered:
@@ -510,7 +578,21 @@ async def after_no_answer(
 
 
 async def withdraw_siblings(uow: UnitOfWork, accepted: AssignmentRecord) -> None:
-    """The first accept wins: the other open offers for that role are cancelled."""
+    """The first accept wins: the other open offers for that role are cancelled (with
+    cover, once as many units as the role needs have accepted)."""
+    incident = await uow.session.get(IncidentRecord, accepted.incident_id)
+    needed = needed_by_role(incident.recommendation or [] if incident else []).get(accepted.role, 1)
+    if needed > 1:
+        statuses = (
+            await uow.session.scalars(
+                select(AssignmentRecord.status).where(
+                    AssignmentRecord.incident_id == accepted.incident_id,
+                    AssignmentRecord.role == accepted.role,
+                )
+            )
+        ).all()
+        if sum(AssignmentStatus(s) in COVERING for s in statuses) < needed:
+            return  # the role still needs more units: the other offers stand
     others = (
         await uow.session.scalars(
             select(AssignmentRecord).where(

@@ -23,7 +23,7 @@ from services.dispatch.app.dispatching import PolicyLookup, recommendation_entry
 from services.dispatch.app.offers import offer_step, ranked_candidates, refresh_status
 from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.eta import EtaEstimator
-from services.dispatch.domain.roles import role_covers, unfilled
+from services.dispatch.domain.roles import needed_by_role, role_covers, unfilled
 
 # How many open incidents one freed unit looks at: enough for a busy shift's
 # backlog, bounded so a status report stays quick.
@@ -51,7 +51,8 @@ async def replan(
         )
     ).all()
     entries = [dict(e) for e in incident.recommendation or []]
-    missing = unfilled(role_covers([e["role"] for e in entries], rows))
+    covers = role_covers([e["role"] for e in entries], rows, needed_by_role(entries))
+    missing = {c.role: c.missing for c in covers if c.role in unfilled(covers)}
     declined = {
         (role, unit_id)
         for role, unit_id, status in (
@@ -78,11 +79,20 @@ async def replan(
         ranked = await ranked_candidates(uow, incident, role, policy, eta, exclude)
         # Earlier "far" notes were about the units of then; the new entry says its own.
         kept = [n for n in entry.get("notes", []) if not n.startswith("far:")]
-        entries[index] = recommendation_entry(role, ranked, kept)
+        entries[index] = recommendation_entry(role, ranked, kept, needed=entry.get("needed", 1))
         replanned.append(role)
         if offers and any(not r.far for r in ranked):
             await offer_step(
-                uow, incident, role, policy, eta, loop=0, step=0, actor=actor, first=ranked
+                uow,
+                incident,
+                role,
+                policy,
+                eta,
+                loop=0,
+                step=0,
+                actor=actor,
+                first=ranked,
+                slots=missing[role.value],
             )
     if not replanned:
         return []

@@ -77,6 +77,10 @@ def apply_changes(unit: UnitRecord, changes: dict[str, Any], now: datetime) -> N
         if changes["phone"] != unit.phone:
             unit.sms_opted_out = False  # a new number has not said STOP
         unit.phone = changes["phone"]
+    if "jurisdiction" in changes:
+        unit.jurisdiction = changes["jurisdiction"]
+    if "service_area" in changes:
+        unit.service_area = changes["service_area"]
     unit.version += 1
     unit.updated_at = now
 

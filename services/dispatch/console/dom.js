@@ -50,8 +50,11 @@ export function since(iso, now = Date.now()) {
   return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+// With the zone (e.g. "02:17:54 MST"): times are compared with radio logs and other systems.
 export function clock(iso) {
-  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "—";
+  return iso
+    ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" })
+    : "—";
 }
 
 export function minutes(seconds) {

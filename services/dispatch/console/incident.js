@@ -20,6 +20,11 @@ export class IncidentPane {
     this.loading = null;
   }
 
+  clear() {
+    this.id = null;
+    replace(this.body, h("p", { class: "muted" }, "Choose an incident in the list."));
+  }
+
   async show(id) {
     this.id = id;
     await this.refresh();
@@ -78,6 +83,7 @@ export class IncidentPane {
       h("p", {}, h("strong", {}, "Where: "), place(incident)),
       incident.narrative ? h("p", {}, h("strong", {}, "Narrative: "), incident.narrative) : null,
       incident.caller?.phone ? h("p", {}, h("strong", {}, "Caller: "), incident.caller.phone) : null,
+      incident.language ? h("p", {}, h("strong", {}, "Caller's language: "), incident.language) : null,
       h(
         "div",
         { class: "grid2" },
@@ -86,7 +92,10 @@ export class IncidentPane {
         h("section", { "aria-label": "Recommendation" }, h("h3", {}, "Recommended units"),
           this.recommendation(incident)),
       ),
-      h("section", { "aria-label": "Assignments" }, h("h3", {}, "Assignments"), assignments(incident)),
+      h("section", { "aria-label": "Assignments" }, h("h3", {}, "Assignments"),
+        assignments(incident, (id, status) => this.step(id, status)),
+        incident.status === "closed" ? null : this.replanButton(incident)),
+      h("p", { id: "incident-action-error", class: "error", role: "alert" }),
       h("section", { "aria-label": "Messages" }, h("h3", {}, "SMS"), sms(incident, messages)),
       h(
         "section",
@@ -108,6 +117,35 @@ export class IncidentPane {
         ? h("p", {}, h("strong", {}, "Closed: "), words(incident.disposition), ` at ${clock(incident.closed_at)}`)
         : this.closeForm(incident),
     );
+  }
+
+  // A step reported for a unit (radio traffic): en route, on scene, clear, cancel.
+  async step(assignmentId, status) {
+    try {
+      await api(`/v1/assignments/${encodeURIComponent(assignmentId)}/status`, { method: "POST", body: { status } });
+      await this.refresh();
+    } catch (problem) {
+      const error = document.getElementById("incident-action-error");
+      if (error) error.textContent = problem.message;
+    }
+  }
+
+  replanButton(incident) {
+    return h("button", {
+      type: "button",
+      class: "secondary",
+      id: "replan",
+      title: "Work out every unfilled role again (a unit may have come free)",
+      onclick: async () => {
+        try {
+          await api(`/v1/incidents/${encodeURIComponent(incident.id)}/replan`, { method: "POST" });
+          await this.refresh();
+        } catch (problem) {
+          const error = document.getElementById("incident-action-error");
+          if (error) error.textContent = problem.message;
+        }
+      },
+    }, "Re-plan unfilled roles");
   }
 
   recommendation(incident) {
@@ -204,16 +242,32 @@ function place(incident) {
   const parts = [];
   if (where.address) parts.push(where.address);
   if (where.lat !== null && where.lat !== undefined) parts.push(`${where.lat.toFixed(5)}, ${where.lon.toFixed(5)}`);
-  if (incident.location_used) parts.push(`(ETAs to the ${incident.location_used} location)`);
+  if (incident.location_used) {
+    // How the point was found and how sure it is: a weak geocode is worth a pin.
+    const how = incident.location_source ? `: ${words(incident.location_source)}` : "";
+    const sure = typeof incident.location_confidence === "number" ? `, confidence ${incident.location_confidence.toFixed(2)}` : "";
+    parts.push(`(ETAs to the ${incident.location_used} location${how}${sure})`);
+  } else if (where.address) {
+    parts.push("(address not placed: pin it for ETAs)");
+  }
   return parts.join(" ") || "unknown";
 }
 
-function assignments(incident) {
+// The steps a dispatcher may report from each state (the lifecycle in domain/lifecycle.py;
+// accepting or declining an offer is the unit's own answer).
+const STEPS = {
+  offered: [["cancelled", "Cancel"]],
+  accepted: [["en_route", "En route"], ["on_scene", "On scene"], ["cancelled", "Cancel"]],
+  en_route: [["on_scene", "On scene"], ["cleared", "Clear"], ["cancelled", "Cancel"]],
+  on_scene: [["cleared", "Clear"]],
+};
+
+function assignments(incident, step) {
   if (!incident.assignments.length) return h("p", { class: "muted" }, "No unit offered yet.");
   return h(
     "table",
     { class: "assignments" },
-    h("thead", {}, h("tr", {}, ["Unit", "Role", "State", "ETA", "Since", "By"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Unit", "Role", "State", "ETA", "Since", "By", "Report"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, incident.assignments.map((a) =>
       h("tr", { "data-assignment": a.id },
         h("td", {}, a.call_sign),
@@ -221,7 +275,10 @@ function assignments(incident) {
         h("td", { class: `status ${a.status}`, "data-status": a.status }, words(a.status)),
         h("td", {}, minutes(a.eta_seconds)),
         h("td", {}, clock(a.updated_at)),
-        h("td", {}, a.updated_by, a.override_reason ? h("div", { class: "muted" }, `override: ${a.override_reason}`) : null)))),
+        h("td", {}, a.updated_by, a.override_reason ? h("div", { class: "muted" }, `override: ${a.override_reason}`) : null),
+        h("td", { class: "steps" }, (STEPS[a.status] ?? []).map(([status, label]) =>
+          h("button", { type: "button", class: "secondary", "data-step": status,
+            "aria-label": `${label}: ${a.call_sign}`, onclick: () => step(a.id, status) }, label)))))),
   );
 }
 

@@ -80,6 +80,15 @@ export function setUpIntake({ onSubmitted }) {
     }
   }
 
+  // Signing out: nothing typed for the last call stays in the form or the preview.
+  function clear() {
+    clearTimeout(timer);
+    asked += 1; // a preview still on its way is dropped
+    form.reset();
+    status.textContent = "";
+    replace(preview, h("p", { class: "muted" }, "Type the narrative to see who would go."));
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const call = read(form, { forPreview: false });
@@ -96,6 +105,7 @@ export function setUpIntake({ onSubmitted }) {
       status.textContent = `Not submitted: ${fields || error.message}`;
     }
   });
+  return clear;
 }
 
 // Key questions (issue 15): the first unanswered question that would change the decision
@@ -131,6 +141,9 @@ function read(form, { forPreview }) {
   if (Object.keys(location).length) call.location = location;
   const phone = form["caller-phone"].value.trim();
   if (phone && !forPreview) call.caller = { phone };
+  // Dispatch prefers a unit that speaks it; triage's preview does not need it.
+  const language = form["caller-language"].value.trim();
+  if (language && !forPreview) call.language = language;
   return call;
 }
 

@@ -21,12 +21,17 @@ export class LiveUpdates {
   start() {
     if (this.running) return;
     this.running = true;
-    this.loop();
+    this.loop(Symbol("run"));
   }
 
+  // Signing out closes the stream and forgets where it was: the next person starts afresh.
   stop() {
     this.running = false;
+    this.run = null;
     this.controller?.abort();
+    this.controller = null;
+    this.lastEventId = null;
+    this.attempt = 0;
     this.show("off", "Live updates: off");
   }
 
@@ -35,14 +40,17 @@ export class LiveUpdates {
     this.indicator.textContent = text;
   }
 
-  async loop() {
-    while (this.running) {
+  // One loop per start: a loop still asleep in its backoff when the user signed out (and
+  // someone signed in again) sees it is no longer the current run and ends.
+  async loop(run) {
+    this.run = run;
+    while (this.running && this.run === run) {
       try {
         await this.connect();
       } catch (error) {
         // A network error, an abort by the watchdog, or a refused request: try again.
       }
-      if (!this.running) return;
+      if (!this.running || this.run !== run) return;
       this.attempt += 1;
       // 1 s, 2 s, 4 s ... up to 15 s, with jitter so many consoles do not return at once.
       const delay = Math.min(15_000, 1000 * 2 ** Math.min(this.attempt - 1, 4)) * (0.75 + Math.random() / 2);
@@ -52,6 +60,7 @@ export class LiveUpdates {
   }
 
   async connect() {
+    if (!token()) throw new Error("signed out");
     this.controller = new AbortController();
     const headers = { Authorization: `Bearer ${token()}`, Accept: "text/event-stream" };
     if (this.lastEventId !== null) headers["Last-Event-ID"] = this.lastEventId;
@@ -108,6 +117,7 @@ export class LiveUpdates {
     }
     if (id !== null) this.lastEventId = id;
     const body = data ? JSON.parse(data) : {};
+    if (!this.running) return;
     if (kind === "incident") this.onIncidents(body.incident_ids || []);
     else if (kind === "units") this.onUnits(body.unit_ids || []);
     else if (kind === "expired") renew();

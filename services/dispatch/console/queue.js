@@ -1,5 +1,8 @@
-// The live incident queue: ordered by priority (not yet triaged first: it needs eyes, then
-// P1, P2, P3), then by age; timers since received and since the last change.
+// The live incident queue: ordered by urgency — priority (not yet triaged first: it needs
+// eyes, then P1, P2, P3), then incidents with a role nobody fills, then age — with the
+// nature of the call, its address, the unfilled roles, and timers since received and since
+// the last change. Search (code, address, caller phone) asks the server, which can read
+// the encrypted addresses and phones.
 
 import { h, priorityBadge, replace, since, words } from "./dom.js";
 import { api } from "./session.js";
@@ -12,14 +15,22 @@ export class IncidentQueue {
     this.onSelect = onSelect;
     this.incidents = new Map();
     this.selected = null;
+    this.search = document.getElementById("queue-search");
     this.statusFilter.addEventListener("change", () => this.render());
     this.jurisdictionFilter.addEventListener("change", () => this.render());
+    let typing = null;
+    this.search.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => this.reload().catch((error) => console.error(error)), 300);
+    });
     // The timers tick without asking the server anything.
     this.ticker = setInterval(() => this.render(), 1000);
   }
 
   async reload() {
-    const list = await api("/v1/incidents?limit=500");
+    const wanted = this.search.value.trim();
+    const list = await api(`/v1/incidents?limit=500${wanted ? `&q=${encodeURIComponent(wanted)}` : ""}`);
+    if (wanted !== this.search.value.trim()) return; // typed on meanwhile: a newer answer follows
     this.incidents = new Map(list.map((incident) => [incident.id, incident]));
     this.render();
   }
@@ -27,6 +38,15 @@ export class IncidentQueue {
   // A change to some incidents: the list is re-read (one query; summaries are small).
   async changed() {
     await this.reload();
+  }
+
+  clear() {
+    this.search.value = "";
+    this.statusFilter.value = "open";
+    this.jurisdictionFilter.value = "";
+    this.incidents = new Map();
+    this.selected = null;
+    this.rows.replaceChildren();
   }
 
   select(id) {
@@ -42,7 +62,9 @@ export class IncidentQueue {
     return [...this.incidents.values()]
       .filter((i) => (status === "open" ? i.status !== "closed" : !status || i.status === status))
       .filter((i) => !jurisdiction || i.jurisdiction === jurisdiction)
-      .sort((a, b) => rank(a.priority) - rank(b.priority) || Date.parse(a.received_at) - Date.parse(b.received_at));
+      .sort((a, b) => rank(a.priority) - rank(b.priority)
+        || (b.unfilled_roles?.length ?? 0) - (a.unfilled_roles?.length ?? 0)
+        || Date.parse(a.received_at) - Date.parse(b.received_at));
   }
 
   render() {
@@ -68,8 +90,11 @@ export class IncidentQueue {
           },
           h("td", {}, priorityBadge(incident.priority)),
           h("td", {}, h("strong", {}, `#${incident.code}`)),
+          h("td", {}, words(incident.category ?? "—"), h("div", { class: "muted" }, words(incident.response_model ?? ""))),
+          h("td", {}, incident.address ?? "—"),
+          h("td", { class: incident.unfilled_roles?.length ? "unfilled" : null },
+            incident.unfilled_roles?.length ? incident.unfilled_roles.map(words).join(", ") : "—"),
           h("td", { class: `status ${incident.status}` }, words(incident.status)),
-          h("td", {}, words(incident.response_model ?? "—")),
           h("td", {}, since(incident.received_at, now)),
           h("td", {}, since(incident.updated_at, now)),
         );
@@ -78,7 +103,7 @@ export class IncidentQueue {
     );
     if (focused) this.rows.querySelector(`tr[data-id="${CSS.escape(focused)}"]`)?.focus();
     if (!this.rows.children.length) {
-      this.rows.append(h("tr", {}, h("td", { colspan: "6", class: "muted" }, "No incidents match.")));
+      this.rows.append(h("tr", {}, h("td", { colspan: "8", class: "muted" }, "No incidents match.")));
     }
   }
 }

@@ -1,20 +1,32 @@
 // The signed-in session: the access token lives in memory only (never in storage or a URL),
 // is refreshed before it expires, and every API call goes through here.
 
-// A console left open must still sign out when nobody uses it (the server's idle limit,
-// 30 minutes by default): the timer renews the token only after recent keyboard or
-// pointer use; otherwise the console signs out (the live stream's reconnects do not count).
-const IDLE_MS = 30 * 60 * 1000;
+// A console left open locks itself when nobody uses it: after the idle lock (the server's
+// CORESPOND_CONSOLE_IDLE_LOCK_S, read from /console/config.json) without keyboard or pointer
+// use it signs out, which clears the screen and memory and closes the live stream. The
+// token is renewed only after recent use, so the server's own idle limit (30 minutes by
+// default) ends a session whose page is gone (the live stream's reconnects do not count).
+const DEFAULT_IDLE_LOCK_S = 600;
 let lastUsed = Date.now();
 for (const kind of ["keydown", "pointerdown"]) {
   document.addEventListener(kind, () => { lastUsed = Date.now(); }, { capture: true, passive: true });
+}
+setInterval(() => {
+  if (access && Date.now() - lastUsed >= idleLockMs()) end("locked");
+}, 1000);
+
+function idleLockMs() {
+  return (config.idle_lock_s || DEFAULT_IDLE_LOCK_S) * 1000;
 }
 
 let access = null;
 let refresh = null;
 let refreshTimer = null;
+// Bumped at every sign-out: an answer to a request made before it is thrown away, so
+// nothing fetched for the last user is drawn after the screen was cleared.
+let generation = 0;
 const listeners = new Set();
-export const config = { triage_url: null, notify_url: null };
+export const config = { triage_url: null, notify_url: null, idle_lock_s: DEFAULT_IDLE_LOCK_S };
 
 export async function loadConfig() {
   const response = await fetch("/console/config.json", { cache: "no-cache" });
@@ -54,6 +66,7 @@ export async function login(username, password) {
 
 export async function verifyCode(mfaToken, code) {
   keep(await post("/v1/auth/mfa", { mfa_token: mfaToken, code }));
+  lastUsed = Date.now();
 }
 
 function keep(tokens) {
@@ -68,8 +81,8 @@ function keep(tokens) {
 let renewing = null;
 export async function renew() {
   if (!refresh) return false;
-  if (Date.now() - lastUsed >= IDLE_MS) {
-    end(); // nobody has used the console for the idle limit: sign out, do not renew
+  if (Date.now() - lastUsed >= idleLockMs()) {
+    end("locked"); // nobody has used the console for the idle lock: sign out, do not renew
     return false;
   }
   renewing ??= (async () => {
@@ -86,23 +99,34 @@ export async function renew() {
   return renewing;
 }
 
+// reason: "signed-out" (the button), "locked" (idle), "ended" (the server refused to renew).
 export async function signOut() {
   const held = access;
-  end();
+  end("signed-out");
   if (held) {
     await fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${held}` } }).catch(() => {});
   }
 }
 
-function end() {
+function end(reason = "ended") {
+  const held = access;
   access = null;
   refresh = null;
+  generation += 1;
   clearTimeout(refreshTimer);
-  for (const listener of listeners) listener();
+  // A lock ends the session on the server too, as the button does.
+  if (held && reason === "locked") {
+    fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${held}` } }).catch(() => {});
+  }
+  for (const listener of listeners) listener(reason);
 }
+
+export class SignedOutError extends Error {}
 
 // base: "" for dispatch, config.triage_url / config.notify_url for the others.
 export async function api(path, { method = "GET", body, base = "", retried = false } = {}) {
+  if (!access) throw new SignedOutError("signed out");
+  const asked = generation;
   const headers = { Authorization: `Bearer ${access}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(base + path, {
@@ -110,10 +134,12 @@ export async function api(path, { method = "GET", body, base = "", retried = fal
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (asked !== generation) throw new SignedOutError("signed out meanwhile");
   if (response.status === 401 && !retried && (await renew())) {
     return api(path, { method, body, base, retried: true });
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (asked !== generation) throw new SignedOutError("signed out meanwhile");
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

@@ -31,20 +31,27 @@ export function setUpSignIn(onSignedIn) {
     error.textContent = "";
     try {
       await verifyCode(mfaToken, codeForm.code.value.trim());
+      const username = passwordForm.username.value;
       reset();
-      onSignedIn(passwordForm.username.value);
+      onSignedIn(username);
     } catch (problem) {
       error.textContent = message(problem);
       codeForm.code.select();
     }
   });
 
-  function reset() {
+  // After signing in (the enrolment's secret must not stay in the page) and at sign-out
+  // (the next person at the workstation types their own name).
+  function reset({ forget = false } = {}) {
     mfaToken = null;
     codeForm.code.value = "";
     codeForm.hidden = true;
     passwordForm.hidden = false;
+    passwordForm.password.value = "";
+    if (forget) passwordForm.username.value = "";
+    error.textContent = "";
     document.getElementById("enrolment").hidden = true;
+    for (const id of ["enrol-secret", "enrol-uri", "enrol-qr"]) document.getElementById(id).replaceChildren();
   }
   return reset;
 }
@@ -63,7 +70,8 @@ function showEnrolment(uri) {
   box.hidden = false;
   document.getElementById("enrol-uri").textContent = uri;
   const secret = new URL(uri).searchParams.get("secret") || "";
-  document.getElementById("enrol-secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
+  // In one piece: authenticator apps and pyotp take it as shown, with nothing to strip.
+  document.getElementById("enrol-secret").textContent = secret;
   document.getElementById("enrol-qr").replaceChildren(qrSvg(uri));
 }
 

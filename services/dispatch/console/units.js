@@ -34,6 +34,14 @@ export class UnitBoard {
     this.renderMap();
   }
 
+  clear() {
+    this.units = [];
+    this.codes = new Map();
+    this.incident = null;
+    this.rows.replaceChildren();
+    this.map.replaceChildren();
+  }
+
   showIncident(incident) {
     const where = incident?.location;
     const point = where && where.lat !== null && where.lat !== undefined ? where : null;

@@ -3,7 +3,8 @@
 DispatchError
 ├── NotFound              404
 │   ├── IncidentNotFound, UnitNotFound, AssignmentNotFound, ProviderNotFound
-│   └── AccountNotFound (app/identity.py)
+│   ├── AccountNotFound (app/identity.py)
+│   └── AlertNotFound
 ├── Conflict              409  (a step the current state does not allow)
 │   ├── IllegalTransition (domain/lifecycle.py)
 │   └── UnitUnavailable   (app/offers.py)
@@ -42,6 +43,11 @@ class AssignmentNotFound(NotFound):
 class ProviderNotFound(NotFound):
     def __init__(self, provider_id: str) -> None:
         super().__init__(f"no provider {provider_id!r}")
+
+
+class AlertNotFound(NotFound):
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert {alert_id!r}")
 
 
 class Conflict(DispatchError):

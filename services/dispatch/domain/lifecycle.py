@@ -36,19 +36,20 @@ COMMITTED = frozenset({S.ACCEPTED, S.EN_ROUTE, S.ON_SCENE})
 class IllegalTransition(Conflict):
     """A step that cannot follow the assignment's current one."""
 
-    def __init__(self, assignment_id: str, current: S, wanted: S) -> None:
+    def __init__(self, assignment: str, current: S, wanted: S) -> None:
+        # ``assignment`` as a person reads it ("M4's emt assignment"), not an id.
         allowed = ", ".join(sorted(s.value for s in NEXT[current])) or "nothing (it is final)"
         super().__init__(
-            f"assignment {assignment_id} is {current.value}; it cannot become {wanted.value} "
+            f"{assignment} is {current.value}; it cannot become {wanted.value} "
             f"(allowed next: {allowed})"
         )
         self.current = current
         self.wanted = wanted
 
 
-def check(assignment_id: str, current: S, wanted: S) -> None:
+def check(assignment: str, current: S, wanted: S) -> None:
     if wanted not in NEXT[current]:
-        raise IllegalTransition(assignment_id, current, wanted)
+        raise IllegalTransition(assignment, current, wanted)
 
 
 def unit_status_after(step: S) -> UnitStatus | None:

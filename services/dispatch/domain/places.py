@@ -17,3 +17,14 @@ def used_point(places: dict[str, Any]) -> tuple[str | None, float | None, float 
         if point and point.get("lat") is not None and point.get("lon") is not None:
             return source, float(point["lat"]), float(point["lon"])
     return None, None, None
+
+
+def used_place(places: dict[str, Any]) -> tuple[str | None, float | None]:
+    """How the point ETAs are measured to was found (``pin``, ``address_points``, ``online``,
+    ``intake``) and how sure that is (0-1); (None, None) without a point."""
+    source, _lat, _lon = used_point(places)
+    if source is None:
+        return None, None
+    place = places[source]
+    confidence = place.get("confidence", 1.0 if source == "pin" else None)
+    return str(place.get("source", source)), confidence

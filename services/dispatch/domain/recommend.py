@@ -5,10 +5,12 @@ The order, most important first:
 1. **Required:** the unit can fill the role, and is within the policy's
    maximum ETA for it. A unit beyond the maximum is "far": it ranks after
    every near one, says so in its reasons, and is never offered automatically
-   (a dispatcher may still send it). A co-responder car (officer + clinician)
-   filling the clinician role of a call triage sent no police to would bring an
-   officer anyway, so it goes after every unit that would not (DOMAIN
-   principle 3).
+   (a dispatcher may still send it). A unit from outside the incident's service
+   area is *mutual aid*: it ranks after every near home unit, so it is offered only
+   when no home unit is within the maximum ETA, and says so. A co-responder car
+   (officer + clinician) filling the clinician role of a call triage sent no
+   police to would bring an officer anyway, so it goes after every unit that
+   would not (DOMAIN principle 3).
 2. **ETA:** ETAs within the same two-minute band count as equally near (a
    straight-line estimate is not finer than that). Units without a known
    location rank after every located one. Telehealth needs no travel.
@@ -16,8 +18,9 @@ The order, most important first:
    violent) in the well-being window first, so exposure is spread.
 4. **Tie-breakers:** the capabilities the call wants (naloxone for an
    overdose, CIT training for a behavioural call, a peer recovery coach), the
-   telehealth tablet only where telehealth is planned, the caller's language;
-   then the exact ETA and the call sign, so the order is stable.
+   telehealth tablet only where telehealth is planned, the caller's language
+   (the same primary language: ``es`` serves ``es-MX``); then the exact ETA and
+   the call sign, so the order is stable.
 
 A tablet used to outrank distance; it no longer does: a unit three minutes
 away without one beats one three hours away with one (a late tablet helps nobody).
@@ -27,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.vocabulary import Capability, Category, Flag, Role
+from services.dispatch.domain.areas import ServiceArea
 from services.dispatch.domain.eta import EtaEstimator
+from services.dispatch.domain.languages import spoken
 
 ETA_BAND_SECONDS = 120
 ON_SCENE = frozenset({Role.POLICE, Role.EMT})
@@ -47,6 +52,9 @@ class UnitCandidate:
     capabilities: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
     exposures: int = 0
+    agency: str = ""
+    # Where the unit is home; None: everywhere (a roster without service areas).
+    area: ServiceArea | None = None
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,20 @@ class Requirement:
     # clinician role would bring an officer anyway, so it goes after every unit
     # that would not (DOMAIN principle 3), whatever the distance.
     police_needed: bool = True
+    # The incident's jurisdiction: units whose service area does not hold the
+    # incident are mutual aid (None: every unit is home).
+    jurisdiction: str | None = None
 
     @classmethod
     def for_incident(
-        cls, triage: dict[str, Any] | None, language: str | None = None, telehealth: bool = False
+        cls,
+        triage: dict[str, Any] | None,
+        language: str | None = None,
+        telehealth: bool = False,
+        jurisdiction: str | None = None,
     ) -> "Requirement":
         if not triage:
-            return cls(language=language, tablet_on_scene=telehealth)
+            return cls(language=language, tablet_on_scene=telehealth, jurisdiction=jurisdiction)
         flags = set(triage.get("flags", []))
         wanted: set[str] = set()
         if Flag.NALOXONE.value in flags or Flag.OVERDOSE.value in flags:
@@ -82,18 +97,21 @@ class Requirement:
             language=language,
             tablet_on_scene=telehealth,
             police_needed=Role.POLICE.value in triage.get("roles", []),
+            jurisdiction=jurisdiction,
         )
 
     def counts_for(self, role: Role) -> frozenset[str]:
         """The capabilities that make a unit a better fit for ``role``: CIT training is
         an officer's; a peer recovery coach rides with a clinician; naloxone anyone."""
-        unfit = {
-            Role.POLICE: {Capability.PEER_RECOVERY_COACH.value},
-            Role.CLINICIAN: {Capability.CIT_TRAINED.value},
-            Role.EMT: {Capability.CIT_TRAINED.value, Capability.PEER_RECOVERY_COACH.value},
-            Role.TELEHEALTH: {Capability.CIT_TRAINED.value, Capability.NALOXONE.value},
-        }[role]
-        return self.capabilities - unfit
+        return self.capabilities - _UNFIT[role]
+
+
+_UNFIT: dict[Role, frozenset[str]] = {
+    Role.POLICE: frozenset({Capability.PEER_RECOVERY_COACH.value}),
+    Role.CLINICIAN: frozenset({Capability.CIT_TRAINED.value}),
+    Role.EMT: frozenset({Capability.CIT_TRAINED.value, Capability.PEER_RECOVERY_COACH.value}),
+    Role.TELEHEALTH: frozenset({Capability.CIT_TRAINED.value, Capability.NALOXONE.value}),
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,9 @@ class Ranked:
     reasons: tuple[str, ...] = field(default=())
     # Beyond the policy's maximum ETA for the role: shown, never offered automatically.
     far: bool = False
+    # From outside the incident's service area: offered only when no home unit is
+    # within the maximum ETA, and flagged on the recommendation, offer and incident.
+    mutual_aid: bool = False
 
 
 def _eta(
@@ -129,19 +150,25 @@ def rank_for_role(
     ``max_eta_seconds``: the policy's limit for the role; units beyond it come
     last, marked ``far`` (None: no limit)."""
     scored: list[tuple[tuple[Any, ...], Ranked]] = []
+    # One answer per area (the units of an agency share theirs): a polygon test per
+    # unit would cost more than the rest of the ranking.
+    home_by_area: dict[ServiceArea, bool] = {}
+    wanted = need.counts_for(role)  # once per ranking: it is the same for every unit
+    tablet_name = Capability.TELEHEALTH_TABLET.value
     for unit in candidates:
         if role not in unit.roles:
             continue
         eta_s = _eta(role, unit, to_lat, to_lon, eta)
         far = max_eta_seconds is not None and eta_s is not None and eta_s > max_eta_seconds
-        fit = sorted(need.counts_for(role) & unit.capabilities)
+        mutual_aid = False
+        if unit.area is not None:
+            if unit.area not in home_by_area:
+                home_by_area[unit.area] = unit.area.serves(need.jurisdiction, to_lat, to_lon)
+            mutual_aid = not home_by_area[unit.area]
+        fit = sorted(wanted & unit.capabilities)
         brings_police = not need.police_needed and Role.POLICE in unit.roles
-        speaks = need.language is not None and need.language in unit.languages
-        tablet = (
-            need.tablet_on_scene
-            and role in ON_SCENE
-            and Capability.TELEHEALTH_TABLET.value in unit.capabilities
-        )
+        speaks = spoken(unit.languages, need.language)
+        tablet = need.tablet_on_scene and role in ON_SCENE and tablet_name in unit.capabilities
         reasons = [
             f"can fill {role.value}",
             "ETA unknown (no location)"
@@ -153,17 +180,25 @@ def rank_for_role(
                 f"far: {eta_s // 60} min is beyond the policy maximum of "
                 f"{max_eta_seconds // 60} min for {role.value} (only a dispatcher can send it)"
             )
+        if mutual_aid and unit.area is not None:
+            reasons.append(
+                f"mutual aid: {unit.agency or unit.call_sign} serves {unit.area.describe()}, "
+                "not this incident's area (offered only when no home unit is within the "
+                "policy maximum ETA)"
+            )
         reasons.append(f"{unit.exposures} critical incidents in the well-being window")
         reasons += [f"has {c.replace('_', ' ')}" for c in fit]
         if tablet:
             reasons.append("carries the telehealth tablet")
         if speaks:
-            reasons.append(f"speaks {need.language}")
+            reasons.append(f"speaks {speaks}")
         if brings_police:
             reasons.append("would bring an officer the call does not need")
         key = (
-            # 1. required: near enough, and no officer the call does not need
+            # 1. required: near enough, home before mutual aid, and no officer the
+            # call does not need
             far,
+            mutual_aid,
             brings_police,
             # 2. ETA, in bands; unknown after every known one
             eta_s is None,
@@ -173,11 +208,11 @@ def rank_for_role(
             # 4. tie-breakers
             -len(fit),
             not tablet,
-            not speaks,
+            speaks is None,
             eta_s or 0,
             unit.call_sign,
         )
-        scored.append((key, Ranked(unit, eta_s, tuple(reasons), far=far)))
+        scored.append((key, Ranked(unit, eta_s, tuple(reasons), far=far, mutual_aid=mutual_aid)))
     scored.sort(key=lambda item: item[0])
     return [ranked for _, ranked in scored]
 

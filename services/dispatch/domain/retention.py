@@ -31,6 +31,7 @@ _TEMPLATED_KINDS = (
     "follow_up.",
     "alert.",
     "telehealth.joined",
+    "location.geocoded",
 )
 
 

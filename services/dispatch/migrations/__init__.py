@@ -6,7 +6,12 @@ from sqlalchemy import MetaData
 def target_metadata() -> list[MetaData]:
     """Every table of dispatch's database: the shared ones, incidents, identity, audit."""
     from services.common.migrations import runtime_metadata
-    from services.dispatch.adapters import audit_models, identity_models  # noqa: F401 - tables
+    from services.dispatch.adapters import (  # noqa: F401 - tables
+        address_models,
+        audit_models,
+        eido_models,
+        identity_models,
+    )
     from services.dispatch.adapters.models import Base
 
     return [runtime_metadata(), Base.metadata]

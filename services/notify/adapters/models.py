@@ -122,12 +122,19 @@ class WebhookReceipt(Base):
 
 
 class TelehealthSession(Base):
-    """A video room per telehealth assignment, reached only through an expiring link."""
+    """One assignment's way into its incident's video room, reached only through an expiring link.
+
+    The telehealth clinician and the unit on scene each have a row (their own token) for
+    the same room, so they meet there.
+    """
 
     __tablename__ = "telehealth_sessions"
 
     assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    # ``telehealth`` (the video clinician) or the on-scene role holding the tablet; only
+    # the clinician's join is news for dispatch ("clinician joined").
+    role: Mapped[str] = mapped_column(String(16), server_default="telehealth")
     room_url: Mapped[str] = mapped_column(Text)
     # The secret in /t/{token}: the same as the assignment's /r/{token} page link.
     token: Mapped[str] = mapped_column(String(64), unique=True)

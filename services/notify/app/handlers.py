@@ -107,14 +107,16 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
     async def on_assignment_offered(
         uow: UnitOfWork, event: CloudEvent, data: AssignmentOffered
     ) -> None:
-        link = None
+        link = video = None
         if data.contact_phone:
             token = await issue_link(uow, data)
-            link = (
-                await open_session(uow, data, links, token)
-                if data.role == Role.TELEHEALTH
-                else links.page(token)
-            )
+            if data.role == Role.TELEHEALTH:
+                link = await open_session(uow, data, links, token)
+            else:
+                link = links.page(token)
+                if data.video_session:
+                    # On scene for a video clinician: the same room, by its own link.
+                    video = await open_session(uow, data, links, token)
         text = OfferText(
             data.incident_code,
             data.role,
@@ -123,6 +125,7 @@ def make_handlers(wake_delivery: Callable[[], None], links: Links) -> dict[str, 
             data.lat,
             data.lon,
             link,
+            video,
         )
         if await queue_message(
             uow,

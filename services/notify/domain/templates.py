@@ -42,6 +42,9 @@ class OfferText:
     # corespond's expiring link: the assignment's page, or for telehealth the way into the
     # video room (never the room itself).
     link: str | None = None
+    # The on-scene unit of a telehealth incident: corespond's link into the video clinician's
+    # room, beside its page link.
+    video_link: str | None = None
 
 
 def _code(incident_code: str) -> str:
@@ -65,6 +68,9 @@ def render_offer(offer: OfferText) -> str:
     link = clean_line(offer.link or "")
     if link:
         tail += f" {'Join' if offer.role == Role.TELEHEALTH else 'Open'}: {link}"
+    video = clean_line(offer.video_link or "")
+    if video:
+        tail += f" Video: {video}"
     # Only the place gives way to the limit: the code, how to answer and the link (a cut
     # link is worse than none) always arrive whole.
     place = where(offer)

@@ -4,8 +4,6 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from sqlalchemy import select
-
 from schemas.calls import CallIntake
 from schemas.envelope import CloudEvent, EventType
 from schemas.events import CallReceived, CallTriaged
@@ -13,7 +11,7 @@ from schemas.policy import PolicyBook, UnknownJurisdiction
 from schemas.triage import RationaleItem, TriageDecision
 from services.common.consumer import Handler
 from services.common.outbox import UnitOfWork
-from services.triage.adapters.models import DecisionRecord
+from services.triage.adapters.decisions import Decisions
 from services.triage.domain.decide import decide
 
 log = logging.getLogger(__name__)
@@ -25,10 +23,8 @@ def make_handlers(
     """``decided`` hears of each decision once it is committed (the metrics count it)."""
 
     async def on_call_received(uow: UnitOfWork, event: CloudEvent, data: CallReceived) -> None:
-        already = await uow.session.scalar(
-            select(DecisionRecord.incident_id).where(DecisionRecord.incident_id == data.incident_id)
-        )
-        if already:
+        decisions = Decisions(uow.session)
+        if await decisions.exists(data.incident_id):
             # A second call.received for the same incident (a re-submission, not a
             # redelivery — those the inbox stops): the first decision stands.
             log.info("triage.already_decided")
@@ -58,17 +54,7 @@ def make_handlers(
                 )
             )
         now = uow.clock.now()
-        uow.session.add(
-            DecisionRecord(
-                incident_id=data.incident_id,
-                event_id=event.id,
-                decided_at=now,
-                policy_version=decision.policy_version,
-                response_model=decision.response_model.value,
-                priority=decision.priority,
-                decision=decision.model_dump(mode="json"),
-            )
-        )
+        decisions.add(data.incident_id, event.id, now, decision)
         uow.emit(
             EventType.CALL_TRIAGED,
             data.incident_id,

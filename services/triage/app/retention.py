@@ -14,13 +14,9 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from schemas.triage import TriageDecision
 from services.common import purge
-from services.common.db import Database
-from services.triage.adapters.models import DecisionRecord
+from services.common.db import Database, Session
+from services.triage.adapters.decisions import Decisions
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +43,10 @@ async def purge_expired(
     """
     cutoff = now - timedelta(days=retention_days)
 
-    async def strip(session: AsyncSession, after: str) -> list[str]:
-        query = (
-            select(DecisionRecord)
-            .where(
-                DecisionRecord.decided_at < cutoff,
-                DecisionRecord.purged_at.is_(None),
-                DecisionRecord.incident_id > after,
-            )
-            .order_by(DecisionRecord.incident_id)
-            .limit(batch_size)
+    async def strip(session: Session, after: str) -> list[str]:
+        return await Decisions(session).strip_evidence(
+            cutoff, after, batch_size, now, lock=not db.is_sqlite
         )
-        if not db.is_sqlite:  # replicas share the work instead of repeating it
-            query = query.with_for_update(skip_locked=True)
-        batch = list((await session.scalars(query)).all())
-        for record in batch:
-            decision = TriageDecision.model_validate(record.decision).without_evidence()
-            record.decision = decision.model_dump(mode="json")
-            record.purged_at = now
-        return [record.incident_id for record in batch]
 
     decisions = await purge.in_batches(db, strip, batch_size=batch_size, dry_run=dry_run)
     outbox_events = await purge.published_outbox(db, cutoff, dry_run=dry_run)

@@ -118,9 +118,12 @@ class Facts:
     evidence: dict[str, list[str]] = field(default_factory=dict, compare=False)
     conflicts: tuple[RationaleItem, ...] = ()
 
-    @property
-    def danger(self) -> bool:
-        return (
+    # Worked out once when built (below), not at each of the several rules that ask.
+    danger: bool = field(init=False, compare=False, repr=False)
+    urgent: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.danger = (
             self.weapon
             or self.maybe_armed
             or self.violence
@@ -133,10 +136,7 @@ class Facts:
             # Yelling at customers is a disturbance: police unless the caller says it is safe.
             or (self.disturbance and not self.said_safe)
         )
-
-    @property
-    def urgent(self) -> bool:
-        return (
+        self.urgent = (
             self.danger
             or self.overdose
             or self.medical
@@ -656,7 +656,12 @@ def facts_of(
     yes = {name for name, answer in answers.items() if answer is True}
     # Answers outrank the words only towards safety: a yes adds, a no never removes.
     has = said | yes
-    weapon, violence, crime, threat = (n in has for n in ("weapon", "violence", "crime", "threat"))
+    weapon, violence, crime, threat = (
+        "weapon" in has,
+        "violence" in has,
+        "crime" in has,
+        "threat" in has,
+    )
     not_breathing = "not_breathing" in has
     # "Passed out" that "wakes up when you talk to him" is not unresponsive; a
     # "no" to the consciousness question still is.
@@ -752,8 +757,9 @@ def facts_of(
         vague="vague" in said,
         low_mood="low_mood" in said,
         # "Acting strange" says something is wrong, not what: not understood.
-        understood=any(f.negated or f.hedged for f in words.values())
-        or bool(said - _NOT_UNDERSTANDING),
+        # (The cheap set test first: the same answer, either order.)
+        understood=bool(said - _NOT_UNDERSTANDING)
+        or any(f.negated or f.hedged for f in words.values()),
         calm="safe" in said or "resource_request" in said,
         safety_established=safety_established,
         follow_up=follow_up,

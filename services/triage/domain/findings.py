@@ -22,14 +22,17 @@ Phrases such as "not breathing" or "won't wake up" are themselves positive.
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import methodcaller
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from schemas.calls import Answers
 from services.triage.domain.lexicon import Lexicon, default_lexicon, fold
+from services.triage.domain.phrase_index import Phrase, PhraseIndex
 
 _NEGATING_SUFFIX = "n't"
+_ENDS_NEGATING = methodcaller("endswith", _NEGATING_SUFFIX)
 _WINDOW = 4
 _HEDGE_WINDOW = 5  # "not sure if he has a gun": the hedge sits further back than a "no"
 _THREAT_WINDOW = 5  # "going to come over and hurt me": intent a few words before the verb
@@ -65,8 +68,14 @@ class Findings(dict[str, Finding]):
 
 
 # Punctuation and contrast words end a clause, and with it any negation.
-_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\b(?:but|pero|and then|y luego)\b")
+_BREAK_WORDS = r"(?:but|pero|and then|y luego)\b"
 _TOKEN = re.compile(r"\w+(?:'\w+)*")
+# Clause breaks and tokens in one scan of the text: group 1 a break, group 2 a token.
+# A token's "'s" or "'t" never swallows a contrast word ("x'but" is "x", then a
+# break), as splitting into clauses first and tokenising each never did.
+_PIECES = re.compile(
+    r"([.,;:!?()\n]+|\b" + _BREAK_WORDS + r")|(\w+(?:'(?!" + _BREAK_WORDS + r")\w+)*)"
+)
 
 # "won't stop bleeding", "can't stop shaking": the negation is of the stopping.
 _NEGATION_ENDS_AT = frozenset({"stop", "stops", "stopping", "quit"})
@@ -239,10 +248,6 @@ def _is_negator(token: str, negators: frozenset[str]) -> bool:
     return token in negators or token.endswith(_NEGATING_SUFFIX)
 
 
-# (finding, phrase, its words, how many, meaning depends on neighbours, negates itself)
-_Entry = tuple[str, str, tuple[str, ...], int, bool, bool]
-
-
 class Reader:
     """Reads narratives with one lexicon; built once per lexicon and cached."""
 
@@ -251,32 +256,39 @@ class Reader:
         self.names = tuple(lexicon.findings)
         self.negators = frozenset(fold(n) for n in lexicon.negators)
         self._classes = {k: frozenset(fold(w) for w in v) for k, v in lexicon.classes.items()}
-        # One-word phrases by their word, longer ones by their first two words:
-        # one pass over the narrative's tokens, few candidates at each.
-        self._single: dict[str, list[_Entry]] = {}
-        self._by_two: dict[tuple[str, str], list[_Entry]] = {}
+        self._phrase_index = PhraseIndex()
         meanings: dict[str, set[str]] = {}
-        for name, phrases in lexicon.findings.items():
-            for phrase in phrases:
-                words = tuple(_TOKEN.findall(fold(phrase)))
-                key = " ".join(words)
-                # Worked out once here, not at every match: whether the phrase's
-                # meaning depends on its neighbours, and whether it negates itself.
-                contextual = (
-                    key in _TWO_AHEAD
-                    or key in _NOT_WHEN_FOLLOWED_BY
-                    or key in _NOT_WHEN_PRECEDED_BY
-                    or name in _NOT_FOLLOWED_BY_FOR
-                    or name in _NOT_PRECEDED_BY_FOR
+        listed = ((name, p) for name, phrases in lexicon.findings.items() for p in phrases)
+        for order, (name, phrase) in enumerate(listed):
+            words = tuple(_TOKEN.findall(fold(phrase)))
+            key = " ".join(words)
+            # Worked out once here, not at every match: whether the phrase's
+            # meaning depends on its neighbours, and whether it negates itself.
+            contextual = (
+                key in _TWO_AHEAD
+                or key in _NOT_WHEN_FOLLOWED_BY
+                or key in _NOT_WHEN_PRECEDED_BY
+                or name in _NOT_FOLLOWED_BY_FOR
+                or name in _NOT_PRECEDED_BY_FOR
+            )
+            self._phrase_index.add(
+                Phrase(
+                    order=order,
+                    name=name,
+                    text=phrase,
+                    words=words,
+                    contextual=contextual,
+                    self_negating=_is_negator(words[0], self.negators),
+                    literal_only=name in _LITERAL_ONLY,
+                    claimable=name == "crime",
+                    said=f'"{phrase}"',
+                    possible=f'"{phrase}" (possible)',
+                    negated=f'"{phrase}" (negated)',
+                    claimed=f'"{phrase}" (claimed)',
                 )
-                self_negating = _is_negator(words[0], self.negators)
-                entry = (name, phrase, words, len(words), contextual, self_negating)
-                if len(words) == 1:
-                    self._single.setdefault(words[0], []).append(entry)
-                else:
-                    self._by_two.setdefault((words[0], words[1]), []).append(entry)
-                for word in words:
-                    meanings.setdefault(word, set()).add(name)
+            )
+            for word in words:
+                meanings.setdefault(word, set()).add(name)
         # Word classes are vocabulary too: "kill" or "shovel" typed wrong still count.
         for cls, words_of in self._classes.items():
             if cls == "not_misspellings":
@@ -300,7 +312,6 @@ class Reader:
         self._weapons = frozenset(
             w for p in lexicon.findings.get("weapon", ()) for w in _TOKEN.findall(fold(p))
         )
-        self._starts = frozenset(self._single) | frozenset(w for w, _ in self._by_two)
         self._attack_starts = self._classes["attack_verbs"] | _APPROACH
         self.canonical = lru_cache(maxsize=65_536)(self._canonical)
 
@@ -335,11 +346,19 @@ class Reader:
         return candidates[0]
 
     def _clauses(self, text: str) -> list[list[str]]:
-        return [
-            [self.canonical(t) for t in _TOKEN.findall(clause)]
-            for clause in _CLAUSE_BREAK.split(text)
-            if clause
-        ]
+        """The text's clauses, each as its canonical tokens (clauses without words left out)."""
+        canonical = self.canonical
+        clauses: list[list[str]] = []
+        tokens: list[str] = []
+        for _break, token in _PIECES.findall(text):
+            if token:
+                tokens.append(canonical(token))
+            elif tokens:
+                clauses.append(tokens)
+                tokens = []
+        if tokens:
+            clauses.append(tokens)
+        return clauses
 
     def _is_negated(self, tokens: list[str], start: int) -> bool:
         if start and tokens[start - 1] in _NEGATION_ENDS_AT:
@@ -347,64 +366,81 @@ class Reader:
         window = tokens[max(0, start - _WINDOW) : start]
         if not self.negators.isdisjoint(window):
             return True
-        return any(t.endswith(_NEGATING_SUFFIX) for t in window)
+        # map with a methodcaller, not a generator: this runs at every match.
+        return any(map(_ENDS_NEGATING, window))
 
     def read(self, narrative: str) -> Findings:
         found = Findings()
         folded = fold(narrative)
+        # Each pattern starts only at its trigger words: a clause with none is skipped
+        # with one C-speed set test instead of a scan in Python.
+        threat_starts, attack_starts = self._classes["harm_verbs"], self._attack_starts
         for tokens in self._clauses(folded):
             self._phrases(tokens, found)
-            self._threats(tokens, found)
-            self._attacks(tokens, found)
-            _confinement(tokens, found, self.negators)
-            _ingestion(tokens, found)
+            if not threat_starts.isdisjoint(tokens):
+                self._threats(tokens, found)
+            if not attack_starts.isdisjoint(tokens):
+                self._attacks(tokens, found)
+            if not _LET.isdisjoint(tokens):
+                _confinement(tokens, found, self.negators)
+            if not _SWALLOWED.isdisjoint(tokens):
+                _ingestion(tokens, found)
         if _DIGIT.search(folded):  # ages and temperatures need a number
             _ages(folded, found)
             _temperatures(folded, found)
         return found
 
     def _phrases(self, tokens: list[str], found: Findings) -> None:
-        single, by_two = self._single, self._by_two
-        last = len(tokens) - 1
+        index = self._phrase_index
+        first = index.first
+        following = len(tokens)
         # Most words start no phrase: pick the few that do in one C-speed pass.
-        starts = self._starts
-        for start in [i for i, t in enumerate(tokens) if t in starts]:
-            token = tokens[start]
-            candidates = single.get(token)
-            if start < last:
-                pairs = by_two.get((token, tokens[start + 1]))
-                if pairs:
-                    candidates = candidates + pairs if candidates else pairs
-            if not candidates:
-                continue
-            for name, phrase, words, n, contextual, self_negating in candidates:
-                if n > 2 and tuple(tokens[start : start + n]) != words:
+        starts = [i for i, t in enumerate(tokens) if t in first]
+        if not starts:
+            return
+        # A clause with no hedge or negating word anywhere has none in any window:
+        # two set tests here spare a window test at every match.
+        hedgy = not _HEDGES.isdisjoint(tokens)
+        negatable = not self.negators.isdisjoint(tokens) or any(map(_ENDS_NEGATING, tokens))
+        last = following - 1
+        for start in starts:
+            node = first[tokens[start]]
+            # Walk the trie only when the next word continues a phrase (few do).
+            if start < last and tokens[start + 1] in node.next:
+                phrases = index.at(tokens, start)
+            else:
+                phrases = node.phrases
+            for phrase in phrases:
+                n = len(phrase.words)
+                if phrase.contextual and _meaning_changed(phrase.name, tokens, start, phrase.words):
                     continue
-                if contextual and _meaning_changed(name, tokens, start, words):
-                    continue
-                if name in _LITERAL_ONLY and not _FIGURATIVE.isdisjoint(
+                if phrase.literal_only and not _FIGURATIVE.isdisjoint(
                     tokens[start + n : start + n + 3]
                 ):
                     continue  # "fighting his addiction", "shot a video": not violence
-                if start + n < len(tokens) and tokens[start + n] in _UNKNOWN:
+                if start + n < following and tokens[start + n] in _UNKNOWN:
                     continue  # "weapons unknown": neither a finding nor a negation
-                finding = found.get_or_add(name)
+                finding = found.get(phrase.name)
+                if finding is None:
+                    finding = found[phrase.name] = Finding(present=False)
                 # Phrases that carry their own negation ("not breathing") are positive.
-                if self_negating:
-                    finding.add(phrase)
-                elif name == "crime" and not _CLAIMS.isdisjoint(
+                if phrase.self_negating:
+                    finding.present = True
+                    finding.evidence.append(phrase.said)
+                elif phrase.claimable and not _CLAIMS.isdisjoint(
                     tokens[max(0, start - _HEDGE_WINDOW) : start]
                 ):
                     # "saying people are stealing her mail": a claim to look into, not a
                     # crime in progress.
-                    finding.hedged.append(f'"{phrase}" (claimed)')
-                elif _is_hedged(tokens, start):
+                    finding.hedged.append(phrase.claimed)
+                elif hedgy and _is_hedged(tokens, start):
                     # Checked before negation: "not sure if he has a gun" is a maybe.
-                    finding.hedged.append(f'"{phrase}" (possible)')
-                elif self._is_negated(tokens, start):
-                    finding.negated.append(f'"{phrase}" (negated)')
+                    finding.hedged.append(phrase.possible)
+                elif negatable and self._is_negated(tokens, start):
+                    finding.negated.append(phrase.negated)
                 else:
-                    finding.add(phrase)
+                    finding.present = True
+                    finding.evidence.append(phrase.said)
 
     def _threats(self, tokens: list[str], found: Findings) -> None:
         """A harm verb with intent before it and someone after it is a threat."""
@@ -505,9 +541,12 @@ def _ingestion(tokens: list[str], found: Findings) -> None:
             found.get_or_add("pills_taken").add(" ".join(tokens[i : i + 5]))
 
 
+_LET = frozenset({"let", "letting"})
+
+
 def _confinement(tokens: list[str], found: Findings, negators: frozenset[str]) -> None:
     """ "Won't let her leave", "not letting me leave": someone held against their will."""
-    for i in [i for i, t in enumerate(tokens) if t in ("let", "letting")]:
+    for i in [i for i, t in enumerate(tokens) if t in _LET]:
         near = tokens[i + 1 : i + 4]
         before = tokens[max(0, i - 2) : i]
         if "leave" in near and any(_is_negator(t, negators) for t in before):
