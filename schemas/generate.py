@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from schemas.api import CallAccepted, IncidentSummary, IncidentView, Problem
 from schemas.calls import CallIntake, CallSubmission
+from schemas.eido import EidoDocument
 from schemas.envelope import CloudEvent
 from schemas.events import EVENT_DATA_MODELS
 from schemas.policy import Policy
@@ -27,6 +28,8 @@ API_MODELS: dict[str, type[BaseModel]] = {
     "api.incident-summary": IncidentSummary,
     "api.problem": Problem,
     "api.triage-decision": TriageDecision,
+    # NENA EIDO as POST /v1/eido takes it and GET /EIDO/{id} gives it (the subset we model).
+    "api.eido": EidoDocument,
     # Not an API body: the shape of deploy/policies/*.yaml, for editors and reviewers.
     "policy": Policy,
 }

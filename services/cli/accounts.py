@@ -166,7 +166,9 @@ def clients() -> None:
 
 @clients.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="unit, call_taker, dispatcher")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="unit, call_taker, dispatcher, cad"
+)
 @data_dir_option
 def add_client(name: str, roles: tuple[str, ...], data_dir: Path) -> None:
     """Create client NAME and print its API key (shown once)."""

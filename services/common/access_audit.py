@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # auth notes the route through this module
 
 log = logging.getLogger(__name__)
 
-AUDITED_PREFIXES = ("/v1/", "/r/", "/t/")
+# /EIDO/ is the NENA-STA-024 dereference path: an incident read like /v1/incidents/{id}.
+AUDITED_PREFIXES = ("/v1/", "/r/", "/t/", "/EIDO/")
 SELF_AUDITED = ("/v1/auth/",)
 # Path parameters that name the record acted on, most specific first.
 TARGETS = (
@@ -35,6 +36,7 @@ TARGETS = (
     "alert_id",
     "user_id",
     "client_id",
+    "eido_id",
 )
 
 

@@ -35,6 +35,8 @@ class StaffRole(StrEnum):
     PROGRAM_MANAGER = "program_manager"
     # A service client: a unit's terminal or phone app reporting status and location.
     UNIT = "unit"
+    # A service client: a partner CAD handing incidents over as EIDOs and reading them back.
+    CAD = "cad"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.common.topics import AUDIT, NOTIFICATIONS, TRIAGE
 from services.dispatch.adapters import (  # noqa: F401 - tables
     address_models,
     audit_models,
+    eido_models,
     identity_models,
     outcome_models,
 )
@@ -37,6 +38,7 @@ from services.dispatch.api import (
     audit,
     auth,
     calls,
+    eido,
     incidents,
     outcomes,
     providers,
@@ -55,6 +57,7 @@ from services.dispatch.app.outcomes import CallerHasher
 from services.dispatch.app.retention import PurgeReport, purge_expired
 from services.dispatch.app.stuck_alerts import alert_supervisors
 from services.dispatch.app.timers import TimerWorker
+from services.dispatch.domain.eido_mapping import Issuer
 from services.dispatch.domain.errors import Conflict, NotFound, Unprocessable
 from services.dispatch.domain.eta import StraightLineEta
 
@@ -86,6 +89,11 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # Who corespond is in the EIDOs it issues (NENA-STA-021): its agency id, a domain name
+    # (NENA-STA-010); set it to the one your PSAP registered.
+    eido_agency_id: str = Field(default="corespond.invalid", min_length=1, max_length=255)
+    # The functional element that issues them (issuingElementIdentification).
+    eido_element_id: str = Field(default="dispatch.corespond.invalid", min_length=1, max_length=255)
     # Address-only calls are geocoded from the imported address points; a Nominatim-compatible
     # URL (e.g. https://nominatim.example.org) adds an online geocoder, off by default so a
     # caller's address never leaves the machine unless chosen.
@@ -214,6 +222,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             spikes_api.router,
             reports_page.router,
             stream.router,
+            eido.router,
         ],
         # By branch of the error tree (domain/errors.py): a subclass finds its base.
         domain_errors={NotFound: 404, Conflict: 409, Unprocessable: 422, SignedOut: 401},
@@ -229,6 +238,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
         absolute=timedelta(hours=settings.session_max_hours),
     )
     app.state.dispatch = context
+    app.state.eido_issuer = Issuer(settings.eido_agency_id, settings.eido_element_id)
     app.state.geocoder = Geocoders(
         AddressPointGeocoder(runtime.db),
         NominatimGeocoder(settings.geocoder_url, settings.geocoder_timeout_s)

@@ -29,12 +29,17 @@ FIELD = {StaffRole.UNIT, StaffRole.DISPATCHER, StaffRole.SUPERVISOR}
 SUPERVISOR = {StaffRole.SUPERVISOR}
 ADMIN: set[StaffRole] = set()  # admin only (admin passes every set but the auditor's)
 EVERYONE = set(StaffRole)
+EIDO_IN = {*CALL, StaffRole.CAD}
+EIDO_OUT = {*DESK, StaffRole.CAD}
 
 MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "POST", "/v1/calls"): CALL,
     ("dispatch", "GET", "/v1/incidents"): CALL,
     ("dispatch", "GET", "/v1/incidents/{incident_id}"): CALL,
     ("dispatch", "GET", "/v1/stream"): CALL,
+    ("dispatch", "POST", "/v1/eido"): EIDO_IN,
+    ("dispatch", "GET", "/EIDO/{eido_id}"): EIDO_OUT,
+    ("dispatch", "GET", "/v1/incidents/{incident_id}/eido"): EIDO_OUT,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/dispatch"): DESK,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/close"): DESK,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/replan"): DESK,
@@ -127,7 +132,7 @@ async def test_every_route_is_in_the_matrix(stack: InProcessStack) -> None:
         spec = (await client.get("/openapi.json")).json()
         for path, operations in spec["paths"].items():
             for method in operations:
-                if path.startswith("/v1/"):
+                if path.startswith(("/v1/", "/EIDO/")):
                     found.add((service, method.upper(), path))
     assert found == set(MATRIX) | PUBLIC
 

@@ -21,7 +21,7 @@ Admin = Annotated[Principal, Depends(require_roles(StaffRole.ADMIN))]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
 # A service client acts as a system, not a person: it never gets admin or auditor.
-CLIENT_ROLES = {StaffRole.UNIT, StaffRole.CALL_TAKER, StaffRole.DISPATCHER}
+CLIENT_ROLES = {StaffRole.UNIT, StaffRole.CALL_TAKER, StaffRole.DISPATCHER, StaffRole.CAD}
 
 
 class UserIn(BaseModel):

@@ -9,6 +9,7 @@ def target_metadata() -> list[MetaData]:
     from services.dispatch.adapters import (  # noqa: F401 - tables
         address_models,
         audit_models,
+        eido_models,
         identity_models,
         outcome_models,
     )
