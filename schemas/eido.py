@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from schemas.text import ONE_LINE
+from schemas.text import MULTI_LINE, ONE_LINE
 
 EIDO_MEDIA_TYPE = "application/emergency.eido+json"
 MAX_COMPONENTS = 200
@@ -35,7 +35,7 @@ MAX_COMPONENTS = 200
 Id = Annotated[str, StringConstraints(min_length=1, max_length=255), ONE_LINE]
 RegistryText = Annotated[str, StringConstraints(min_length=1, max_length=255), ONE_LINE]
 # PIDF-LO documents and HTML5 notes: several lines are legitimate; size is bounded.
-LongText = Annotated[str, StringConstraints(max_length=20000)]
+LongText = Annotated[str, StringConstraints(max_length=20000), MULTI_LINE]
 Texts = Annotated[list[RegistryText], Field(max_length=50)]
 
 
@@ -131,8 +131,12 @@ class Callback(Prologue):
 class Location(Prologue):
     location_type_description_registry_text: RegistryText
     location_by_value: LongText | None = None
-    location_by_reference_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    location_description_text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    location_by_reference_url: (
+        Annotated[str, StringConstraints(max_length=2000), ONE_LINE] | None
+    ) = None
+    location_description_text: (
+        Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] | None
+    ) = None
 
 
 class Person(Prologue):
