@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # auth notes the route through this module
 
 log = logging.getLogger(__name__)
 
-AUDITED_PREFIXES = ("/v1/", "/r/", "/t/")
+AUDITED_PREFIXES = ("/v1/", "/r/", "/t/", "/fhir/")
 SELF_AUDITED = ("/v1/auth/",)
 # Path parameters that name the record acted on, most specific first.
 TARGETS = (
@@ -34,6 +34,8 @@ TARGETS = (
     "provider_id",
     "user_id",
     "client_id",
+    "task_id",
+    "service_request_id",
 )
 
 

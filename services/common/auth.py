@@ -35,6 +35,9 @@ class StaffRole(StrEnum):
     PROGRAM_MANAGER = "program_manager"
     # A service client: a unit's terminal or phone app reporting status and location.
     UNIT = "unit"
+    # A service client: a treatment provider's system working its own referral Tasks
+    # (FHIR), bound to one organisation of the provider directory.
+    PROVIDER = "provider"
 
 
 @dataclass(frozen=True)

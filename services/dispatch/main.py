@@ -28,6 +28,7 @@ from services.dispatch.api import (
     audit,
     auth,
     calls,
+    fhir,
     incidents,
     providers,
     reports,
@@ -69,6 +70,9 @@ class DispatchSettings(ServiceSettings):
     # `corespond up` sets both, and those services' CORESPOND_CORS_ORIGINS to dispatch.
     triage_public_url: str | None = None
     notify_public_url: str | None = None
+    # 42 CFR Part 2: a FHIR referral for substance-use treatment carries its reason (the
+    # overdose or substance-use flags) only when the program's consent process allows it.
+    fhir_share_substance_use: bool = False
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -166,6 +170,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     )
     app.state.sign_in_limits = auth.SignInLimits()
     install_console(app, settings.triage_public_url, settings.notify_public_url)
+    fhir.install(app)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),
