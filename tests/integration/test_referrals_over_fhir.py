@@ -244,9 +244,9 @@ async def test_a_provider_system_accepts_starts_and_completes_and_a_place_is_tak
         assert _outcome(again, 409).issue[0].code == "conflict"
         # Only status and statusReason are the provider's to change.
         edited = await client.put(
-            f"/Task/{task.id}", json={**current, "status": "completed", "priority": "stat"}
+            f"/Task/{task.id}", json={**current, "status": "completed", "intent": "plan"}
         )
-        assert _outcome(edited, 422).issue[0].expression == ["Task.priority"]
+        assert _outcome(edited, 422).issue[0].expression == ["Task.intent"]
         referral = ServiceRequest.model_validate(
             _fhir_json(await client.get(f"/ServiceRequest/{handoff_id}"))
         )
@@ -361,3 +361,52 @@ async def test_fhir_routes_refuse_as_operation_outcomes_and_every_access_is_audi
         return rows if rows >= expected else None
 
     await eventually(recorded, what="FHIR reads and writes in the audit trail")
+
+
+async def test_a_follow_up_visit_is_a_task_the_outreach_team_completes(desk: Desk) -> None:
+    desk.keys["outreach"] = await _provider_key(desk.stack, "qrt-app", "Outreach team (default)")
+    overdose = {**DEMO_CALL, "narrative": "friend nodding out, lips blue, used fentanyl"}
+    incident_id = await submit(desk.stack.dispatch, {**overdose, "answers": {}})
+
+    async def triaged() -> bool:
+        view = await incident(desk.stack.dispatch, incident_id)
+        return bool(view["triage"]) and "overdose" in view["triage"]["flags"]
+
+    await eventually(triaged, what="the overdose triaged")
+    closed = await desk.stack.dispatch.post(
+        f"/v1/incidents/{incident_id}/close", json={"disposition": "transported"}
+    )
+    assert closed.status_code == 200, closed.text
+    desk.clock.advance(48 * 3600 + 1)  # the policy's 48 h
+    timers: TimerWorker = desk.stack.apps["dispatch"].state.timers
+    assert await timers.fire_due() >= 1
+    await desk.sign_in_again("outreach")
+    await desk.sign_in_again("near")
+
+    task = await _only_task(desk, "outreach", status="requested")
+    assert task.owner.display == "Outreach team (default)"  # type: ignore[union-attr]
+    visit_id = task.focus.reference.removeprefix("ServiceRequest/")  # type: ignore[union-attr]
+    assert visit_id != incident_id
+    assert (await incident(desk.stack.dispatch, visit_id))["source"] == "follow_up"
+    async with desk.fhir("near") as client:  # a treatment provider does not see it
+        _outcome(await client.get(f"/Task/{task.id}"), 404)
+    patch = {"Content-Type": "application/json-patch+json"}
+    async with desk.fhir("outreach") as client:
+        visit = ServiceRequest.model_validate(
+            _fhir_json(await client.get(f"/ServiceRequest/{visit_id}"))
+        )
+        assert visit.code.coding[0].code == "post_overdose_follow_up"  # type: ignore[union-attr,index]
+        assert visit.priority == "routine"
+        for status in ("accepted", "in-progress", "completed"):
+            moved = await client.patch(
+                f"/Task/{task.id}",
+                json=[{"op": "replace", "path": "/status", "value": status}],
+                headers=patch,
+            )
+            assert Task.model_validate(_fhir_json(moved)).status == status
+        done = ServiceRequest.model_validate(
+            _fhir_json(await client.get(f"/ServiceRequest/{visit_id}"))
+        )
+    assert done.status == "completed"
+    kinds = [e["kind"] for e in (await incident(desk.stack.dispatch, visit_id))["timeline"]]
+    assert "referral.completed" in kinds

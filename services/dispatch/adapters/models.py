@@ -300,19 +300,26 @@ class IdempotencyRecord(Base):
 
 
 class ReferralTaskRecord(Base):
-    """One FHIR Task of a warm handoff: the referral as one provider was asked to fulfil it.
+    """One FHIR Task: a warm handoff as one provider was asked to fulfil it, or a
+    post-overdose follow-up visit as the outreach team was asked to make it.
 
     Each provider asked gets its own Task (owner = that provider's organisation); a
     rejected or lapsed one stays, final, beside the next provider's. The ServiceRequest
-    (the referral itself) is the handoff, so it has no table of its own.
+    is the handoff (``handoff_id``) or the follow-up incident (``incident_id``), so it
+    has no table of its own.
     """
 
     __tablename__ = "referral_tasks"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    # "handoff" or "follow_up".
+    kind: Mapped[str] = mapped_column(String(16), default="handoff")
+    handoff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("handoffs.id"), index=True, default=None
+    )
     incident_id: Mapped[str] = mapped_column(String(64), index=True)
-    provider_id: Mapped[str] = mapped_column(String(64))
+    # The provider asked; None for a follow-up (the owner is the outreach team).
+    provider_id: Mapped[str | None] = mapped_column(String(64), default=None)
     # Task.owner: the provider's organisation (its HSDS/FHIR id and its name).
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     owner_name: Mapped[str] = mapped_column(String(120))

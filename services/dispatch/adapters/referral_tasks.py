@@ -25,7 +25,7 @@ class ReferralRow:
     """A Task with the records its FHIR form is built from."""
 
     task: ReferralTaskRecord
-    handoff: HandoffRecord
+    handoff: HandoffRecord | None  # None for a follow-up visit
     incident: IncidentRecord
     service_name: str | None
 
@@ -38,17 +38,19 @@ class ReferralTasks:
 
     def open(
         self,
-        handoff_id: str,
+        handoff_id: str | None,
         incident_id: str,
-        provider_id: str,
+        provider_id: str | None,
         *,
         owner_id: str,
         owner_name: str,
         status: str,
         at: datetime,
+        kind: str = "handoff",
     ) -> ReferralTaskRecord:
         task = ReferralTaskRecord(
             id=new_id(),
+            kind=kind,
             handoff_id=handoff_id,
             incident_id=incident_id,
             provider_id=provider_id,
@@ -90,15 +92,27 @@ class ReferralTasks:
         return list(rows.all())
 
     async def row(self, task: ReferralTaskRecord) -> ReferralRow:
-        handoff = await self.session.get(HandoffRecord, task.handoff_id)
-        assert handoff is not None  # a foreign key
-        return await self._row(task, handoff)
-
-    async def _row(self, task: ReferralTaskRecord, handoff: HandoffRecord) -> ReferralRow:
-        incident = await self.session.get(IncidentRecord, handoff.incident_id)
-        assert incident is not None  # a foreign key
-        provider = await self.session.get(ProviderRecord, task.provider_id)
+        handoff = (
+            await self.session.get(HandoffRecord, task.handoff_id) if task.handoff_id else None
+        )
+        incident = await self.session.get(IncidentRecord, task.incident_id)
+        assert incident is not None  # written with the Task
+        provider = (
+            await self.session.get(ProviderRecord, task.provider_id) if task.provider_id else None
+        )
         return ReferralRow(task, handoff, incident, provider.service_name if provider else None)
+
+    async def follow_up_tasks(self, incident_id: str) -> list[ReferralTaskRecord]:
+        """The Tasks of a follow-up visit (its incident is the ServiceRequest)."""
+        rows = await self.session.scalars(
+            select(ReferralTaskRecord)
+            .where(
+                ReferralTaskRecord.kind == "follow_up",
+                ReferralTaskRecord.incident_id == incident_id,
+            )
+            .order_by(ReferralTaskRecord.authored_on, ReferralTaskRecord.id)
+        )
+        return list(rows.all())
 
     async def handoff(self, handoff_id: str) -> HandoffRecord | None:
         return await self.session.get(HandoffRecord, handoff_id)

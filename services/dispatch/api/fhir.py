@@ -32,8 +32,9 @@ BASE = "/fhir/r4"
 router = APIRouter(prefix=BASE, include_in_schema=False)
 # Only these may differ between the Task as stored and as a client sends it back.
 WRITABLE = ("status", "statusReason")
-# Server-kept elements a client's copy may hold stale or leave out.
-IGNORED = ("meta", "lastModified", "text")
+# Server-kept elements a client's copy may hold stale or leave out. ``priority`` follows
+# the incident's triage, which can land between a client's read and its write.
+IGNORED = ("meta", "lastModified", "text", "priority")
 
 
 class FhirError(Exception):

@@ -1,4 +1,5 @@
 """Each provider asked for a warm handoff gets a referral Task; its answer moves the Task.
+A post-overdose follow-up visit is a Task too, owned by the jurisdiction's outreach team.
 
 Called by ``app/handoffs.py`` at each step, whichever channel the answer came by
 (the provider's system over FHIR, or its on-call contact by SMS), so the Task a
@@ -9,7 +10,7 @@ when it let the request lapse.
 
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.referral_tasks import ReferralTasks
-from services.dispatch.domain.fhir_mapping import organization_id
+from services.dispatch.domain.fhir_mapping import organization_id, outreach_team
 from services.dispatch.domain.referral_lifecycle import Party, TaskStatus, step
 
 
@@ -24,6 +25,21 @@ def asked(
         owner_name=organization,
         status=TaskStatus.REQUESTED.value,
         at=uow.clock.now(),
+    )
+
+
+def follow_up_opened(uow: UnitOfWork, visit_incident_id: str, jurisdiction: str) -> None:
+    """The visit is asked of the outreach team; its completion is recorded on the Task."""
+    team = outreach_team(jurisdiction)
+    ReferralTasks(uow.session).open(
+        None,
+        visit_incident_id,
+        None,
+        owner_id=organization_id(team),
+        owner_name=team,
+        status=TaskStatus.REQUESTED.value,
+        at=uow.clock.now(),
+        kind="follow_up",
     )
 
 

@@ -10,7 +10,9 @@ is "not found", so ids reveal nothing.
 A provider accepting or rejecting the Task it is being asked with is the same
 answer as ``Y``/``N`` by SMS (``handoffs.answered``): a place is taken, or the next
 provider is asked. Later steps (in progress, completed...) go on the incident's
-timeline.
+timeline. A post-overdose follow-up visit is a Task owned by the jurisdiction's
+outreach team (``fhir_mapping.outreach_team``), its ServiceRequest the visit's incident;
+its steps go on that incident's timeline.
 """
 
 from collections.abc import Callable
@@ -74,12 +76,14 @@ def task_resource(row: ReferralRow) -> dict[str, Any]:
     return fhir.task(
         fhir.ReferralTask(
             id=t.id,
-            referral_id=t.handoff_id,
+            # A handoff is its own ServiceRequest; a follow-up visit's is its incident.
+            referral_id=t.handoff_id or t.incident_id,
             status=t.status,
             status_reason=t.status_reason,
             incident_code=row.incident.code,
             priority=row.incident.priority,
-            service_name=row.service_name,
+            service_name=row.service_name
+            or (fhir.SERVICE_DISPLAY[fhir.FOLLOW_UP_SERVICE] if t.kind == "follow_up" else None),
             owner_id=t.owner_id,
             owner_name=t.owner_name,
             authored_on=t.authored_on,
@@ -100,32 +104,45 @@ async def _read_service_request(
     tasks: ReferralTasks, who: Caller, referral_id: str, *, share_substance_use: bool
 ) -> dict[str, Any]:
     handoff = await tasks.handoff(referral_id)
-    mine = await tasks.for_handoff(referral_id) if handoff else []
+    mine = (
+        await tasks.for_handoff(referral_id)
+        if handoff
+        else await tasks.follow_up_tasks(referral_id)
+    )
     # Staff see every referral (even an unplaced one); a provider one it was asked for.
     staff = who.organization_id is None
-    if handoff is None or not (staff or any(who.may_see(t.owner_id) for t in mine)):
+    if not (handoff or mine) or not (staff or any(who.may_see(t.owner_id) for t in mine)):
         raise ReferralNotFound(f"no ServiceRequest {referral_id!r}")
-    incident = await tasks.incident(handoff.incident_id)
-    assert incident is not None  # a foreign key
-    provider_id = handoff.provider_id
+    incident = await tasks.incident(handoff.incident_id if handoff else referral_id)
+    assert incident is not None  # written with the handoff or the Task
+    if handoff is None:  # a follow-up visit, asked of the outreach team
+        owner = mine[-1]
+        service_type, status, authored = fhir.FOLLOW_UP_SERVICE, "offered", owner.authored_on
+        performer: tuple[str | None, str | None] = (owner.owner_id, owner.owner_name)
+        updated = owner.last_modified
+    else:
+        service_type, status, authored = handoff.service_type, handoff.status, handoff.created_at
+        asked = handoff.provider_id and handoff.organization
+        performer = (
+            (fhir.organization_id(handoff.organization), handoff.organization)
+            if asked and handoff.organization
+            else (None, None)
+        )
+        updated = max([handoff.updated_at, *(t.last_modified for t in mine)])
     return fhir.service_request(
         fhir.Referral(
-            id=handoff.id,
-            handoff_status=handoff.status,
-            service_type=handoff.service_type,
+            id=referral_id,
+            handoff_status=status,
+            service_type=service_type,
             incident_code=incident.code,
             priority=incident.priority,
             flags=tuple(str(f) for f in (incident.triage or {}).get("flags", [])),
-            authored_on=handoff.created_at,
-            last_updated=max([handoff.updated_at, *(t.last_modified for t in mine)]),
-            performer_id=fhir.organization_id(handoff.organization)
-            if provider_id and handoff.organization
-            else None,
-            performer_name=handoff.organization if provider_id else None,
+            authored_on=authored,
+            last_updated=updated,
+            performer_id=performer[0],
+            performer_name=performer[1],
             task_statuses=tuple(t.status for t in mine),
         ),
-        # A provider sees the substance-use reason only on its own referral; staff always
-        # may (they read the whole incident anyway).
         share_substance_use=share_substance_use,
     )
 
@@ -201,12 +218,11 @@ async def move_task(
         )
     current = TaskStatus(task.status)
     decided = step(current, wanted, who.party, reason)  # 409 / 422 before anything moves
-    handoff = await tasks.handoff(task.handoff_id)
-    assert handoff is not None  # a foreign key
+    handoff = await tasks.handoff(task.handoff_id) if task.handoff_id else None
     actor = who.principal.subject
-    offered = handoff.status == HandoffStatus.OFFERED.value
-    asked_now = offered and handoff.provider_id == task.provider_id
-    if wanted in (TaskStatus.ACCEPTED, TaskStatus.REJECTED) and asked_now:
+    offered = handoff is not None and handoff.status == HandoffStatus.OFFERED.value
+    asked_now = handoff is not None and offered and handoff.provider_id == task.provider_id
+    if handoff is not None and wanted in (TaskStatus.ACCEPTED, TaskStatus.REJECTED) and asked_now:
         # The same answer as Y/N by SMS; the handoff moves the Task itself.
         await handoffs.answered(
             uow,
@@ -216,7 +232,7 @@ async def move_task(
             policy_for,
             reason=decided.reason,
         )
-    elif wanted == TaskStatus.CANCELLED and asked_now:
+    elif handoff is not None and wanted == TaskStatus.CANCELLED and asked_now:
         # Withdrawn while being asked: corespond treats it as a decline and asks the next.
         await handoffs.answered(uow, handoff.id, False, actor, policy_for, reason=decided.reason)
         task.status = TaskStatus.CANCELLED.value
@@ -227,12 +243,12 @@ async def move_task(
         task.version += 1
         timeline.record(
             uow.session,
-            handoff.incident_id,
+            task.incident_id,
             at=uow.clock.now(),
             kind=f"referral.{decided.status.value}",
             actor=actor,
             summary=f"referral to {task.owner_name} is {decided.status.value}"
             + (f": {decided.reason}" if decided.reason else ""),
-            data={"handoff_id": handoff.id, "task_id": task.id},
+            data={"handoff_id": task.handoff_id, "task_id": task.id},
         )
     return task_resource(await tasks.row(task))

@@ -30,7 +30,9 @@ SERVICE_DISPLAY = {
     "shelter_bed": "Shelter bed",
     "harm_reduction": "Harm reduction",
     "family_support": "Family support",
+    "post_overdose_follow_up": "Post-overdose outreach visit",
 }
+FOLLOW_UP_SERVICE = "post_overdose_follow_up"
 SUD_SERVICES = frozenset({"mat_induction", "detox"})
 SUD_FLAGS = ("overdose", "substance_use", "naloxone")
 PERSON = "person"
@@ -39,6 +41,11 @@ PERSON = "person"
 def organization_id(name: str) -> str:
     """A provider organisation's stable id (the directory keys organisations by name)."""
     return str(uuid.uuid5(ORGANIZATION_NAMESPACE, name.strip().casefold()))
+
+
+def outreach_team(jurisdiction: str) -> str:
+    """The owner of a jurisdiction's follow-up visits: name a provider client's organisation so."""
+    return f"Outreach team ({jurisdiction})"
 
 
 def request_priority(priority: int | None) -> str:

@@ -1,6 +1,7 @@
 """Warm handoffs as FHIR referrals (issue 20): a Task per provider asked, provider clients.
 
-``referral_tasks`` holds each FHIR Task (the ServiceRequest is the handoff itself);
+``referral_tasks`` holds each FHIR Task, of a handoff (the ServiceRequest is the handoff
+itself) or of a post-overdose follow-up visit (the ServiceRequest is the visit's incident);
 ``clients.organization`` ties a provider's system to its own Tasks; ``providers.public_phone``
 is the HSDS phone a directory publishes, apart from the on-call number corespond texts.
 
@@ -24,9 +25,10 @@ def upgrade() -> None:
     op.create_table(
         "referral_tasks",
         sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("handoff_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("handoff_id", sa.String(length=64), nullable=True),
         sa.Column("incident_id", sa.String(length=64), nullable=False),
-        sa.Column("provider_id", sa.String(length=64), nullable=False),
+        sa.Column("provider_id", sa.String(length=64), nullable=True),
         sa.Column("owner_id", sa.String(length=64), nullable=False),
         sa.Column("owner_name", sa.String(length=120), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
