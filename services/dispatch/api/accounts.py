@@ -94,6 +94,9 @@ class ClientIn(BaseModel):
         # A provider's system sees its own referral Tasks only: whose they are must be known.
         if (StaffRole.PROVIDER in self.roles) != (self.organization is not None):
             raise ValueError("a provider client needs its organization, and only it has one")
+        # With a staff role beside it, the client would read every provider's referrals.
+        if StaffRole.PROVIDER in self.roles and len(set(self.roles)) > 1:
+            raise ValueError("a provider client holds the provider role only")
         return self
 
 
