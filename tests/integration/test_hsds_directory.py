@@ -1,7 +1,7 @@
 """The provider directory in Open Referral HSDS 3.0 against a real dispatch process:
 ``corespond providers import`` takes an HSDS document (and still today's file), refuses a
 bad one naming the file and the HSDS path and writing nothing, and ``GET
-/v1/providers/hsds`` exports a directory valid against corespond's HSDS 3.0 JSON Schema."""
+/v1/hsds/services`` exports a directory valid against corespond's HSDS 3.0 JSON Schema."""
 
 import json
 from pathlib import Path
@@ -62,7 +62,7 @@ async def test_an_hsds_document_imports_exports_valid_hsds_and_a_bad_one_writes_
             assert colfax["capacity"] == 3
             assert colfax["address"] == "1600 E Colfax Ave, Denver, CO 80218, US"
 
-            exported = await client.get("/v1/providers/hsds")
+            exported = await client.get("/v1/hsds/services")
             assert exported.status_code == 200, exported.text
         page = exported.json()
         validator = jsonschema_rs.validator_for(SCHEMA, validate_formats=True)

@@ -92,4 +92,3 @@ def test_a_status_outside_the_igs_value_set_is_refused(value: object) -> None:
     with pytest.raises(Unprocessable) as refused:
         parse_status(value)
     assert refused.value.field == "Task.status"
-

@@ -120,9 +120,6 @@ class ReferralTasks:
     async def incident(self, incident_id: str) -> IncidentRecord | None:
         return await self.session.get(IncidentRecord, incident_id)
 
-    async def provider(self, provider_id: str) -> ProviderRecord | None:
-        return await self.session.get(ProviderRecord, provider_id)
-
     async def search(
         self,
         owner_ids: set[str] | None,

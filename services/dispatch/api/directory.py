@@ -1,4 +1,10 @@
-"""``GET /v1/providers/hsds``: the treatment-provider directory as Open Referral HSDS 3.0."""
+"""``GET /v1/hsds/services``: the treatment-provider directory as Open Referral HSDS 3.0.
+
+Named after HSDS 3.0's own API (``GET /services`` answers a page of services), so an
+HSDS client pointed at ``/v1/hsds`` finds it. Not ``/v1/providers/hsds``: that path is
+also ``PATCH /v1/providers/{provider_id}`` with the id "hsds", so its ``Allow`` would
+advertise a method it does not have.
+"""
 
 from typing import Any
 
@@ -11,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["providers"])
 
 
 @router.get(
-    "/providers/hsds",
+    "/hsds/services",
     summary="The provider directory as HSDS 3.0",
     description=(
         "One page of HSDS 3.0 services (as its `GET /services` answers), each with its "

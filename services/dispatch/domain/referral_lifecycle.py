@@ -70,7 +70,6 @@ SET_BY: dict[TaskStatus, frozenset[Party]] = {
 # Task.statusReason.text should be included." corespond makes it a must: the next
 # provider, a supervisor or an auditor needs the why.
 NEEDS_REASON = frozenset({S.REJECTED, S.CANCELLED, S.ON_HOLD, S.FAILED})
-FINAL = frozenset(s for s, nexts in LEGAL.items() if nexts <= {S.ENTERED_IN_ERROR})
 
 
 class IllegalTaskTransition(Conflict):
