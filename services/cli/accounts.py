@@ -167,18 +167,25 @@ def clients() -> None:
 @clients.command("add")
 @click.argument("name")
 @click.option(
-    "--role", "roles", multiple=True, required=True, help="unit, call_taker, dispatcher, cad"
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="unit, call_taker, dispatcher, cad, provider",
 )
+@click.option("--organization", default=None, help="for a provider: its organisation's name")
 @data_dir_option
-def add_client(name: str, roles: tuple[str, ...], data_dir: Path) -> None:
+def add_client(name: str, roles: tuple[str, ...], organization: str | None, data_dir: Path) -> None:
     """Create client NAME and print its API key (shown once)."""
     try:
-        body = ClientIn(name=name, roles=list(roles))
+        body = ClientIn(name=name, roles=list(roles), organization=organization)
     except ValidationError as exc:
         raise click.ClickException("; ".join(str(e["msg"]) for e in exc.errors())) from exc
 
     async def work(uow: UnitOfWork) -> str:
-        _client, key = await identity.create_client(uow, body.name, [r.value for r in body.roles])
+        _client, key = await identity.create_client(
+            uow, body.name, [r.value for r in body.roles], body.organization
+        )
         return key
 
     key = _run(data_dir, work, f"clients.add {body.name}")

@@ -1,7 +1,8 @@
-"""``corespond providers import``: load a provider directory (HSDS-like JSON) into dispatch.
+"""``corespond providers import``: load a provider directory into dispatch, from today's
+JSON list or from an Open Referral HSDS 3.0 document (told apart by its shape).
 
 The file is checked whole first; any bad entry stops the import before
-anything is written, with every problem listed by entry and field. An entry
+anything is written, with every problem listed by entry (or HSDS path) and field. An entry
 whose organisation and service name are already listed is left as it is
 (update capacity through ``PATCH /v1/providers/{id}``).
 """
@@ -27,7 +28,7 @@ def providers() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @dispatch_options
 def import_providers(file: Path, url: str | None, token: str | None, data_dir: Path) -> None:
-    """Add every provider service in FILE (a JSON list) not listed yet."""
+    """Add every provider service in FILE (.json: today's list or HSDS 3.0) not listed yet."""
     try:
         entries = read_providers(file)
     except ProviderFileError as exc:

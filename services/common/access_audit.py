@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # auth notes the route through this module
 
 log = logging.getLogger(__name__)
 
-# /EIDO/ is the NENA-STA-024 dereference path: an incident read like /v1/incidents/{id}.
-AUDITED_PREFIXES = ("/v1/", "/r/", "/t/", "/EIDO/")
+# /EIDO/ is the NENA-STA-024 dereference path: an incident read like /v1/incidents/{id};
+# /fhir/ is the referral API providers' systems use.
+AUDITED_PREFIXES = ("/v1/", "/r/", "/t/", "/EIDO/", "/fhir/")
 SELF_AUDITED = ("/v1/auth/",)
 # Path parameters that name the record acted on, most specific first.
 TARGETS = (
@@ -37,6 +38,8 @@ TARGETS = (
     "user_id",
     "client_id",
     "eido_id",
+    "task_id",
+    "service_request_id",
 )
 
 

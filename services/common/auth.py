@@ -37,6 +37,9 @@ class StaffRole(StrEnum):
     UNIT = "unit"
     # A service client: a partner CAD handing incidents over as EIDOs and reading them back.
     CAD = "cad"
+    # A service client: a treatment provider's system working its own referral Tasks
+    # (FHIR), bound to one organisation of the provider directory.
+    PROVIDER = "provider"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ from services.dispatch.api import (
     audit,
     auth,
     calls,
+    directory,
     eido,
+    fhir,
     incidents,
     outcomes,
     providers,
@@ -111,6 +113,9 @@ class DispatchSettings(ServiceSettings):
     # HMAC key for counting repeat callers in the outcome report without their numbers;
     # unset: a random key per process (hashes are only compared within one report).
     caller_hash_key: SecretStr | None = None
+    # 42 CFR Part 2: a FHIR referral for substance-use treatment carries its reason (the
+    # overdose or substance-use flags) only when the program's consent process allows it.
+    fhir_share_substance_use: bool = False
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -213,6 +218,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
             units.router,
             assignments.router,
             alerts.router,
+            directory.router,
             providers.router,
             auth.router,
             accounts.router,
@@ -232,6 +238,7 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     # it locks, so a longer lock would keep renewing a session the server means to end.
     idle_lock_s = min(settings.console_idle_lock_s, settings.session_idle_minutes * 60)
     install_console(app, settings.triage_public_url, settings.notify_public_url, idle_lock_s)
+    fhir.install(app)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),
         idle=timedelta(minutes=settings.session_idle_minutes),

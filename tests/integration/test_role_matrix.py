@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str, str], set[StaffRole]] = {
     ("dispatch", "GET", "/v1/alerts"): DESK,
     ("dispatch", "POST", "/v1/alerts/{alert_id}/acknowledge"): DESK,
     ("dispatch", "GET", "/v1/providers"): FIELD,
+    ("dispatch", "GET", "/v1/hsds/services"): FIELD,
     ("dispatch", "POST", "/v1/providers"): SUPERVISOR,
     ("dispatch", "PATCH", "/v1/providers/{provider_id}"): FIELD,
     ("dispatch", "POST", "/v1/incidents/{incident_id}/handoffs"): FIELD,

@@ -61,3 +61,6 @@ class ClientRecord(Base):
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # A treatment provider's system (role ``provider``) acts for this organisation only:
+    # its name as the provider directory lists it (Task.owner).
+    organization: Mapped[str | None] = mapped_column(String(120), default=None)

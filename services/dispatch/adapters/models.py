@@ -274,6 +274,9 @@ class ProviderRecord(Base):
     capacity: Mapped[int | None] = mapped_column(Integer, default=None)
     contact_name: Mapped[str | None] = mapped_column(String(120), default=None)
     contact_phone: Mapped[str] = mapped_column(String(20))
+    # The number the public calls (HSDS ``phones``), apart from the on-call contact
+    # corespond texts, which is a corespond extension and never published.
+    public_phone: Mapped[str | None] = mapped_column(String(32), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -312,3 +315,36 @@ class IdempotencyRecord(Base):
     # Sealed: a unit's or provider's answer carries a phone number.
     body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ReferralTaskRecord(Base):
+    """One FHIR Task: a warm handoff as one provider was asked to fulfil it, or a
+    post-overdose follow-up visit as the outreach team was asked to make it.
+
+    Each provider asked gets its own Task (owner = that provider's organisation); a
+    rejected or lapsed one stays, final, beside the next provider's. The ServiceRequest
+    is the handoff (``handoff_id``) or the follow-up incident (``incident_id``), so it
+    has no table of its own.
+    """
+
+    __tablename__ = "referral_tasks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # "handoff" or "follow_up".
+    kind: Mapped[str] = mapped_column(String(16), default="handoff")
+    handoff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("handoffs.id"), index=True, default=None
+    )
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    # The provider asked; None for a follow-up (the owner is the outreach team).
+    provider_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Task.owner: the provider's organisation (its HSDS/FHIR id and its name).
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    # Sealed: free text a provider typed can quote the person.
+    status_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    authored_on: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_modified: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Task.meta.versionId; bumped on every change.
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,8 +1,10 @@
 """The provider directory's shape (close to Open Referral HSDS) and reading it from JSON.
 
 One entry is one service of one organisation at one location, with its
-opening hours and its on-call contact. A file is checked whole: every bad
-entry is reported by number and field, and nothing is written if any is bad.
+opening hours and its on-call contact. A file is either today's list of entries
+or an HSDS 3.0 document (``domain/hsds.py``; told apart by its shape). It is
+checked whole: every bad entry is reported by number (or HSDS path) and field,
+and nothing is written if any is bad.
 """
 
 import json
@@ -24,6 +26,7 @@ from pydantic import (
 from schemas.calls import E164, Latitude, Longitude
 from schemas.text import ONE_LINE
 from schemas.vocabulary import HandoffService
+from services.dispatch.domain import hsds
 
 Day = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")]
@@ -95,6 +98,10 @@ class ProviderIn(BaseModel):
     timezone: Annotated[str, StringConstraints(max_length=64), ONE_LINE] = "America/Denver"
     capacity: Capacity | None = None
     contact: ContactIn
+    # The number the public calls (HSDS phone), apart from the on-call contact.
+    public_phone: (
+        Annotated[str, StringConstraints(min_length=3, max_length=32), ONE_LINE] | None
+    ) = None
 
     @field_validator("timezone")
     @classmethod
@@ -117,6 +124,8 @@ def read_providers(path: Path) -> list[ProviderIn]:
         raise ProviderFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise ProviderFileError(f"{path}: not valid JSON: {exc}") from exc
+    if hsds.looks_like_hsds(raw):
+        return _read_hsds(path, raw)
     if not isinstance(raw, list) or not raw:
         raise ProviderFileError(f"{path}: expected a non-empty list of provider services")
     entries, problems = [], []
@@ -130,3 +139,37 @@ def read_providers(path: Path) -> list[ProviderIn]:
     if problems:
         raise ProviderFileError("\n".join(problems))
     return entries
+
+
+def _read_hsds(path: Path, document: object) -> list[ProviderIn]:
+    """An HSDS 3.0 document: its own rules first, then each service as a directory entry,
+    every problem named by its path in the document."""
+    try:
+        read = hsds.read_document(document)
+    except hsds.HsdsError as exc:
+        raise ProviderFileError(
+            "\n".join(f"{path}: HSDS {where}: {message}" for where, message in exc.problems)
+        ) from exc
+    entries, problems = [], []
+    for entry in read:
+        try:
+            entries.append(ProviderIn.model_validate(entry.fields))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"])
+                where = _hsds_path(entry.paths, field)
+                problems.append(f"{path}: HSDS {where}: {err['msg']}")
+    if problems:
+        raise ProviderFileError("\n".join(problems))
+    return entries
+
+
+def _hsds_path(paths: dict[str, str], field: str) -> str:
+    """Where a directory field came from (``contact.phone``: ``...x-corespond.on_call.phone``)."""
+    parts = field.split(".")
+    for cut in range(len(parts), 0, -1):
+        known = paths.get(".".join(parts[:cut]))
+        if known is not None:
+            return ".".join([known, *parts[cut:]])
+    service = paths.get("service.name", "").removesuffix("name").rstrip(".")
+    return f"{service}.{field}" if service else field

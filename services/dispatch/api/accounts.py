@@ -3,11 +3,18 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 
 from schemas.api import Instant, Problem
-from schemas.text import Line
+from schemas.text import ONE_LINE, Line
 from services.common.auth import Principal, StaffRole, require_roles
 from services.dispatch.adapters.identity_models import ClientRecord, UserRecord
 from services.dispatch.api.deps import Runtime
@@ -21,7 +28,13 @@ Admin = Annotated[Principal, Depends(require_roles(StaffRole.ADMIN))]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
 # A service client acts as a system, not a person: it never gets admin or auditor.
-CLIENT_ROLES = {StaffRole.UNIT, StaffRole.CALL_TAKER, StaffRole.DISPATCHER, StaffRole.CAD}
+CLIENT_ROLES = {
+    StaffRole.UNIT,
+    StaffRole.CALL_TAKER,
+    StaffRole.DISPATCHER,
+    StaffRole.CAD,
+    StaffRole.PROVIDER,
+}
 
 
 class UserIn(BaseModel):
@@ -63,10 +76,15 @@ class UserView(BaseModel):
     last_sign_in_at: Instant | None
 
 
+OrganizationName = Annotated[str, StringConstraints(min_length=1, max_length=120), ONE_LINE]
+
+
 class ClientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]+$")
     roles: list[StaffRole] = Field(min_length=1)
+    # For role ``provider``: the organisation as the provider directory names it.
+    organization: OrganizationName | None = None
 
     @field_validator("roles")
     @classmethod
@@ -77,11 +95,22 @@ class ClientIn(BaseModel):
             raise ValueError(f"a client may hold only {allowed}; not {', '.join(wrong)}")
         return roles
 
+    @model_validator(mode="after")
+    def _provider_has_organization(self) -> "ClientIn":
+        # A provider's system sees its own referral Tasks only: whose they are must be known.
+        if (StaffRole.PROVIDER in self.roles) != (self.organization is not None):
+            raise ValueError("a provider client needs its organization, and only it has one")
+        # With a staff role beside it, the client would read every provider's referrals.
+        if StaffRole.PROVIDER in self.roles and len(set(self.roles)) > 1:
+            raise ValueError("a provider client holds the provider role only")
+        return self
+
 
 class ClientView(BaseModel):
     id: str
     name: str
     roles: list[str]
+    organization: str | None = None
     created_at: Instant
     rotated_at: Instant | None
     revoked_at: Instant | None
@@ -112,6 +141,7 @@ def client_view(client: ClientRecord) -> ClientView:
         id=client.id,
         name=client.name,
         roles=client.roles,
+        organization=client.organization,
         created_at=client.created_at,
         rotated_at=client.rotated_at,
         revoked_at=client.revoked_at,
@@ -197,7 +227,9 @@ async def list_clients(_who: Admin, runtime: Runtime) -> list[ClientView]:
 )
 async def add_client(body: ClientIn, _who: Admin, runtime: Runtime) -> ClientKey:
     async with runtime.unit_of_work() as uow:
-        client, key = await identity.create_client(uow, body.name, [r.value for r in body.roles])
+        client, key = await identity.create_client(
+            uow, body.name, [r.value for r in body.roles], body.organization
+        )
         await uow.commit()
     return ClientKey(client=client_view(client), api_key=key)
 

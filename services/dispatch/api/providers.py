@@ -109,6 +109,7 @@ def new_provider(body: ProviderIn, now: datetime) -> ProviderRecord:
         capacity=body.capacity,
         contact_name=body.contact.name,
         contact_phone=body.contact.phone,
+        public_phone=body.public_phone,
         active=True,
         updated_at=now,
     )

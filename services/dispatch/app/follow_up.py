@@ -4,7 +4,9 @@ When an incident flagged as a suspected overdose closes, a stored timer is set
 for the policy's ``follow_up.hours`` (24 to 72). When it fires, a follow-up
 incident is created from the original's place (``source: follow_up``, so
 triage routes it to a clinician at priority 3, DOMAIN principle 8) and the
-outreach team is reminded by SMS through notify.
+outreach team is reminded by SMS through notify. The visit is also a FHIR Task
+owned by the outreach team (``referral_offers.follow_up_opened``), so the team's
+system records it accepted, in progress and completed as providers do a handoff.
 """
 
 from datetime import timedelta
@@ -18,7 +20,7 @@ from services.common.auth import Principal
 from services.common.clock import as_utc, new_id
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.models import IncidentRecord, TimerRecord
-from services.dispatch.app import timeline
+from services.dispatch.app import referral_offers, timeline
 from services.dispatch.app.intake import submit_call
 
 FOLLOW_UP = "follow_up"
@@ -58,6 +60,7 @@ async def open_follow_up(uow: UnitOfWork, timer: TimerRecord, policy: Policy) ->
         jurisdiction=original.jurisdiction,
     )
     visit = await submit_call(uow, call, SYSTEM)
+    referral_offers.follow_up_opened(uow, visit.id, visit.jurisdiction)
     timeline.record(
         uow.session,
         original.id,

@@ -25,7 +25,7 @@ from services.dispatch.adapters.models import (
     ProviderRecord,
     TimerRecord,
 )
-from services.dispatch.app import timeline
+from services.dispatch.app import referral_offers, timeline
 from services.dispatch.app.alerts import clear_ended, raise_alert
 from services.dispatch.domain.errors import Conflict
 from services.dispatch.domain.places import used_point
@@ -103,6 +103,7 @@ async def _ask_next(
     handoff.tried = [*handoff.tried, best.id]
     handoff.expires_at = expires
     handoff.updated_at = now
+    referral_offers.asked(uow, handoff.id, incident.id, best.id, best.organization)
     uow.session.add(
         TimerRecord(
             id=new_id(),
@@ -138,9 +139,15 @@ async def _ask_next(
 
 
 async def answered(
-    uow: UnitOfWork, handoff_id: str, accepted: bool, actor: str, policy_for: PolicyFor
+    uow: UnitOfWork,
+    handoff_id: str,
+    accepted: bool,
+    actor: str,
+    policy_for: PolicyFor,
+    reason: str | None = None,
 ) -> None:
-    """The asked provider's answer; a late one (after it moved on) is only noted."""
+    """The asked provider's answer (by SMS or its referral Task); a late one (after it moved
+    on) is only noted. ``reason``: why it declined, when it said."""
     handoff = await uow.session.get(HandoffRecord, handoff_id)
     if handoff is None:
         return
@@ -158,6 +165,7 @@ async def answered(
         )
         return
     await _drop_timer(uow, handoff.id)
+    await referral_offers.answered(uow, handoff.id, handoff.provider_id, accepted, reason)
     if accepted:
         handoff.status = HandoffStatus.ACCEPTED.value
         handoff.updated_at = now
@@ -187,6 +195,9 @@ async def lapsed(uow: UnitOfWork, handoff_id: str, policy_for: PolicyFor) -> Non
         return
     incident = await uow.session.get(IncidentRecord, handoff.incident_id)
     assert incident is not None
+    await referral_offers.lapsed(
+        uow, handoff.id, handoff.provider_id, "no answer in time: the next provider is asked"
+    )
     await _move_on(
         uow,
         incident,

@@ -438,8 +438,11 @@ async def sign_out(
 # --- service clients ------------------------------------------------------------------
 
 
-async def create_client(uow: UnitOfWork, name: str, roles: list[str]) -> tuple[ClientRecord, str]:
-    """A new client and its API key (shown once; only its hash is kept)."""
+async def create_client(
+    uow: UnitOfWork, name: str, roles: list[str], organization: str | None = None
+) -> tuple[ClientRecord, str]:
+    """A new client and its API key (shown once; only its hash is kept). ``organization``: the
+    provider organisation a ``provider`` client acts for."""
     if await uow.session.scalar(select(ClientRecord.id).where(ClientRecord.name == name)):
         raise Conflict(f"a client named {name!r} already exists")
     client_id = secrets.token_hex(16)
@@ -450,6 +453,7 @@ async def create_client(uow: UnitOfWork, name: str, roles: list[str]) -> tuple[C
         roles=sorted(set(roles)),
         key_hash=_sha256(secret),
         created_at=uow.clock.now(),
+        organization=organization,
     )
     uow.session.add(client)
     return client, format_api_key(client_id, secret)
