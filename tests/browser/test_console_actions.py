@@ -1,0 +1,39 @@
+"""The dispatcher's remaining actions, each from the console in Chromium against the real stack
+(one for the module): ask for a warm handoff from the incident pane. Each test signs in a
+user of its own (a TOTP code is accepted once per user); the helpers are the
+shared-workstation tests'.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from tests.browser.conftest import ConsoleStack
+from tests.browser.test_console_clears_and_alerts import CALL, _api, _call, _open, _sign_in
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    yield context
+    context.close()
+
+
+def test_a_warm_handoff_is_requested_from_the_incident_pane(
+    context: BrowserContext, console_stack: ConsoleStack
+) -> None:
+    page = context.new_page()
+    _sign_in(page, console_stack, "kim-handoff")
+    view = _call(console_stack, CALL)
+    _open(page, view["code"])
+
+    page.get_by_label("Warm handoff to").select_option("detox")
+    page.get_by_role("button", name="Request warm handoff").click()
+    # No provider is loaded in this stack: the request is made and shown as unplaced.
+    listed = page.locator("section[aria-label='Handoffs and telehealth'] li", has_text="detox")
+    expect(listed).to_be_visible()
+    expect(page.locator("#incident-action-error")).to_be_empty()
+    asked = _api(console_stack, "GET", f"/v1/incidents/{view['id']}/handoffs")
+    assert [(h["service_type"], h["requested_by"]) for h in asked] == [("detox", "kim-handoff")]
+    expect(listed).to_contain_text(asked[0]["status"].replace("_", " "))
