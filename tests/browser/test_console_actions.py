@@ -1,7 +1,7 @@
 """The dispatcher's remaining actions, each from the console in Chromium against the real stack
-(one for the module): ask for a warm handoff from the incident pane. Each test signs in a
-user of its own (a TOTP code is accepted once per user); the helpers are the
-shared-workstation tests'.
+(one for the module): ask for a warm handoff from the incident pane; set a unit's status from
+the unit board. Each test signs in a user of its own (a TOTP code is accepted once per user);
+the helpers are the shared-workstation tests'.
 """
 
 from collections.abc import Iterator
@@ -37,3 +37,26 @@ def test_a_warm_handoff_is_requested_from_the_incident_pane(
     asked = _api(console_stack, "GET", f"/v1/incidents/{view['id']}/handoffs")
     assert [(h["service_type"], h["requested_by"]) for h in asked] == [("detox", "kim-handoff")]
     expect(listed).to_contain_text(asked[0]["status"].replace("_", " "))
+
+
+def test_a_unit_status_is_set_from_the_unit_board(
+    context: BrowserContext, console_stack: ConsoleStack
+) -> None:
+    page = context.new_page()
+    _sign_in(page, console_stack, "kim-units")
+    free = [u for u in _api(console_stack, "GET", "/v1/units") if not u["current_assignment_id"]]
+    unit = free[-1]
+    row = page.locator(f"#unit-rows tr[data-unit='{unit['id']}']")
+    try:
+        page.get_by_role("button", name=f"Off duty: {unit['call_sign']}").click()
+        expect(row.locator("td.status")).to_have_text("off duty")
+        assert _api(console_stack, "GET", f"/v1/units/{unit['id']}")["status"] == "off_duty"
+        # The button for the status it has is gone; the others are there, by keyboard too.
+        expect(row.get_by_role("button", name=f"Off duty: {unit['call_sign']}")).to_have_count(0)
+        back = row.get_by_role("button", name=f"Available: {unit['call_sign']}")
+        back.focus()
+        page.keyboard.press("Enter")
+        expect(row.locator("td.status")).to_have_text("available")
+        expect(page.locator("#unit-error")).to_be_empty()
+    finally:
+        _api(console_stack, "POST", f"/v1/units/{unit['id']}/status", json={"status": "available"})

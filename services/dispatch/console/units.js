@@ -9,9 +9,14 @@ const STATUS_COLOURS = {
   out_of_service: "#5a5a5a", off_duty: "#5a5a5a",
 };
 
+// What a dispatcher may set for a unit from the board (a radio call: "Medic 3 off duty");
+// en route and on scene come from its assignment's steps in the incident pane.
+const SETTABLE = [["available", "Available"], ["off_duty", "Off duty"], ["out_of_service", "Out of service"]];
+
 export class UnitBoard {
   constructor() {
     this.rows = document.getElementById("unit-rows");
+    this.error = document.getElementById("unit-error");
     this.map = document.getElementById("unit-map");
     this.units = [];
     this.codes = new Map(); // incident id -> code, from the queue
@@ -25,7 +30,7 @@ export class UnitBoard {
     } catch (error) {
       // A call-taker may not read the unit board (dispatcher and supervisor only).
       if (error.status === 403) {
-        replace(this.rows, h("tr", {}, h("td", { colspan: "5", class: "muted" }, "The unit board is for dispatchers.")));
+        replace(this.rows, h("tr", {}, h("td", { colspan: "6", class: "muted" }, "The unit board is for dispatchers.")));
         return;
       }
       throw error;
@@ -40,6 +45,7 @@ export class UnitBoard {
     this.incident = null;
     this.rows.replaceChildren();
     this.map.replaceChildren();
+    this.error.textContent = "";
   }
 
   showIncident(incident) {
@@ -57,7 +63,23 @@ export class UnitBoard {
         h("td", {}, u.roles.map(words).join(", ")),
         h("td", { class: `status ${u.status}` }, words(u.status)),
         h("td", {}, u.lat === null ? "unknown" : `${u.lat.toFixed(4)}, ${u.lon.toFixed(4)} (${since(u.location_at, now)} ago, ${u.location_source ?? "?"})`),
-        h("td", {}, u.current_incident_id ? `#${this.codes.get(u.current_incident_id) ?? u.current_incident_id.slice(0, 6)}` : "—"))));
+        h("td", {}, u.current_incident_id ? `#${this.codes.get(u.current_incident_id) ?? u.current_incident_id.slice(0, 6)}` : "—"),
+        h("td", { class: "steps" }, SETTABLE.filter(([status]) => status !== u.status).map(([status, label]) =>
+          h("button", { type: "button", class: "secondary", "data-unit-status": status,
+            "aria-label": `${label}: ${u.call_sign}`, onclick: () => this.setStatus(u, status) }, label))))));
+  }
+
+  async setStatus(unit, status) {
+    this.error.textContent = "";
+    try {
+      const changed = await api(`/v1/units/${encodeURIComponent(unit.id)}/status`, { method: "POST", body: { status } });
+      this.units = this.units.map((u) => (u.id === changed.id ? changed : u));
+      this.renderRows();
+      this.renderMap();
+    } catch (problem) {
+      // A committed unit cannot go off duty before its assignment is cancelled: the server says so.
+      this.error.textContent = problem.message;
+    }
   }
 
   renderMap() {
