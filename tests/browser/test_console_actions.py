@@ -1,7 +1,7 @@
 """The dispatcher's remaining actions, each from the console in Chromium against the real stack
 (one for the module): ask for a warm handoff from the incident pane; set a unit's status from
-the unit board. Each test signs in a user of its own (a TOTP code is accepted once per user);
-the helpers are the shared-workstation tests'.
+the unit board; pin the incident by clicking the map. Each test signs in a user of its own (a
+TOTP code is accepted once per user); the helpers are the shared-workstation tests'.
 """
 
 from collections.abc import Iterator
@@ -60,3 +60,30 @@ def test_a_unit_status_is_set_from_the_unit_board(
         expect(page.locator("#unit-error")).to_be_empty()
     finally:
         _api(console_stack, "POST", f"/v1/units/{unit['id']}/status", json={"status": "available"})
+
+
+def test_the_open_incident_is_pinned_by_clicking_the_map(
+    context: BrowserContext, console_stack: ConsoleStack
+) -> None:
+    page = context.new_page()
+    _sign_in(page, console_stack, "kim-pin")
+    view = _call(console_stack, CALL)
+    _open(page, view["code"])
+    expect(page.locator("#unit-map svg")).to_be_visible()
+
+    page.get_by_role("button", name="Pin on the map").click()
+    expect(page.locator("#unit-map")).to_contain_text(f"Click the map where #{view['code']} is")
+    # Escape gives up; the map is a plain map again.
+    page.keyboard.press("Escape")
+    expect(page.locator("#unit-map svg.pinning")).to_have_count(0)
+    page.get_by_role("button", name="Pin on the map").click()
+    box = page.locator("#unit-map svg.pinning").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+
+    expect(page.locator("#incident-body")).to_contain_text("location: pin")
+    pinned = _api(console_stack, "GET", f"/v1/incidents/{view['id']}")
+    assert pinned["location_source"] == "pin"
+    assert pinned["location_used"] == "pin"
+    assert [t for t in pinned["timeline"] if t["kind"] == "location.pinned"]
+    expect(page.locator("#unit-map svg.pinning")).to_have_count(0)

@@ -19,7 +19,10 @@ const signOutButton = document.getElementById("sign-out");
 const note = document.getElementById("sign-in-note");
 
 const board = new UnitBoard();
-const pane = new IncidentPane({ onShown: (incident) => board.showIncident(incident) });
+const pane = new IncidentPane({
+  onShown: (incident) => board.showIncident(incident),
+  onPin: (incident, done) => board.armPin(incident, done),
+});
 const queue = new IncidentQueue({ onSelect: (id) => pane.show(id).catch(report) });
 const alerts = new AlertsPanel({ onOpen: (id) => queue.select(id) });
 const live = new LiveUpdates({

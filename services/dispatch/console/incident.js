@@ -20,8 +20,9 @@ const DISPOSITIONS = [
 ];
 
 export class IncidentPane {
-  constructor({ onShown = () => {} } = {}) {
+  constructor({ onShown = () => {}, onPin = null } = {}) {
     this.onShown = onShown;
+    this.onPin = onPin; // (incident, done): arms the map for a pin
     this.body = document.getElementById("incident-body");
     this.id = null;
     this.loading = null;
@@ -87,7 +88,12 @@ export class IncidentPane {
         h("span", { class: `status ${incident.status}`, id: "incident-status" }, words(incident.status)),
         ` · ${words(incident.source)} · ${incident.jurisdiction} · received ${clock(incident.received_at)}`,
       ),
-      h("p", {}, h("strong", {}, "Where: "), place(incident)),
+      h("p", {}, h("strong", {}, "Where: "), place(incident), " ",
+        incident.status === "closed" || !this.onPin ? null : h("button", {
+          type: "button", class: "secondary", id: "pin-on-map",
+          title: "Then click the map where the incident is (Escape cancels)",
+          onclick: () => this.onPin(incident, () => this.refresh()),
+        }, "Pin on the map")),
       incident.narrative ? h("p", {}, h("strong", {}, "Narrative: "), incident.narrative) : null,
       incident.caller?.phone ? h("p", {}, h("strong", {}, "Caller: "), incident.caller.phone) : null,
       incident.language ? h("p", {}, h("strong", {}, "Caller's language: "), incident.language) : null,

@@ -21,6 +21,10 @@ export class UnitBoard {
     this.units = [];
     this.codes = new Map(); // incident id -> code, from the queue
     this.incident = null; // the open incident's point, marked on the map too
+    this.pinning = null; // { id, code, done }: the next click on the map pins this incident
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.pinning) this.disarmPin();
+    });
     this.ticker = setInterval(() => this.renderRows(), 5000);
   }
 
@@ -43,6 +47,7 @@ export class UnitBoard {
     this.units = [];
     this.codes = new Map();
     this.incident = null;
+    this.pinning = null;
     this.rows.replaceChildren();
     this.map.replaceChildren();
     this.error.textContent = "";
@@ -52,6 +57,40 @@ export class UnitBoard {
     const where = incident?.location;
     const point = where && where.lat !== null && where.lat !== undefined ? where : null;
     this.incident = point ? { code: incident.code, lat: point.lat, lon: point.lon } : null;
+    this.renderMap();
+  }
+
+  // "Pin on the map" in the incident pane: the next click on the map places the incident
+  // there (PUT /v1/incidents/{id}/pin); Escape gives up.
+  armPin(incident, done) {
+    this.pinning = { id: incident.id, code: incident.code, done };
+    this.renderMap();
+    this.map.querySelector("svg")?.focus();
+  }
+
+  disarmPin() {
+    this.pinning = null;
+    this.renderMap();
+  }
+
+  async pinAt(event, toLatLon) {
+    const pinning = this.pinning;
+    const svgNode = event.currentTarget;
+    const matrix = svgNode.getScreenCTM();
+    if (!pinning || !matrix) return;
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
+    const [lat, lon] = toLatLon(point.x, point.y);
+    this.pinning = null;
+    this.error.textContent = "";
+    try {
+      await api(`/v1/incidents/${encodeURIComponent(pinning.id)}/pin`, {
+        method: "PUT",
+        body: { lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) },
+      });
+      await pinning.done();
+    } catch (problem) {
+      this.error.textContent = problem.message;
+    }
     this.renderMap();
   }
 
@@ -102,6 +141,10 @@ export class UnitBoard {
     const [left, right, top, bottom] = [10, 70, 10, 10];
     const x = (lon) => left + ((lon - west) / (east - west)) * (width - left - right);
     const y = (lat) => top + ((north - lat) / (north - south)) * (height - top - bottom);
+    const toLatLon = (px, py) => [
+      north - ((py - top) / (height - top - bottom)) * (north - south),
+      west + ((px - left) / (width - left - right)) * (east - west),
+    ];
     const marks = placed.map((u) =>
       svg("g", {},
         svg("title", {}, `${u.call_sign}: ${words(u.status)}`),
@@ -115,10 +158,19 @@ export class UnitBoard {
           transform: `rotate(45 ${cx.toFixed(1)} ${cy.toFixed(1)})` }),
         svg("text", { x: (cx + 9).toFixed(1), y: (cy + 4).toFixed(1), fill: "#b00020", "font-weight": "700" }, `#${this.incident.code}`)));
     }
-    replace(this.map, svg("svg", {
+    const label = `Map of ${placed.length} units by their last location${this.incident ? ` and incident #${this.incident.code} (red diamond)` : ""}; the table lists the same units`;
+    const drawn = svg("svg", {
       viewBox: `0 0 ${width} ${height.toFixed(0)}`,
       role: "img",
-      "aria-label": `Map of ${placed.length} units by their last location${this.incident ? ` and incident #${this.incident.code} (red diamond)` : ""}; the table lists the same units`,
-    }, svg("rect", { width, height: height.toFixed(0), fill: "#f4f6f8" }), ...marks));
+      "aria-label": this.pinning ? `Pinning incident #${this.pinning.code}: click where it is. ${label}` : label,
+    }, svg("rect", { width, height: height.toFixed(0), fill: "#f4f6f8" }), ...marks);
+    if (this.pinning) {
+      drawn.setAttribute("class", "pinning");
+      drawn.setAttribute("tabindex", "-1");
+      drawn.addEventListener("click", (event) => this.pinAt(event, toLatLon));
+    }
+    replace(this.map, this.pinning
+      ? h("p", { class: "note", role: "status" }, `Click the map where #${this.pinning.code} is (Escape cancels).`)
+      : null, drawn);
   }
 }
