@@ -189,6 +189,7 @@ def test_the_idle_lock_clears_the_screen_as_signing_out_does(
     config = httpx.get(console_stack.dispatch + "/console/config.json", timeout=30).json()
     lock_s = config["idle_lock_s"]
     assert lock_s == 600  # the default, from CORESPOND_CONSOLE_IDLE_LOCK_S
+    assert config["tile_url"] is None  # no base map unless CORESPOND_CONSOLE_TILE_URL is set
     page = context.new_page()
     page.clock.install()  # the page's clock, moved below instead of waiting ten minutes
     seen = _watch_stream(page)
@@ -204,6 +205,10 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
     context: BrowserContext, console_stack: ConsoleStack
 ) -> None:
     page = context.new_page()
+    # Offline by default: with no tile URL the filled desk (map included) asks no other host.
+    ours = (console_stack.dispatch, console_stack.notify, console_stack.stack.url("triage"))
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(ours) else outside.append(r.url))
     _sign_in(page, console_stack, "sam-alerts")
     emts = [u for u in _api(console_stack, "GET", "/v1/units") if "emt" in u["roles"]]
     for unit in emts:  # no EMT on duty: a P1 overdose's EMT role has nobody
@@ -269,6 +274,7 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
 
         page.set_viewport_size({"width": 640, "height": 1000})
         page.screenshot(path=str(screenshot_path("console-640.png")))
+        assert outside == [], outside
     finally:
         for unit in emts:
             _api(
