@@ -211,6 +211,8 @@ class IncidentSummary(BaseModel):
     unfilled_roles: list[str] = Field(
         default_factory=list, description="roles nobody is asked for or coming to (open only)"
     )
+    lat: float | None = Field(default=None, description="the point ETAs are measured to")
+    lon: float | None = None
 
 
 class AlertView(BaseModel):

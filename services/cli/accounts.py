@@ -133,7 +133,10 @@ def add_user(
     if not password_stdin:
         # Shown once, to the operator at the terminal; give it to the person by a safe channel.
         click.echo(f"initial password: {password}")
-    click.echo("first sign-in: POST /v1/auth/login, then enrol the otpauth:// URI it returns")
+    click.echo(
+        "first sign-in (the console walks through it): the person replaces this password "
+        "with their own (POST /v1/auth/password), then enrols the otpauth:// URI"
+    )
 
 
 def _user_change(

@@ -50,7 +50,7 @@ from services.dispatch.api import (
     units,
 )
 from services.dispatch.api import spikes as spikes_api
-from services.dispatch.api.console import install_console
+from services.dispatch.api.console import TileUrl, install_console
 from services.dispatch.app import audit_trail, idempotency, spikes
 from services.dispatch.app.context import DispatchContext
 from services.dispatch.app.handlers import make_handlers
@@ -116,6 +116,9 @@ class DispatchSettings(ServiceSettings):
     # 42 CFR Part 2: a FHIR referral for substance-use treatment carries its reason (the
     # overdose or substance-use flags) only when the program's consent process allows it.
     fhir_share_substance_use: bool = False
+    # A raster tile URL (``https://tiles.example.org/{z}/{x}/{y}.png``) draws a base map under
+    # the console's unit map. Off by default: the console then asks no other host for anything.
+    console_tile_url: TileUrl | None = None
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -237,7 +240,13 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     # Never later than the server's idle limit: the console renews its token only before
     # it locks, so a longer lock would keep renewing a session the server means to end.
     idle_lock_s = min(settings.console_idle_lock_s, settings.session_idle_minutes * 60)
-    install_console(app, settings.triage_public_url, settings.notify_public_url, idle_lock_s)
+    install_console(
+        app,
+        settings.triage_public_url,
+        settings.notify_public_url,
+        idle_lock_s,
+        settings.console_tile_url,
+    )
     fhir.install(app)
     app.state.session_policy = SessionPolicy(
         access_ttl=timedelta(seconds=settings.access_token_ttl_s),

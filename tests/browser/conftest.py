@@ -9,6 +9,7 @@ page like a person, computing TOTP codes from the enrolment it shows.
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,12 @@ class ConsoleStack:
         return self.stack.url("notify")
 
 
-@pytest.fixture(scope="module")
-def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
-    directory = tmp_path_factory.mktemp("console")
+@contextmanager
+def running_console_stack(
+    directory: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[ConsoleStack]:
+    """The stack as ``corespond up`` starts it, with the dispatcher account made;
+    ``extra_env`` adds settings (a module's own stack, e.g. with a tile URL)."""
     roster = directory / "roster.json"
     roster.write_text(json.dumps(demo_roster(units_per_role=3)))
     with (directory / "tansu.log").open("ab") as log:
@@ -63,7 +67,7 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
                 data_keys=DATA_KEYS,
                 ports={name: free_port() for name in ("dispatch", "triage", "notify")},
                 seed_roster=roster,
-                extra_env={"CORESPOND_SMS_BACKEND": "console"},
+                extra_env={"CORESPOND_SMS_BACKEND": "console", **(extra_env or {})},
             )
         )
         try:
@@ -80,6 +84,12 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
         finally:
             stack.stop()
             tansu.stop()
+
+
+@pytest.fixture(scope="module")
+def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
+    with running_console_stack(tmp_path_factory.mktemp("console")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

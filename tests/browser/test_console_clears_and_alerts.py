@@ -23,6 +23,8 @@ from tests.browser.conftest import ConsoleStack, desk_headers, screenshot_path
 from tests.support.inprocess import AUTH
 
 PASSWORD = "a long enough passphrase 42"
+# What the admin gives; the person replaces it with PASSWORD at the first sign-in.
+GIVEN = "an admin's starting passphrase 7"
 # Words of the last call that must not survive a sign-out anywhere in the page.
 NARRATIVE = (
     "caller says her uncle Bartholomew is pacing by the orchid greenhouse, no weapons, not violent"
@@ -70,7 +72,7 @@ def _sign_in(page: Page, stack: ConsoleStack, username: str) -> None:
         stack.dispatch + "/v1/users",
         json={
             "username": username,
-            "password": PASSWORD,
+            "password": GIVEN,
             "display_name": username,
             "roles": ["dispatcher"],
         },
@@ -83,8 +85,12 @@ def _sign_in(page: Page, stack: ConsoleStack, username: str) -> None:
     # Before signing in the desk is not drawn at all (not merely empty).
     expect(page.locator("#desk")).to_be_hidden()
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(GIVEN)
     page.get_by_role("button", name="Continue").click()
+    # An admin's password: the person chooses their own before anything else.
+    page.get_by_label("New passphrase", exact=True).fill(PASSWORD)
+    page.get_by_label("New passphrase again").fill(PASSWORD)
+    page.get_by_role("button", name="Change it and continue").click()
     secret = page.locator("#enrol-secret")
     expect(secret).not_to_be_empty()
     # The secret is shown as an authenticator (and pyotp) takes it: no spaces.
@@ -189,6 +195,7 @@ def test_the_idle_lock_clears_the_screen_as_signing_out_does(
     config = httpx.get(console_stack.dispatch + "/console/config.json", timeout=30).json()
     lock_s = config["idle_lock_s"]
     assert lock_s == 600  # the default, from CORESPOND_CONSOLE_IDLE_LOCK_S
+    assert config["tile_url"] is None  # no base map unless CORESPOND_CONSOLE_TILE_URL is set
     page = context.new_page()
     page.clock.install()  # the page's clock, moved below instead of waiting ten minutes
     seen = _watch_stream(page)
@@ -204,6 +211,10 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
     context: BrowserContext, console_stack: ConsoleStack
 ) -> None:
     page = context.new_page()
+    # Offline by default: with no tile URL the filled desk (map included) asks no other host.
+    ours = (console_stack.dispatch, console_stack.notify, console_stack.stack.url("triage"))
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(ours) else outside.append(r.url))
     _sign_in(page, console_stack, "sam-alerts")
     emts = [u for u in _api(console_stack, "GET", "/v1/units") if "emt" in u["roles"]]
     for unit in emts:  # no EMT on duty: a P1 overdose's EMT role has nobody
@@ -269,6 +280,7 @@ def test_the_alerts_panel_puts_a_p1_without_a_unit_on_top_and_drops_what_ended(
 
         page.set_viewport_size({"width": 640, "height": 1000})
         page.screenshot(path=str(screenshot_path("console-640.png")))
+        assert outside == [], outside
     finally:
         for unit in emts:
             _api(

@@ -49,6 +49,10 @@ def console(browser: Browser, console_stack: ConsoleStack) -> Iterator[Page]:
     page.get_by_label("Username").fill(DISPATCHER["username"])
     page.get_by_label("Password").fill(DISPATCHER["password"])
     page.get_by_role("button", name="Continue").click()
+    # The admin's password is replaced by the dispatcher's own first.
+    page.get_by_label("New passphrase", exact=True).fill("casey's own long passphrase")
+    page.get_by_label("New passphrase again").fill("casey's own long passphrase")
+    page.get_by_role("button", name="Change it and continue").click()
     # First sign-in: the enrolment is shown as a QR code and as text.
     expect(page.locator("#enrol-qr svg")).to_be_visible()
     uri = page.locator("#enrol-uri").text_content() or ""

@@ -36,6 +36,11 @@ def reports_page(browser: Browser, console_stack: ConsoleStack) -> Iterator[tupl
     page.get_by_label("Username").fill(SUPERVISOR["username"])
     page.get_by_label("Password").fill(SUPERVISOR["password"])
     page.get_by_role("button", name="Continue").click()
+    # The password an admin set is replaced by the supervisor's own first (same sign-in as
+    # the console's).
+    page.get_by_label("New passphrase", exact=True).fill("sam's own long passphrase")
+    page.get_by_label("New passphrase again").fill("sam's own long passphrase")
+    page.get_by_role("button", name="Change it and continue").click()
     expect(page.locator("#enrol-secret")).not_to_be_empty()
     secret = (page.locator("#enrol-secret").text_content() or "").replace(" ", "")
     page.get_by_label("6-digit code from your authenticator").fill(pyotp.TOTP(secret).now())

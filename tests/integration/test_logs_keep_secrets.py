@@ -25,6 +25,7 @@ from tests.support.inprocess import AUTH_SECRET, DEMO_CALL, TOKEN, InProcessStac
 from tests.support.waiting import eventually
 
 PASSWORD = "a passphrase nobody should log"
+GIVEN = "the admin's passphrase nobody should log"
 RESPONDER = "+17205550104"
 
 
@@ -52,9 +53,11 @@ async def test_a_whole_run_logs_no_secret(
         "username": "lee",
         "display_name": "Lee",
         "roles": ["dispatcher"],
-        "password": PASSWORD,
+        "password": GIVEN,
     }
     assert (await stack.dispatch.post("/v1/users", json=user)).status_code == 201
+    change = {"username": "lee", "password": GIVEN, "new_password": PASSWORD}
+    assert (await anonymous.post("/v1/auth/password", json=change)).status_code == 204
     step = (
         await anonymous.post("/v1/auth/login", json={"username": "lee", "password": PASSWORD})
     ).json()
@@ -94,6 +97,7 @@ async def test_a_whole_run_logs_no_secret(
 
     secrets_used = {
         "password": PASSWORD,
+        "admin's password": GIVEN,
         "TOTP secret": totp_secret,
         "mfa token": step["mfa_token"],
         "access token": tokens["access_token"],

@@ -92,6 +92,8 @@ PUBLIC = {
     ("dispatch", "POST", "/v1/auth/mfa"),
     ("dispatch", "POST", "/v1/auth/refresh"),
     ("dispatch", "POST", "/v1/auth/token"),
+    # An admin's password for the person's own, before any session (the password is the proof).
+    ("dispatch", "POST", "/v1/auth/password"),
 }
 EXCLUSIVE = {("dispatch", "GET", "/v1/audit")}  # not even admin: separation of duties
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.encrypted_columns import EncryptedText
@@ -21,6 +21,9 @@ class UserRecord(Base):
     # make codes. Confirmed once the user has entered a code from their app.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     totp_confirmed: Mapped[bool] = mapped_column(default=False)
+    # Set by an admin's password (a new account, a reset): the person chooses their own
+    # before any session is opened (POST /v1/auth/password).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The last TOTP time step accepted: a code is good once (no replay within its window).
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)

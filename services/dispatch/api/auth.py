@@ -23,6 +23,8 @@ from services.dispatch.api.deps import Runtime
 from services.dispatch.app import identity
 from services.dispatch.app.identity import AccountLocked, SessionPolicy, SignInRefused, Tokens
 from services.dispatch.app.throttle import Throttle, UnknownAccounts
+from services.dispatch.domain.credentials import password_problem
+from services.dispatch.domain.errors import Unprocessable
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 
@@ -60,10 +62,27 @@ class Login(BaseModel):
 
 
 class PasswordAccepted(BaseModel):
-    mfa_token: str = Field(description="send with a TOTP code to /v1/auth/mfa (5 minutes)")
+    mfa_token: str | None = Field(
+        description="send with a TOTP code to /v1/auth/mfa (5 minutes); null when "
+        "password_change_required"
+    )
     enrol_uri: str | None = Field(
         description="first sign-in only: an otpauth:// URI to add to an authenticator app "
         "(shown as a QR code by the console)"
+    )
+    password_change_required: bool = Field(
+        default=False,
+        description="an admin set this password: choose your own with POST "
+        "/v1/auth/password, then sign in with it (no session before)",
+    )
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Line = Field(min_length=1, max_length=64)
+    password: Line = Field(min_length=1, max_length=256, description="the one the admin gave")
+    new_password: Line = Field(
+        max_length=256, description="at least 12 characters, not containing the username"
     )
 
 
@@ -150,7 +169,41 @@ async def login(body: Login, request: Request, runtime: Runtime) -> PasswordAcce
         await uow.commit()  # failures and lockouts are kept even though we refuse
     if not isinstance(outcome, identity.PasswordStep):
         raise _refuse(outcome)
-    return PasswordAccepted(mfa_token=outcome.mfa_token, enrol_uri=outcome.enrol_uri)
+    return PasswordAccepted(
+        mfa_token=outcome.mfa_token,
+        enrol_uri=outcome.enrol_uri,
+        password_change_required=outcome.change_required,
+    )
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**_REFUSED, 409: {"model": Problem}, 422: {"model": Problem}},
+)
+async def change_password(body: PasswordChange, request: Request, runtime: Runtime) -> None:
+    """The first sign-in with a password an admin set: the current password for one of
+    your own (checked, counted and locked like a sign-in); then sign in with the new one."""
+    username = body.username.strip().lower()
+    _throttle(runtime, request, username)
+    if problem := password_problem(body.new_password, username):
+        raise Unprocessable("new_password", problem)
+    if body.new_password == body.password:
+        raise Unprocessable("new_password", "choose a password other than the one you were given")
+    limits: SignInLimits = request.app.state.sign_in_limits
+    async with runtime.unit_of_work() as uow:
+        outcome = await identity.change_password(
+            uow,
+            _keys(request),
+            username,
+            body.password,
+            body.new_password,
+            _ip(request),
+            limits.unknown_accounts,
+        )
+        await uow.commit()
+    if not isinstance(outcome, identity.PasswordStep):
+        raise _refuse(outcome)
 
 
 @router.post("/mfa", response_model=TokenOut, responses=_REFUSED)

@@ -99,10 +99,18 @@ class Tokens:
 
 @dataclass(frozen=True)
 class PasswordStep:
-    """Password accepted: the short-lived token for the TOTP step, and enrolment if new."""
+    """Password accepted: the short-lived token for the TOTP step, and enrolment if new.
+    With ``change_required`` (an admin's password), neither: the person must choose a
+    password of their own first (``change_password``)."""
 
-    mfa_token: str
+    mfa_token: str | None
     enrol_uri: str | None
+    change_required: bool = False
+
+
+class NoChangePending(Conflict):
+    """Only a password an admin set is changed this way (409); a person's own password
+    is changed by an admin's reset."""
 
 
 async def hash_password(password: str) -> str:
@@ -140,6 +148,7 @@ async def create_user(
         roles=sorted(set(roles)),
         password_hash=await hash_password(password),
         totp_confirmed=False,
+        must_change_password=True,  # an admin chose it: the person chooses their own
         failed_attempts=0,
         created_at=now,
         updated_at=now,
@@ -190,7 +199,9 @@ async def reset_mfa(uow: UnitOfWork, user: UserRecord) -> None:
 
 
 async def set_password(uow: UnitOfWork, user: UserRecord, password: str) -> None:
+    """An admin's reset: the person must choose their own at the next sign-in."""
     user.password_hash = await hash_password(password)
+    user.must_change_password = True
     user.failed_attempts = 0
     user.locked_until = None
     user.updated_at = uow.clock.now()
@@ -262,6 +273,10 @@ async def check_password(
         if user is not None and (until := _locked(user, now)) is not None:
             return AccountLocked(until)
         return SignInRefused()
+    if user.must_change_password:
+        # No second step and no session before the person has a password of their own.
+        _audit_auth(uow, username, "user", "auth.password_change_required", "asked", ip)
+        return PasswordStep(mfa_token=None, enrol_uri=None, change_required=True)
     enrol_uri = None
     if not user.totp_confirmed:
         if user.totp_secret is None:
@@ -273,6 +288,32 @@ async def check_password(
         subject_id=user.id, name=user.username, kind="mfa", roles=[], now=now, ttl=MFA_TTL
     )
     return PasswordStep(mfa_token=mfa_token, enrol_uri=enrol_uri)
+
+
+async def change_password(
+    uow: UnitOfWork,
+    keys: TokenKeys,
+    username: str,
+    password: str,
+    new_password: str,
+    ip: str | None,
+    unknown: UnknownAccounts,
+) -> PasswordStep | SignInRefused | AccountLocked:
+    """The first sign-in after an admin set the password: the current one (checked, counted
+    and locked as a sign-in) for one of the person's own; then signing in goes on as usual."""
+    outcome = await check_password(uow, keys, username, password, ip, unknown)
+    if not isinstance(outcome, PasswordStep):
+        return outcome
+    if not outcome.change_required:
+        raise NoChangePending("no password change is pending for this account")
+    user = await uow.session.scalar(select(UserRecord).where(UserRecord.username == username))
+    assert user is not None  # the password matched
+    user.password_hash = await hash_password(new_password)
+    user.must_change_password = False
+    user.failed_attempts = 0
+    user.updated_at = uow.clock.now()
+    _audit_auth(uow, username, "user", "auth.password_changed", "changed", ip)
+    return outcome
 
 
 async def check_code(

@@ -157,8 +157,11 @@ async def incident_list(
             address=(i.location or {}).get("address"),
             category=(i.triage or {}).get("category"),
             unfilled_roles=unfilled_by_incident.get(i.id, []),
+            lat=point[1],
+            lon=point[2],
         )
         for i in incidents
+        for point in [used_point(i.locations or {})]
     ]
 
 

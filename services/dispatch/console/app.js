@@ -19,15 +19,19 @@ const signOutButton = document.getElementById("sign-out");
 const note = document.getElementById("sign-in-note");
 
 const board = new UnitBoard();
-const pane = new IncidentPane({ onShown: (incident) => board.showIncident(incident) });
-const queue = new IncidentQueue({ onSelect: (id) => pane.show(id).catch(report) });
+const pane = new IncidentPane({
+  onShown: (incident) => board.showIncident(incident),
+  onPin: (incident, done) => board.armPin(incident, done),
+});
+const queue = new IncidentQueue({
+  onSelect: (id) => pane.show(id).catch(report),
+  onLoaded: (list) => board.showIncidents(list),
+});
 const alerts = new AlertsPanel({ onOpen: (id) => queue.select(id) });
 const live = new LiveUpdates({
   indicator: document.getElementById("connection"),
   onIncidents: (ids) => {
-    queue.changed().then(() => {
-      board.codes = new Map([...queue.incidents.values()].map((i) => [i.id, i.code]));
-    }).catch(report);
+    queue.changed().catch(report);
     if (pane.id && ids.includes(pane.id)) pane.refresh().catch(report);
     // Offers and closings move units too; alerts are raised, taken and cleared with
     // a line on the incident's timeline.

@@ -7,14 +7,22 @@ import { clock, h, minutes, priorityBadge, replace, words } from "./dom.js";
 import { decisionView } from "./intake.js";
 import { api, config } from "./session.js";
 
+// What a warm handoff may ask a treatment provider for (schemas.vocabulary.HandoffService).
+const HANDOFF_SERVICES = [
+  ["mat_induction", "MAT / buprenorphine induction"], ["detox", "detox"],
+  ["crisis_stabilisation", "crisis stabilisation"], ["shelter_bed", "shelter bed"],
+  ["harm_reduction", "harm reduction"], ["family_support", "family support"],
+];
+
 const DISPOSITIONS = [
   "deflected_to_treatment", "warm_handoff_completed", "transported", "treated_on_scene",
   "refused_services", "arrest", "referred", "no_contact", "cancelled",
 ];
 
 export class IncidentPane {
-  constructor({ onShown = () => {} } = {}) {
+  constructor({ onShown = () => {}, onPin = null } = {}) {
     this.onShown = onShown;
+    this.onPin = onPin; // (incident, done): arms the map for a pin
     this.body = document.getElementById("incident-body");
     this.id = null;
     this.loading = null;
@@ -80,7 +88,12 @@ export class IncidentPane {
         h("span", { class: `status ${incident.status}`, id: "incident-status" }, words(incident.status)),
         ` · ${words(incident.source)} · ${incident.jurisdiction} · received ${clock(incident.received_at)}`,
       ),
-      h("p", {}, h("strong", {}, "Where: "), place(incident)),
+      h("p", {}, h("strong", {}, "Where: "), place(incident), " ",
+        incident.status === "closed" || !this.onPin ? null : h("button", {
+          type: "button", class: "secondary", id: "pin-on-map",
+          title: "Then click the map where the incident is (Escape cancels)",
+          onclick: () => this.onPin(incident, () => this.refresh()),
+        }, "Pin on the map")),
       incident.narrative ? h("p", {}, h("strong", {}, "Narrative: "), incident.narrative) : null,
       incident.caller?.phone ? h("p", {}, h("strong", {}, "Caller: "), incident.caller.phone) : null,
       incident.language ? h("p", {}, h("strong", {}, "Caller's language: "), incident.language) : null,
@@ -109,6 +122,7 @@ export class IncidentPane {
               h("li", {}, `${words(x.service_type)}: `, h("span", { class: `status ${x.status}` }, words(x.status)),
                 x.organization ? ` — ${x.organization}` : "")))
           : joined.length ? null : h("p", { class: "muted" }, "None requested."),
+        incident.status === "closed" ? null : this.handoffForm(incident),
       ),
       h("section", { "aria-label": "Timeline" }, h("h3", {}, "Timeline"),
         h("ol", { class: "timeline" }, incident.timeline.map((t) =>
@@ -128,6 +142,36 @@ export class IncidentPane {
       const error = document.getElementById("incident-action-error");
       if (error) error.textContent = problem.message;
     }
+  }
+
+  // A warm handoff: the service asked for; the provider is found and asked by dispatch,
+  // and the answer (placed, or an alert when nobody can take it) comes back live.
+  handoffForm(incident) {
+    const error = h("p", { class: "error", role: "alert" });
+    return h(
+      "form",
+      {
+        class: "handoff-form",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const service = document.getElementById("handoff-service").value;
+          error.textContent = "";
+          try {
+            await api(`/v1/incidents/${encodeURIComponent(incident.id)}/handoffs`, {
+              method: "POST",
+              body: { service },
+            });
+            await this.refresh();
+          } catch (problem) {
+            error.textContent = problem.message;
+          }
+        },
+      },
+      h("label", { for: "handoff-service" }, "Warm handoff to"),
+      h("select", { id: "handoff-service" }, HANDOFF_SERVICES.map(([value, label]) => h("option", { value }, label))),
+      h("button", { type: "submit", class: "secondary", id: "request-handoff" }, "Request warm handoff"),
+      error,
+    );
   }
 
   replanButton(incident) {

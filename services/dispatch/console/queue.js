@@ -8,7 +8,8 @@ import { h, priorityBadge, replace, since, words } from "./dom.js";
 import { api } from "./session.js";
 
 export class IncidentQueue {
-  constructor({ onSelect }) {
+  constructor({ onSelect, onLoaded = () => {} }) {
+    this.onLoaded = onLoaded; // the list as read: the unit map shows the open ones
     this.rows = document.getElementById("queue-rows");
     this.statusFilter = document.getElementById("filter-status");
     this.jurisdictionFilter = document.getElementById("filter-jurisdiction");
@@ -33,6 +34,7 @@ export class IncidentQueue {
     if (wanted !== this.search.value.trim()) return; // typed on meanwhile: a newer answer follows
     this.incidents = new Map(list.map((incident) => [incident.id, incident]));
     this.render();
+    this.onLoaded(list);
   }
 
   // A change to some incidents: the list is re-read (one query; summaries are small).

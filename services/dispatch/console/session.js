@@ -64,6 +64,12 @@ export async function login(username, password) {
   return post("/v1/auth/login", { username, password }); // {mfa_token, enrol_uri}
 }
 
+// The first sign-in with a password an admin set: the person's own replaces it (no session
+// is opened before), then signing in goes on with the new one.
+export async function changePassword(username, password, newPassword) {
+  await post("/v1/auth/password", { username, password, new_password: newPassword });
+}
+
 export async function verifyCode(mfaToken, code) {
   keep(await post("/v1/auth/mfa", { mfa_token: mfaToken, code }));
   lastUsed = Date.now();

@@ -2,25 +2,61 @@
 // as a QR code (drawn as SVG by the vendored qrcode-generator) and as text.
 
 import { svg } from "./dom.js";
-import { ApiError, login, verifyCode } from "./session.js";
+import { ApiError, changePassword, login, verifyCode } from "./session.js";
 
 export function setUpSignIn(onSignedIn) {
   const passwordForm = document.getElementById("password-form");
   const codeForm = document.getElementById("code-form");
+  const changeForm = document.getElementById("change-form");
   const error = document.getElementById("sign-in-error");
   let mfaToken = null;
+  let given = null; // the admin's password, held only until the person has chosen theirs
+
+  function toCode(answer) {
+    mfaToken = answer.mfa_token;
+    showEnrolment(answer.enrol_uri);
+    passwordForm.hidden = true;
+    changeForm.hidden = true;
+    codeForm.hidden = false;
+    codeForm.code.focus();
+  }
 
   passwordForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
     try {
       const answer = await login(passwordForm.username.value, passwordForm.password.value);
-      mfaToken = answer.mfa_token;
+      if (answer.password_change_required) {
+        given = passwordForm.password.value;
+        passwordForm.password.value = "";
+        passwordForm.hidden = true;
+        changeForm.hidden = false;
+        changeForm["new-password"].focus();
+        return;
+      }
       passwordForm.password.value = "";
-      showEnrolment(answer.enrol_uri);
-      passwordForm.hidden = true;
-      codeForm.hidden = false;
-      codeForm.code.focus();
+      toCode(answer);
+    } catch (problem) {
+      error.textContent = message(problem);
+    }
+  });
+
+  changeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const chosen = changeForm["new-password"].value;
+    if (chosen !== changeForm["new-password-again"].value) {
+      error.textContent = "The two new passwords differ.";
+      changeForm["new-password-again"].select();
+      return;
+    }
+    try {
+      await changePassword(passwordForm.username.value, given, chosen);
+      given = null;
+      const answer = await login(passwordForm.username.value, chosen);
+      changeForm["new-password"].value = "";
+      changeForm["new-password-again"].value = "";
+      toCode(answer);
     } catch (problem) {
       error.textContent = message(problem);
     }
@@ -44,8 +80,12 @@ export function setUpSignIn(onSignedIn) {
   // (the next person at the workstation types their own name).
   function reset({ forget = false } = {}) {
     mfaToken = null;
+    given = null;
     codeForm.code.value = "";
     codeForm.hidden = true;
+    changeForm.hidden = true;
+    changeForm["new-password"].value = "";
+    changeForm["new-password-again"].value = "";
     passwordForm.hidden = false;
     passwordForm.password.value = "";
     if (forget) passwordForm.username.value = "";
