@@ -25,7 +25,7 @@ from services.dispatch.adapters.eido_references import (
 )
 from services.dispatch.app import timeline
 from services.dispatch.app.intake import submit_call
-from services.dispatch.app.views import incident_view
+from services.dispatch.app.views import incident_view, snapshot
 from services.dispatch.domain.eido_mapping import (
     Issuer,
     call_from_eido,
@@ -132,6 +132,7 @@ def eido_id_for(incident_id: str, issuer: Issuer) -> str:
 
 async def incident_eido(session: Session, key: str, who: Principal, issuer: Issuer) -> EidoDocument:
     """The incident ``key`` (its id, or the EIDO ``$id`` a CAD knows it by) as an EIDO."""
+    await snapshot(session)  # the reference and the incident from the same moment
     references = EidoReferences(session)
     reference = await references.by_eido_id(key)
     incident_id = reference.incident_id if reference else own_incident_id(key, issuer)

@@ -29,13 +29,20 @@ from services.dispatch.domain.roles import needed_by_role, role_covers, unfilled
 _ACTED = frozenset({IncidentStatus.DISPATCHED.value, IncidentStatus.UNASSIGNED.value})
 
 
-async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
-    """The incident as of one moment. ``session`` must be fresh (nothing read yet)."""
+async def snapshot(session: AsyncSession) -> None:
+    """Make a fresh session read one snapshot on PostgreSQL (SQLite's read transaction is one
+    already). Under READ COMMITTED each statement sees the latest commit, so an incident
+    could be read before dispatch's plan committed and its offers after (an offer with no
+    recommendation). A session that has already read keeps the level it began with."""
+    if session.in_transaction():
+        return
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # One snapshot for the whole pane: under READ COMMITTED each statement sees
-        # the latest commit, so the incident could be read before dispatch's plan
-        # committed and its offers after (an offer with no recommendation).
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+async def incident_view(session: AsyncSession, incident_id: str) -> IncidentView:
+    """The incident as of one moment, when ``session`` is fresh (see ``snapshot``)."""
+    await snapshot(session)
     incident = await session.get(IncidentRecord, incident_id)
     if incident is None:
         raise IncidentNotFound(incident_id)
