@@ -147,6 +147,7 @@ async def incident_eido(session: Session, key: str, who: Principal, issuer: Issu
         issuer=issuer,
         cad_type=reference.apco_type if reference else None,
         entitled=who.has_any(ENTITLED),
+        disposition_code=await references.disposition_code(incident_id),
     )
 
 

@@ -306,8 +306,12 @@ def eido_from_incident(
     issuer: Issuer,
     cad_type: str | None,
     entitled: bool,
+    disposition_code: str | None = None,
 ) -> EidoDocument:
-    """The incident as an EIDO. ``entitled``: the reader may see the caller and the narrative."""
+    """The incident as an EIDO. ``entitled``: the reader may see the caller and the narrative.
+
+    ``disposition_code``: the APCO code chosen at close, sent instead of the mapped one.
+    """
     stamp = view.updated_at
     me = Reference(ref=issuer.agency_id)
 
@@ -357,7 +361,7 @@ def eido_from_incident(
     ]
     dispositions = None
     if view.disposition is not None:
-        code, _ = DISPOSITION_TO_APCO[view.disposition]
+        code = disposition_code or DISPOSITION_TO_APCO[view.disposition][0]
         dispositions = [
             Disposition.model_validate(
                 {
