@@ -180,3 +180,26 @@ async def _fed_by(stack: InProcessStack, a_url: str) -> None:
         again = await _incident_for(stack, TRANSFER["$id"])
         assert again is not None
         assert again["incidentComponent"]["internalIncidentId"] == incident_id
+
+
+async def test_an_unexpected_failure_reconnects_instead_of_ending_the_worker() -> None:
+    partner = FakeEidoPartner()
+    failures: list[str] = []
+
+    async def failing(event: Any) -> dict[str, Any]:
+        failures.append(event.transactionId)
+        raise RuntimeError("database away")
+
+    def no_database() -> Any:
+        raise AssertionError("not reached: take is replaced")
+
+    async with partner.running():
+        client = EidoPartnerClient(
+            url=partner.url, token=partner.token, unit_of_work=no_database, backoff=QUICK
+        )
+        client.take = failing  # type: ignore[method-assign]
+        async with running(client):
+            await asyncio.wait_for(client.connected.wait(), timeout=30)
+            partner.event([TRANSFER])
+            await partner.until("a second subscribe", lambda: len(partner.sent("subscribe")) == 2)
+    assert len(failures) == 1

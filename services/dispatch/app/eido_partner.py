@@ -92,6 +92,10 @@ class EidoPartnerClient:
                 log.warning(
                     "dispatch.eido_partner_lost", extra={"url": self.url, "error": repr(exc)[:300]}
                 )
+            except Exception:
+                # The database away mid-event, say: the event goes unanswered, the partner's
+                # next one brings the whole EIDO again; the worker itself must not die.
+                log.exception("dispatch.eido_partner_failed", extra={"url": self.url})
             finally:
                 self.subscription_id = None
                 self.connected.clear()
