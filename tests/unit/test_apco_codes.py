@@ -1,5 +1,6 @@
 """The APCO code tables are data: a bad edit is refused at load, naming the file and the key."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,10 @@ def test_a_bad_edit_is_refused_naming_the_file_and_key(
 def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ApcoCodesError, match="expected a mapping"):
         load_codes(written(tmp_path, "- OD\n"))
+
+
+def test_the_console_offers_exactly_the_disposition_codes_of_the_table() -> None:
+    script = (CODES_FILE.parents[1] / "console" / "incident.js").read_text(encoding="utf-8")
+    found = re.search(r"const APCO_DISPOSITIONS = \[(.*?)\];", script, flags=re.S)
+    assert found is not None
+    assert re.findall(r'"([A-Z_]+)"', found.group(1)) == list(load_codes().disposition_codes)
