@@ -265,6 +265,79 @@ class SubscriberMessage(BaseModel):
     terminateResponse: TerminateResponse | None = None
 
 
+class SubscribeResponse(_Message):
+    requestId: Id
+    statusCode: int
+    statusText: str | None = None
+    subscriptionId: Id | None = None
+    expires: int | None = None
+
+
+class Event(_Message):
+    subscriptionId: Id
+    transactionId: Id
+    # Each EIDO is validated on its own (EidoDocument), so one bad document is named by its
+    # index and does not hide the others.
+    notification: list[dict[str, Any]]
+
+
+class UnsubscribeResponse(_Message):
+    subscriptionId: Id
+    statusCode: int
+    statusText: str | None = None
+
+
+class Terminate(_Message):
+    requestId: Id | None = None
+    subscriptionId: Id | None = None
+    reason: str | None = None
+
+
+class NotifierMessage(BaseModel):
+    """What a notifier (the EIDO service subscribed to) may send: exactly one of these keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscribeResponse: SubscribeResponse | None = None
+    event: Event | None = None
+    unsubscribeResponse: UnsubscribeResponse | None = None
+    terminate: Terminate | None = None
+
+
+def subscribe_message(request_id: str) -> dict[str, Any]:
+    """A subscription to every incident the notifier will tell of (``requestSubType`` new)."""
+    return {
+        "subscribe": {
+            "requestId": request_id,
+            "requestType": "EIDO",
+            "requestSubType": "new",
+            "requestAccepts": EIDO_MEDIA_TYPE,
+        }
+    }
+
+
+def event_response(transaction_id: str, code: int, text: str) -> dict[str, Any]:
+    return {
+        "eventResponse": {"transactionId": transaction_id, "statusCode": code, "statusText": text}
+    }
+
+
+def unsubscribe_message(request_id: str, subscription_id: str) -> dict[str, Any]:
+    return {"unsubscribe": {"requestId": request_id, "subscriptionId": subscription_id}}
+
+
+def terminate_response(
+    request_id: str | None, subscription_id: str | None, code: int
+) -> dict[str, Any]:
+    return {
+        "terminateResponse": {
+            "requestId": request_id,
+            "subscriptionId": subscription_id,
+            "statusCode": code,
+        }
+    }
+
+
 def subscribe_response(
     request_id: str, subscription_id: str | None, expires: int, code: int, text: str
 ) -> dict[str, Any]:

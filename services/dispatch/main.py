@@ -53,6 +53,7 @@ from services.dispatch.api import spikes as spikes_api
 from services.dispatch.api.console import TileUrl, install_console
 from services.dispatch.app import audit_trail, idempotency, spikes
 from services.dispatch.app.context import DispatchContext
+from services.dispatch.app.eido_partner import EidoPartnerClient
 from services.dispatch.app.handlers import make_handlers
 from services.dispatch.app.identity import SessionPolicy, SignedOut
 from services.dispatch.app.outcomes import CallerHasher
@@ -119,6 +120,15 @@ class DispatchSettings(ServiceSettings):
     # A raster tile URL (``https://tiles.example.org/{z}/{x}/{y}.png``) draws a base map under
     # the console's unit map. Off by default: the console then asks no other host for anything.
     console_tile_url: TileUrl | None = None
+    # A partner CAD's NENA-STA-024 EIDO WebSocket service to subscribe to (ws:// or wss://);
+    # its incidents become ours as if posted to /v1/eido. Unset (the default): none.
+    eido_partner_url: str | None = Field(default=None, pattern=r"^wss?://\S+$", max_length=500)
+    # The bearer token presented to it on the upgrade request (the partner issues it).
+    eido_partner_token: SecretStr | None = None
+    # Whose policy triages and dispatches the partner's incidents.
+    eido_partner_jurisdiction: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    # The name its incidents are handed over by (timelines, eido_references, audit).
+    eido_partner_name: str = Field(default="eido-partner", min_length=1, max_length=128)
 
 
 def create_app(settings: DispatchSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -195,6 +205,22 @@ def create_app(settings: DispatchSettings | None = None, clock: Clock | None = N
     runtime.add_worker(
         "spikes", periodic("spikes", check_spikes, every_s=settings.spike_check_interval_s)
     )
+    if settings.eido_partner_url:
+        if settings.eido_partner_token is None:
+            raise ValueError("CORESPOND_EIDO_PARTNER_URL needs CORESPOND_EIDO_PARTNER_TOKEN")
+        if settings.eido_partner_jurisdiction not in context.policies:
+            raise ValueError(
+                f"CORESPOND_EIDO_PARTNER_JURISDICTION {settings.eido_partner_jurisdiction!r} "
+                "has no policy"
+            )
+        partner = EidoPartnerClient(
+            url=settings.eido_partner_url,
+            token=settings.eido_partner_token.get_secret_value(),
+            unit_of_work=runtime.unit_of_work,
+            subject=settings.eido_partner_name,
+            jurisdiction=settings.eido_partner_jurisdiction,
+        )
+        runtime.add_worker("eido_partner", partner.run)
     if settings.seed_roster:
         roster = read_roster(settings.seed_roster)  # fails fast, naming file and field
 

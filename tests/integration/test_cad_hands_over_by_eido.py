@@ -175,3 +175,35 @@ async def test_an_eido_for_a_jurisdiction_without_a_policy_is_refused(
     assert refused.status_code == 422
     assert "jurisdiction" in refused.json()["detail"]
     assert (await stack.dispatch.get("/v1/incidents")).json() == []
+
+
+async def test_a_disposition_code_chosen_at_close_is_what_the_cad_gets(
+    stack: InProcessStack, cad: httpx.AsyncClient
+) -> None:
+    accepted = await _post(cad, TRANSFER)
+    incident_id = accepted.json()["incident_id"]
+    await until_texted(stack.dispatch, incident_id)
+
+    # Not a code of the table: 422 naming the field, and the incident stays open.
+    refused = await stack.dispatch.post(
+        f"/v1/incidents/{incident_id}/close",
+        json={"disposition": "warm_handoff_completed", "apco_disposition": "HANDED_OVER"},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "apco_disposition" in {e["field"].rsplit(".", 1)[-1] for e in refused.json()["errors"]}
+    assert (await stack.dispatch.get(f"/v1/incidents/{incident_id}")).json()["status"] != "closed"
+
+    # Chosen: sent instead of REFERRED, which warm_handoff_completed maps to.
+    closed = await stack.dispatch.post(
+        f"/v1/incidents/{incident_id}/close",
+        json={"disposition": "warm_handoff_completed", "apco_disposition": "TRANSPORTED"},
+    )
+    assert closed.status_code == 200, closed.text
+    after = (await cad.get(f"/EIDO/{TRANSFER['$id']}", headers=CAD)).json()
+    [disposition] = after["incidentComponent"]["dispositionComponent"]
+    assert disposition["dispositionCommonRegistryCode"] == "TRANSPORTED"
+    assert disposition["dispositionDescriptionText"] == "warm_handoff_completed"
+    assert any(
+        "APCO disposition TRANSPORTED" in entry["summary"] for entry in closed.json()["timeline"]
+    )

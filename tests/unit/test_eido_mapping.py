@@ -218,6 +218,23 @@ def test_a_closed_incident_carries_its_apco_disposition() -> None:
     assert disposition["dispositionDescriptionText"] == "transported"
 
 
+def test_a_code_chosen_at_close_is_sent_instead_of_the_mapped_one() -> None:
+    closed = _view(
+        status="closed", disposition="transported", closed_at=datetime(2026, 12, 8, 3, tzinfo=UTC)
+    )
+    wire = eido_from_incident(
+        closed,
+        eido_id="urn:x:1",
+        issuer=ISSUER,
+        cad_type=None,
+        entitled=False,
+        disposition_code="REFUSED",
+    ).wire()
+    [disposition] = wire["incidentComponent"]["dispositionComponent"]
+    assert disposition["dispositionCommonRegistryCode"] == "REFUSED"
+    assert disposition["dispositionDescriptionText"] == "transported"
+
+
 def test_every_disposition_and_category_has_a_code() -> None:
     assert set(DISPOSITION_TO_APCO) == set(Disposition)
     assert all(code.isupper() for code in APCO_TYPES_USED)

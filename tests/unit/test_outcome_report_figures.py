@@ -211,6 +211,11 @@ EXPECTED: dict[tuple[str, str, str, str], float | int | None] = {
     ("dispositions", "all", "all", "deflected_to_treatment"): 10,
     ("dispositions", "all", "all", "no_contact"): S,
     ("dispositions", "all", "all", "treated_on_scene"): 8,
+    # The same closes by the APCO code a CAD is sent (none chosen here: all mapped).
+    ("apco_dispositions", "all", "all", "ARREST"): 5,
+    ("apco_dispositions", "all", "all", "REFERRED"): 10,
+    ("apco_dispositions", "all", "all", "UNABLE_TO_LOCATE"): S,
+    ("apco_dispositions", "all", "all", "ASSISTANCE_RENDERED"): 8,
     ("follow_ups", "all", "all", "due"): 8,
     ("follow_ups", "all", "all", "done_within_72h"): 5,
     ("follow_ups", "all", "all", "missed"): S,
@@ -271,3 +276,27 @@ def test_a_follow_up_still_within_72_hours_is_pending() -> None:
     by_name = {(f.section, f.name): f.value for f in figures}
     assert by_name[("follow_ups", "pending")] == 5
     assert by_name[("follow_ups", "missed")] == 0
+
+
+def test_a_chosen_apco_code_counts_instead_of_the_mapped_one_and_small_cells_hide() -> None:
+    def closed(n: int, code: str | None) -> IncidentRow:
+        return IncidentRow(
+            f"a-{code}-{n}",
+            _week(0, n),
+            "default",
+            "clinician",
+            "mental_health",
+            "cad",
+            disposition="warm_handoff_completed",  # maps to REFERRED
+            closed_at=_week(0, n) + MIN,
+            apco_disposition=code,
+        )
+
+    rows = [closed(i, "TRANSPORTED") for i in range(6)] + [closed(i, None) for i in range(2)]
+    figures = outcome_figures(rows, [], [], since=SINCE, until=UNTIL, now=NOW)
+    by_name = {(f.section, f.name): f for f in figures}
+    assert by_name[("apco_dispositions", "TRANSPORTED")].value == 6
+    referred = by_name[("apco_dispositions", "REFERRED")]
+    assert referred.value is None
+    assert referred.suppressed  # two closes: too few to show
+    assert by_name[("dispositions", "warm_handoff_completed")].value == 8

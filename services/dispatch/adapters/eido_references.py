@@ -16,6 +16,7 @@ from schemas.vocabulary import IncidentStatus
 from services.common.outbox import UnitOfWork
 from services.dispatch.adapters.eido_models import EidoReferenceRecord
 from services.dispatch.adapters.models import IncidentRecord
+from services.dispatch.adapters.outcome_models import OutcomeRecord
 
 
 class Collision(Exception):
@@ -116,3 +117,10 @@ class EidoReferences:
             .limit(limit)
         )
         return list(rows)
+
+    async def disposition_code(self, incident_id: str) -> str | None:
+        """The APCO disposition code chosen when ``incident_id`` closed, if one was."""
+        code: str | None = await self.session.scalar(
+            select(OutcomeRecord.apco_disposition).where(OutcomeRecord.incident_id == incident_id)
+        )
+        return code

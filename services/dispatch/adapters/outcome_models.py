@@ -30,6 +30,9 @@ class OutcomeRecord(Base):
     follow_up_outcome: Mapped[str | None] = mapped_column(String(24), default=None)
     # The closing dispatcher's "fatal overdose": a naloxone use that was not a reversal.
     fatal_overdose: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The APCO ANS 1.111.2 disposition code the closer chose (issue 19); a CAD gets it in
+    # preference to the one our disposition maps to.
+    apco_disposition: Mapped[str | None] = mapped_column(String(32), default=None)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(128))
 

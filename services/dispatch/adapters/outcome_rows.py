@@ -102,6 +102,7 @@ class OutcomeRows:
                 fatal_overdose=bool(o and o.fatal_overdose),
                 transported=o.transported if o else None,
                 arrest=o.arrest if o else None,
+                apco_disposition=o.apco_disposition if o else None,
                 follow_up_scheduled=i.id in scheduled,
                 follow_up=visits.get(i.id),
             )

@@ -39,8 +39,6 @@ from schemas.eido import (
     EIDO_MEDIA_TYPE,
     EidoDocument,
     SubscriberMessage,
-    dangling_references,
-    duplicate_ids,
     event_message,
     subscribe_response,
     terminate_message,
@@ -135,14 +133,7 @@ async def receive(
         raise Unprocessable(
             "jurisdiction", f"no policy for jurisdiction {jurisdiction!r}; known: {known}"
         )
-    wire = document.wire()
-    if twice := duplicate_ids(wire):
-        path, twin = twice[0]
-        raise _refuse(path, f"$id {twin!r} is already the $id of another component")
-    if dangling := dangling_references(wire):
-        path, target = dangling[0]
-        raise _refuse(path, f"refers to {target!r}, which no component of this EIDO has as $id")
-    try:
+    try:  # hand_over checks $id and $ref integrity first, naming the path
         received = await hand_over(runtime.unit_of_work, document, who, jurisdiction)
     except EidoRefused as refused:
         raise _refuse(refused.path, refused.message) from None

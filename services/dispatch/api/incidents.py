@@ -24,6 +24,7 @@ from services.dispatch.api.deps import Context, Dispatcher, IncidentReader, Runt
 from services.dispatch.app import dispatching, outcomes, timeline
 from services.dispatch.app.replan import replan
 from services.dispatch.app.views import incident_list, incident_view
+from services.dispatch.domain.eido_mapping import APCO_DISPOSITION_CODES
 from services.dispatch.domain.errors import IncidentNotFound
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
@@ -93,6 +94,23 @@ class Closing(BaseModel):
     follow_up_outcome: FollowUpOutcome | None = Field(
         default=None, description="for a follow-up visit: what it came to"
     )
+    # CAD interop (issue 19): the APCO code a CAD is sent instead of the mapped one.
+    apco_disposition: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{1,31}$")] | None = (
+        Field(
+            default=None,
+            description="an APCO ANS 1.111.2 disposition code (README, CAD interop); "
+            "sent to CADs instead of the one the disposition maps to",
+        )
+    )
+
+    @field_validator("apco_disposition")
+    @classmethod
+    def _a_known_code(cls, value: str | None) -> str | None:
+        if value is not None and value not in APCO_DISPOSITION_CODES:
+            raise ValueError(
+                "not an APCO disposition code; one of " + ", ".join(sorted(APCO_DISPOSITION_CODES))
+            )
+        return value
 
     @field_validator("transported_to")
     @classmethod
@@ -110,6 +128,7 @@ class Closing(BaseModel):
             arrest=self.arrest,
             follow_up_outcome=self.follow_up_outcome,
             fatal_overdose=self.fatal_overdose,
+            apco_disposition=self.apco_disposition,
         )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schemas.eido import EidoDocument
+from schemas.eido import EidoDocument, dangling_references, duplicate_ids
 from services.common.auth import Principal, StaffRole
 from services.common.db import Session
 from services.common.outbox import UnitOfWork
@@ -27,6 +27,7 @@ from services.dispatch.app import timeline
 from services.dispatch.app.intake import submit_call
 from services.dispatch.app.views import incident_view, snapshot
 from services.dispatch.domain.eido_mapping import (
+    EidoRefused,
     Issuer,
     call_from_eido,
     eido_from_incident,
@@ -59,7 +60,12 @@ async def hand_over(
     jurisdiction: str = "default",
 ) -> Received:
     """``receive_eido`` in its own transaction, tried again when a concurrent post of the
-    same new ``$id`` (or a short-code draw) collides: the retry finds the winner's incident."""
+    same new ``$id`` (or a short-code draw) collides: the retry finds the winner's incident.
+
+    Every way an EIDO arrives comes here (``POST /v1/eido``, a partner CAD's notifications),
+    so every one is checked alike; ``EidoRefused`` names the path of what is wrong.
+    """
+    check_references(document)
     for attempt in range(COLLISION_RETRIES):
         try:
             async with unit_of_work() as uow:
@@ -70,6 +76,17 @@ async def hand_over(
             if attempt == COLLISION_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def check_references(document: EidoDocument) -> None:
+    """Every ``$id`` once and every ``$ref`` to one of them, or ``EidoRefused`` at the path."""
+    wire = document.wire()
+    if twice := duplicate_ids(wire):
+        path, twin = twice[0]
+        raise EidoRefused(path, f"$id {twin!r} is already the $id of another component")
+    if dangling := dangling_references(wire):
+        path, target = dangling[0]
+        raise EidoRefused(path, f"refers to {target!r}, which no component of this EIDO has as $id")
 
 
 async def receive_eido(
@@ -148,6 +165,7 @@ async def incident_eido(session: Session, key: str, who: Principal, issuer: Issu
         issuer=issuer,
         cad_type=reference.apco_type if reference else None,
         entitled=who.has_any(ENTITLED),
+        disposition_code=await references.disposition_code(incident_id),
     )
 
 

@@ -30,8 +30,9 @@ from services.dispatch.domain.charts import ChartName, chart_figures, render
 from services.dispatch.domain.errors import Unprocessable
 from services.dispatch.domain.outcomes import REPEAT_WINDOWS_DAYS, Figure, outcome_figures
 
-# The domain's disposition vocabulary is ours (schemas.vocabulary.Disposition);
-# APCO disposition codes (CAD interop, issue 19) map onto it here when they land.
+# The domain's disposition vocabulary is ours (schemas.vocabulary.Disposition); an APCO
+# disposition code (CAD interop, issue 19) may be chosen beside it at close, and is
+# otherwise mapped from it (services/dispatch/domain/apco_codes.yaml).
 DISPOSITION_MAPPING_POINT = "schemas.vocabulary.Disposition"
 
 
@@ -46,6 +47,7 @@ class OutcomeFields:
     arrest: bool | None = None
     follow_up_outcome: FollowUpOutcome | None = None
     fatal_overdose: bool = False
+    apco_disposition: str | None = None
 
     def given(self) -> bool:
         return self.fatal_overdose or any(
@@ -66,6 +68,8 @@ def _words(fields: OutcomeFields) -> str:
         parts.append("arrest" if fields.arrest else "no arrest")
     if fields.follow_up_outcome is not None:
         parts.append(f"follow-up: {fields.follow_up_outcome.value.replace('_', ' ')}")
+    if fields.apco_disposition:
+        parts.append(f"APCO disposition {fields.apco_disposition}")
     return "; ".join(parts)
 
 
@@ -88,6 +92,7 @@ async def record(uow: UnitOfWork, incident_id: str, fields: OutcomeFields, actor
         arrest=fields.arrest,
         follow_up_outcome=fields.follow_up_outcome.value if fields.follow_up_outcome else None,
         fatal_overdose=fields.fatal_overdose,
+        apco_disposition=fields.apco_disposition,
     )
     data = {k: v for k, v in asdict(fields).items() if v is not None and k != "transported_to"}
     if fields.follow_up_outcome is not None:

@@ -18,6 +18,12 @@ const DISPOSITIONS = [
   "deflected_to_treatment", "warm_handoff_completed", "transported", "treated_on_scene",
   "refused_services", "arrest", "referred", "no_contact", "cancelled",
 ];
+// The APCO disposition codes a CAD may be sent instead of the mapped one: disposition_codes
+// in services/dispatch/domain/apco_codes.yaml (a unit test keeps the two the same).
+const APCO_DISPOSITIONS = [
+  "REFERRED", "TRANSPORTED", "ASSISTANCE_RENDERED", "REFUSED", "ARREST", "UNABLE_TO_LOCATE",
+  "CANCELLED",
+];
 
 export class IncidentPane {
   constructor({ onShown = () => {}, onPin = null } = {}) {
@@ -259,10 +265,14 @@ export class IncidentPane {
           event.preventDefault();
           const disposition = document.getElementById("disposition").value;
           const note = document.getElementById("closing-note").value.trim();
+          const apco = document.getElementById("apco-disposition").value;
+          const body = { disposition };
+          if (note) body.note = note;
+          if (apco) body.apco_disposition = apco;
           try {
             await api(`/v1/incidents/${encodeURIComponent(incident.id)}/close`, {
               method: "POST",
-              body: note ? { disposition, note } : { disposition },
+              body,
             });
             await this.refresh();
           } catch (problem) {
@@ -273,6 +283,13 @@ export class IncidentPane {
       h("h3", {}, "Close"),
       h("label", { for: "disposition" }, "Disposition"),
       h("select", { id: "disposition" }, DISPOSITIONS.map((d) => h("option", { value: d }, words(d)))),
+      h("label", { for: "apco-disposition" }, "APCO disposition code for the CAD (optional)"),
+      h(
+        "select",
+        { id: "apco-disposition" },
+        h("option", { value: "" }, "as the disposition maps"),
+        APCO_DISPOSITIONS.map((code) => h("option", { value: code }, code)),
+      ),
       h("label", { for: "closing-note" }, "Note (optional)"),
       h("textarea", { id: "closing-note", rows: "2", maxlength: "2000" }),
       h("button", { type: "submit", class: "secondary" }, "Close incident"),

@@ -20,8 +20,9 @@ structured facts only (never a person's free text, which may quote the caller). 
 dispatcher or supervisor, who sees all of it on the console anyway, also gets the call
 narrative as a note, the caller's call-back number and the timeline's notes.
 
-The APCO incident types are those of APCO ANS 2.103.1 (the enum in NENA's ``apco.yaml``).
-The disposition codes name entries of APCO ANS 1.111.2-2018 (Common Disposition Codes); the
+The code tables are data (``apco_codes.yaml``, validated at load by ``apco_codes``). The APCO
+incident types are those of APCO ANS 2.103.1 (the enum in NENA's ``apco.yaml``). The
+disposition codes name entries of APCO ANS 1.111.2-2018 (Common Disposition Codes); the
 standard's text is not public, so their spellings are this project's reading and are listed
 in the README for a PSAP to check. Our own disposition always travels alongside
 (``dispositionDescriptionText``), so nothing is lost in the mapping.
@@ -53,72 +54,37 @@ from schemas.text import clean_line, clean_text
 from schemas.vocabulary import AssignmentStatus as A
 from schemas.vocabulary import CallSource, Category, Flag, IncidentStatus, Role
 from schemas.vocabulary import Disposition as Outcome
+from services.dispatch.domain.apco_codes import NOT_SENT as UNSENT
+from services.dispatch.domain.apco_codes import default_codes
 
 # --- code tables --------------------------------------------------------------------------
+# The APCO tables are data (apco_codes.yaml, validated at load); these names are views of them.
+CODES = default_codes()
 
 # APCO incident type -> answers it establishes (only facts that add a responder), and why.
 APCO_FINDINGS: dict[str, tuple[dict[str, bool], str]] = {
-    "OD": ({"overdose_suspected": True, "substance_use": True}, "Overdose/Poisoning"),
-    "INTOX": ({"substance_use": True}, "intoxicated person"),
-    "DRUGS": ({"substance_use": True}, "drug offence or drug use reported"),
-    "SUICIDE": ({"suicidal": True}, "suicide or attempt"),
-    "SUICTHRT": ({"suicidal": True}, "threat of suicide"),
-    "WEAPON": ({"weapons": True}, "weapon offence: a weapon is present"),
-    "SHOOT": ({"weapons": True, "injury": True}, "shooting"),
-    "STABBING": ({"weapons": True, "injury": True}, "stabbing"),
-    "ASSAULT": ({"violence": True}, "assault"),
-    "FIGHT": ({"violence": True}, "fight in progress"),
-    "DVA": ({"violence": True}, "domestic violence with assault"),
-    "THREATS": ({"threat_to_others": True}, "threats to others"),
-    "HOSTAGE": ({"weapons": True, "threat_to_others": True}, "hostage situation"),
-    "BARICADE": ({"threat_to_others": True}, "barricaded subject"),
-    "PERUNCON": ({"conscious": False}, "person unconscious: a medical emergency"),
-    "BLEEDING": ({"injury": True}, "bleeding"),
-    "TRAUMA": ({"injury": True}, "traumatic injury"),
-    # Types that say "crisis" without a safety fact: the narrative decides.
-    "EDP": ({}, "emotionally disturbed person"),
-    "WELFARE": ({}, "welfare check"),
-    "CITASST": ({}, "citizen assist"),
-    "DISORD": ({}, "disorderly person"),
-    "TRANSFER": ({}, "call transfer"),
+    code: (row.answers.model_dump(exclude_none=True), row.why)
+    for code, row in CODES.import_findings.items()
 }
 
 # Our triage category -> the APCO incident type a CAD files it under, and why.
 CATEGORY_TO_APCO: dict[Category, tuple[str, str]] = {
-    Category.OVERDOSE: ("OD", "APCO OD covers overdose and poisoning"),
-    Category.MENTAL_HEALTH: ("EDP", "a behavioural-health crisis: emotionally disturbed person"),
-    Category.SUBSTANCE_USE: ("INTOX", "substance use without an overdose: intoxicated person"),
-    Category.SUICIDE_RISK: ("SUICTHRT", "suicide risk without an attempt in progress"),
-    Category.VIOLENCE: ("ASSAULT", "violence against a person"),
-    Category.MEDICAL: ("SICK", "a medical need, cause not classified"),
-    Category.WELFARE: ("WELFARE", "a person who needs checking on"),
+    category: (row.code, row.why) for category, row in CODES.export_types.items()
 }
 # A call not yet triaged, with no type from a CAD: the least specific crisis type.
-UNTRIAGED_APCO = "WELFARE"
+UNTRIAGED_APCO = CODES.untriaged
 
-# Our disposition -> APCO ANS 1.111.2 common disposition (code, category), and why.
+# Our disposition -> APCO ANS 1.111.2 common disposition code, and why.
 DISPOSITION_TO_APCO: dict[Outcome, tuple[str, str]] = {
-    Outcome.DEFLECTED_TO_TREATMENT: ("REFERRED", "connected to treatment instead of arrest"),
-    Outcome.WARM_HANDOFF_COMPLETED: ("REFERRED", "handed over in person to a provider"),
-    Outcome.REFERRED: ("REFERRED", "referred to another agency or service"),
-    Outcome.TRANSPORTED: ("TRANSPORTED", "taken to hospital or a crisis centre"),
-    Outcome.TREATED_ON_SCENE: ("ASSISTANCE_RENDERED", "care given on scene, nobody moved"),
-    Outcome.REFUSED_SERVICES: ("REFUSED", "the person declined help"),
-    Outcome.ARREST: ("ARREST", "an arrest was made"),
-    Outcome.NO_CONTACT: ("UNABLE_TO_LOCATE", "responders could not find the person"),
-    Outcome.CANCELLED: ("CANCELLED", "the call was cancelled before contact"),
+    disposition: (row.code, row.why) for disposition, row in CODES.dispositions.items()
 }
+# The disposition codes a closer may choose (the close API validates against these).
+APCO_DISPOSITION_CODES: frozenset[str] = frozenset(CODES.disposition_codes)
 
 # Assignment status -> NENA primary unit status registry text.
-UNIT_STATUS: dict[A, str] = {
-    A.OFFERED: "Dispatched",  # asked by SMS; unitStatusInternal says it is not yet accepted
-    A.ACCEPTED: "Dispatched",
-    A.EN_ROUTE: "Enroute",
-    A.ON_SCENE: "OnScene",
-    A.CLEARED: "Available",
-}
+UNIT_STATUS: dict[A, str] = dict(CODES.unit_statuses)
 # Offers nobody took are not resources of this incident.
-NOT_SENT = frozenset({A.DECLINED, A.EXPIRED, A.CANCELLED})
+NOT_SENT = UNSENT
 
 RESOURCE_TYPE: dict[Role, str] = {
     Role.POLICE: "LawEnforcement",
@@ -307,9 +273,10 @@ def apco_type_for(view: IncidentView, cad_type: str | None) -> tuple[str, str]:
     category = view.triage.category
     flags = set(view.triage.flags)
     if category == Category.SUICIDE_RISK and view.triage.priority == 1:
-        return "SUICIDE", category.value  # means at hand, an attempt or a ledge
+        # means at hand, an attempt or a ledge
+        return CODES.export_escalations.suicide_attempt, category.value
     if category == Category.VIOLENCE and Flag.WEAPONS in flags:
-        return "WEAPON", category.value
+        return CODES.export_escalations.violence_with_weapons, category.value
     return CATEGORY_TO_APCO[category][0], category.value
 
 
@@ -339,8 +306,12 @@ def eido_from_incident(
     issuer: Issuer,
     cad_type: str | None,
     entitled: bool,
+    disposition_code: str | None = None,
 ) -> EidoDocument:
-    """The incident as an EIDO. ``entitled``: the reader may see the caller and the narrative."""
+    """The incident as an EIDO. ``entitled``: the reader may see the caller and the narrative.
+
+    ``disposition_code``: the APCO code chosen at close, sent instead of the mapped one.
+    """
     stamp = view.updated_at
     me = Reference(ref=issuer.agency_id)
 
@@ -390,7 +361,7 @@ def eido_from_incident(
     ]
     dispositions = None
     if view.disposition is not None:
-        code, _ = DISPOSITION_TO_APCO[view.disposition]
+        code = disposition_code or DISPOSITION_TO_APCO[view.disposition][0]
         dispositions = [
             Disposition.model_validate(
                 {

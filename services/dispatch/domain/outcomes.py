@@ -25,6 +25,9 @@ Definitions (the README repeats them for program managers):
 - Repeat calls: a call whose caller (by keyed hash) called before within 30
   (or 90) days, earlier calls before ``since`` included; repeat callers: the
   distinct callers with at least one repeat call.
+- APCO dispositions: closed incidents by the APCO ANS 1.111.2 code a CAD was (or
+  would be) sent: the code the closer chose, else the one our disposition maps to
+  (``apco_codes.yaml``).
 
 Small cells: a count from 1 to 4 is suppressed (``value`` null, ``suppressed``
 true), as public-health reports do; zero is shown, since it identifies nobody.
@@ -39,6 +42,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from services.dispatch.domain.apco_codes import default_codes
 
 MIN_CELL = 5
 HANDOFF_WITHIN = timedelta(minutes=30)
@@ -84,6 +89,7 @@ class IncidentRow:
     follow_up_scheduled: bool = False
     follow_up: FollowUpRow | None = None
     caller_key: str | None = None  # keyed hash of the caller's number; never the number
+    apco_disposition: str | None = None  # the APCO code chosen at close, if one was
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,19 @@ def _naloxone(cells: _Cells, calls: list[IncidentRow]) -> None:
     closed = Counter(r.disposition for r in calls if r.disposition)
     for disposition, n in sorted(closed.items()):
         cells.count("dispositions", disposition, n)
+    codes = Counter(code for r in calls if (code := apco_code(r)))
+    for code, n in sorted(codes.items()):
+        cells.count("apco_dispositions", code, n)
+
+
+def apco_code(row: IncidentRow) -> str | None:
+    """The APCO disposition code a closed incident carries: chosen at close, else mapped."""
+    if row.apco_disposition:
+        return row.apco_disposition
+    if row.disposition is None:
+        return None
+    mapped = {d.value: c.code for d, c in default_codes().dispositions.items()}
+    return mapped.get(row.disposition)
 
 
 def _follow_ups(cells: _Cells, calls: list[IncidentRow], now: datetime) -> None:
