@@ -57,12 +57,16 @@ async def assert_each_call_handled_once(
             view["recommendation"],
         )
         assert [e["kind"] for e in view["timeline"]].count("call.triaged") == 1, view["id"]
-        assert len(view["notifications"]) == len(roles), view["id"]
+        # One SMS per offer. A stream of overdoses may also raise a spike alert, whose page
+        # to the supervisors is filed on an incident without an assignment.
+        texted = [n for n in view["notifications"] if n["assignment_id"] is not None]
+        assert len(texted) == len(roles), view["id"]
     offers = [a["id"] for view in views for a in view["assignments"]]
-    assert sorted(m["assignment_id"] for m in messages) == sorted(offers)
+    pages = [m for m in messages if m["assignment_id"] is None]
+    assert sorted(m["assignment_id"] for m in messages if m not in pages) == sorted(offers)
     assert all(m["status"] == "sent" for m in messages)
     units = [a["unit_id"] for view in views for a in view["assignments"]]
     assert len(units) == len(set(units)), "a unit was offered twice"
     # Straight from the databases: decisions and SMS actually recorded, none twice.
     assert await count_rows(database, "triage", "triage_decisions") == calls
-    assert await count_rows(database, "notify", "console_sms") == len(offers)
+    assert await count_rows(database, "notify", "console_sms") == len(offers) + len(pages)
